@@ -1,0 +1,132 @@
+r"""Minibatch stochastic gradient descent.
+
+Each step moves every parameter against the gradient of the mean cost of one
+minibatch:
+
+.. math:: w \leftarrow w - \alpha \frac{\partial C}{\partial w}, \qquad
+          b \leftarrow b - \alpha \frac{\partial C}{\partial b}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from numpy.typing import NDArray
+from tqdm.auto import tqdm
+
+from backprop.core import _forward, backward
+from backprop.costs import Cost, get_cost
+from backprop.params import as_generator
+from backprop.validation import (
+    check_epochs,
+    check_lr,
+    check_params,
+    check_positive_int,
+    check_targets,
+    check_x,
+)
+
+__all__ = ["sgd", "sgd_step", "update"]
+
+#: ``callback(epoch, weights, biases)``; returning True stops training.
+EpochCallback = Callable[[int, list[NDArray], list[NDArray]], "bool | None"]
+
+
+def update(params: Sequence[NDArray], grads: Sequence[NDArray], lr: float) -> None:
+    r"""Gradient descent step, in place: :math:`p \leftarrow p - \alpha\, \partial C/\partial p`."""
+    for p, g in zip(params, grads, strict=True):
+        p -= lr * g
+
+
+def sgd_step(
+    weights: list[NDArray],
+    biases: list[NDArray],
+    x: NDArray,
+    y: NDArray,
+    lr: float,
+    cost: Cost,
+) -> None:
+    """One step on one minibatch, in place; unvalidated (see :func:`sgd`)."""
+    zs, activations = _forward(weights, biases, x)
+    grad_w, grad_b = backward(weights, zs, activations, y, cost)
+    update(weights, grad_w, lr)
+    update(biases, grad_b, lr)
+
+
+def sgd(
+    weights: Any,
+    biases: Any,
+    x: Any,
+    y: Any,
+    *,
+    epochs: int = 1,
+    batch_size: int = 10,
+    lr: float = 3.0,
+    cost: str = "cross_entropy",
+    rng: Any = 0,
+    callback: EpochCallback | None = None,
+    progress: bool = False,
+) -> tuple[list[NDArray], list[NDArray], list[dict[str, float]]]:
+    r"""Train by minibatch SGD; the inputs are not modified.
+
+    Every epoch shuffles the examples with ``rng`` and visits them once in batches
+    of ``batch_size``; the last batch holds the remainder when ``batch_size`` does
+    not divide the number of examples (each step uses the mean over its own batch).
+
+    Parameters
+    ----------
+    weights, biases : list of ndarray
+        Starting point; copied, and trained in their dtype.
+    x : array_like, shape (n, n_0)
+        Training inputs.
+    y : array_like, shape (n, n_L), or (n,) integer labels
+        Targets; integer labels are one-hot encoded.
+    epochs : int
+        Passes over the data, >= 1.
+    batch_size : int
+        Examples per step, >= 1.
+    lr : float
+        Learning rate :math:`\alpha > 0`.
+    cost : {"cross_entropy", "quadratic"}
+        Cost whose batch mean is descended.
+    rng : int or numpy.random.Generator
+        Drives the shuffling; the same seed gives bit-identical results.
+    callback : callable, optional
+        ``callback(epoch, weights, biases)`` after each epoch (epochs count from 1),
+        outside the timed part; returning True stops training.
+    progress : bool
+        Show a progress bar over the batches of each epoch.
+
+    Returns
+    -------
+    weights, biases : list of ndarray
+        The trained parameters.
+    history : list of dict
+        One record per finished epoch: ``epoch`` and ``seconds`` (time spent in
+        the SGD steps of that epoch).
+    """
+    cost_fn = get_cost(cost)
+    ws, bs, dtype = check_params(weights, biases)
+    x = check_x(x, ws[0].shape[1], dtype)
+    y = check_targets(y, x.shape[0], ws[-1].shape[0], dtype, cost_fn.name)
+    epochs = check_epochs(epochs)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = check_lr(lr)
+    gen = as_generator(rng)
+    ws = [w.copy() for w in ws]
+    bs = [b.copy() for b in bs]
+    n = x.shape[0]
+    starts = range(0, n, batch_size)
+    history: list[dict[str, float]] = []
+    for epoch in range(1, epochs + 1):
+        t0 = time.perf_counter()
+        order = gen.permutation(n)
+        for start in tqdm(starts, desc=f"epoch {epoch}", disable=not progress):
+            batch = order[start : start + batch_size]
+            sgd_step(ws, bs, x[batch], y[batch], lr, cost_fn)
+        history.append({"epoch": epoch, "seconds": time.perf_counter() - t0})
+        if callback is not None and callback(epoch, ws, bs):
+            break
+    return ws, bs, history
