@@ -204,7 +204,8 @@ class Network:
         if not path.is_file():
             raise FileNotFoundError(f"no network file at {path}")
         try:
-            with np.load(path, allow_pickle=False) as data:
+            # Opened here so that the handle is closed even when np.load fails.
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
         except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
             raise ValueError(

@@ -82,10 +82,8 @@ def check_lr(lr: Any) -> float:
 
 def _check_finite(arr: NDArray, name: str) -> None:
     if not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(
-            f"{name} must be finite, got {arr[tuple(bad)]} at index {tuple(bad)}"
-        )
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{name} must be finite, got {arr[bad]} at index {bad}")
 
 
 def _check_numeric(arr: NDArray, name: str) -> None:
