@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit
 
 __all__ = ["sigmoid", "sigmoid_prime"]
 
@@ -22,15 +21,23 @@ def sigmoid(z: NDArray) -> NDArray:
 
     Notes
     -----
-    Real input goes to :func:`scipy.special.expit`, which neither overflows nor
-    warns for any finite ``z``. Complex input (used by the complex-step derivative)
-    takes the two-branch form :math:`1/(1 + e^{-z})` where :math:`\operatorname{Re} z
-    \ge 0` and :math:`e^{z}/(1 + e^{z})` elsewhere, so that the exponential never
-    overflows; both branches are the same analytic function.
+    For real ``z`` the formula is evaluated as written: for large negative ``z``,
+    :math:`e^{-z}` is large and the quotient keeps full relative accuracy; where
+    :math:`e^{-z}` overflows to infinity the true value is below the smallest
+    normal number and the result is 0. The overflow is expected and not reported.
+    (It is several times faster than :func:`scipy.special.expit` and agrees with
+    it to a few ulps; the popular :math:`\tfrac12(1 + \tanh(z/2))` is not used
+    because it loses all relative accuracy for large negative ``z``.)
+
+    Complex input (used by the complex-step derivative) takes the two-branch form
+    :math:`1/(1 + e^{-z})` where :math:`\operatorname{Re} z \ge 0` and
+    :math:`e^{z}/(1 + e^{z})` elsewhere, so that the exponential never overflows;
+    both branches are the same analytic function.
     """
     z = np.asarray(z)
     if not np.iscomplexobj(z):
-        return expit(z)
+        with np.errstate(over="ignore"):
+            return 1 / (1 + np.exp(-z))
     # e^(−|Re z|) ≤ 1, so neither branch overflows.
     e = np.exp(np.where(z.real >= 0, -z, z))
     return np.where(z.real >= 0, 1 / (1 + e), e / (1 + e))
@@ -39,7 +46,8 @@ def sigmoid(z: NDArray) -> NDArray:
 def sigmoid_prime(z: NDArray) -> NDArray:
     r"""Derivative of the sigmoid.
 
-    .. math:: \sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = \sigma(z)\,\sigma(-z)
+    .. math:: \sigma'(z) = \sigma(z)\,(1 - \sigma(z))
+              = \frac{e^{-|z|}}{(1 + e^{-|z|})^2}
 
     Parameters
     ----------
@@ -48,10 +56,18 @@ def sigmoid_prime(z: NDArray) -> NDArray:
 
     Notes
     -----
-    Computed as :math:`\sigma(z)\sigma(-z)`: for large positive ``z`` the factor
-    :math:`1 - \sigma(z)` would be the difference of two numbers close to 1 and lose
-    all relative accuracy (at :math:`z = 30` in float64, about 1e-3), while
-    :math:`\sigma(-z)` keeps it.
+    :math:`\sigma'` is even, so it is computed from :math:`e^{-|z|} \le 1`, which
+    never overflows and keeps full relative accuracy at both tails. The form
+    :math:`\sigma(1 - \sigma)` would lose it for large positive ``z``, where
+    :math:`1 - \sigma(z)` is the difference of two numbers close to 1 (at
+    :math:`z = 30` in float64 it is off by about 1e-3 relative). For complex
+    ``z``, :math:`-|z|` becomes :math:`\mp z` by the sign of
+    :math:`\operatorname{Re} z`, which keeps the function analytic.
     """
     z = np.asarray(z)
-    return sigmoid(z) * sigmoid(-z)
+    if np.iscomplexobj(z):
+        e = np.exp(np.where(z.real >= 0, -z, z))
+    else:
+        e = np.exp(-np.abs(z))
+    d = 1 + e
+    return e / (d * d)

@@ -70,6 +70,7 @@ def backward(
     activations: Sequence[NDArray],
     y: NDArray,
     cost: Cost,
+    out: Arrays | None = None,
 ) -> tuple[Arrays, Arrays]:
     r"""Backward pass: BP1 at the output, BP2 down the layers, BP3 and BP4 at each.
 
@@ -85,6 +86,8 @@ def backward(
         Targets.
     cost : Cost
         Provides :math:`\delta^L` (BP1).
+    out : list of ndarray, optional
+        Buffers shaped like the weights to receive the weight gradients.
 
     Returns
     -------
@@ -99,7 +102,7 @@ def backward(
         if l < n_layers - 1:
             delta = bp2(weights[l + 1], delta, zs[l])
         grad_b[l] = bp3(delta)
-        grad_w[l] = bp4(delta, activations[l])
+        grad_w[l] = bp4(delta, activations[l], out=None if out is None else out[l])
     return grad_w, grad_b
 
 

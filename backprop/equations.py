@@ -7,6 +7,7 @@ BP3 and BP4 return gradients of the batch cost :math:`C = \frac1m \sum_k C_k`.
 
 from __future__ import annotations
 
+import numpy as np
 from numpy.typing import NDArray
 
 from backprop.activations import sigmoid_prime
@@ -75,7 +76,7 @@ def bp3(delta: NDArray) -> NDArray:
     return delta.mean(axis=0)
 
 
-def bp4(delta: NDArray, a_prev: NDArray) -> NDArray:
+def bp4(delta: NDArray, a_prev: NDArray, out: NDArray | None = None) -> NDArray:
     r"""BP4, the gradient with respect to the weights.
 
     .. math:: \frac{\partial C}{\partial w^l_{ij}} = a^{l-1}_j \delta^l_i
@@ -89,10 +90,14 @@ def bp4(delta: NDArray, a_prev: NDArray) -> NDArray:
         :math:`\delta^l`.
     a_prev : ndarray, shape (m, n_{l-1})
         :math:`a^{l-1}`.
+    out : ndarray, shape (n_l, n_{l-1}), optional
+        Where to write the result (training reuses one buffer per layer rather
+        than allocate a weight-sized array at every step).
 
     Returns
     -------
     grad_w : ndarray, shape (n_l, n_{l-1})
     """
     m = delta.shape[0]
-    return (delta.T @ a_prev) * (1 / m)
+    # Scaling the (m, n_l) factor costs less than scaling the (n_l, n_{l-1}) product.
+    return np.matmul((delta * (1 / m)).T, a_prev, out=out)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
@@ -47,10 +48,15 @@ def sgd_step(
     y: NDArray,
     lr: float,
     cost: Cost,
+    grad_w_buffers: list[NDArray] | None = None,
 ) -> None:
-    """One step on one minibatch, in place; unvalidated (see :func:`sgd`)."""
+    """One step on one minibatch, in place; unvalidated (see :func:`sgd`).
+
+    ``grad_w_buffers``, arrays shaped like the weights, receive the weight
+    gradients: reusing them spares allocating weight-sized arrays at every step.
+    """
     zs, activations = _forward(weights, biases, x)
-    grad_w, grad_b = backward(weights, zs, activations, y, cost)
+    grad_w, grad_b = backward(weights, zs, activations, y, cost, out=grad_w_buffers)
     update(weights, grad_w, lr)
     update(biases, grad_b, lr)
 
@@ -117,6 +123,7 @@ def sgd(
     gen = as_generator(rng)
     ws = [w.copy() for w in ws]
     bs = [b.copy() for b in bs]
+    buffers = [np.empty_like(w) for w in ws]
     n = x.shape[0]
     starts = range(0, n, batch_size)
     history: list[dict[str, float]] = []
@@ -125,7 +132,7 @@ def sgd(
         order = gen.permutation(n)
         for start in tqdm(starts, desc=f"epoch {epoch}", disable=not progress):
             batch = order[start : start + batch_size]
-            sgd_step(ws, bs, x[batch], y[batch], lr, cost_fn)
+            sgd_step(ws, bs, x[batch], y[batch], lr, cost_fn, buffers)
         history.append({"epoch": epoch, "seconds": time.perf_counter() - t0})
         if callback is not None and callback(epoch, ws, bs):
             break

