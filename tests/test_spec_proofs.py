@@ -1,0 +1,214 @@
+"""The specification proves BP1-BP4, and its proofs can fail."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+import sympy
+
+import spec
+import spec.prove
+from spec.modular import MODULUS, evaluate_mod_p
+from spec.recursion import VARIANTS
+
+# Non-square layers, where a transpose cannot cancel out by accident, and depth 3.
+SHAPES = [(2, 2, 2), (3, 2, 2), (2, 3, 2), (2, 2, 3), (2, 3, 3, 2), (3, 4, 3, 2)]
+WRONG_VARIANTS = [v for v in VARIANTS if v != "correct"]
+ENTRY = re.compile(r"∂C/∂[wb]\^\{\d+\}_\{\d+(,\d+)?\}")
+
+
+@pytest.mark.parametrize("m", [1, 2, 3])
+@pytest.mark.parametrize("sizes", SHAPES)
+@pytest.mark.parametrize("cost", spec.COSTS)
+def test_backprop_is_proven(sizes, m, cost):
+    result = spec.prove_backprop(sizes, m=m, cost=cost, seed=0)
+    assert result.proven, str(result)
+    assert result.mismatches == ()
+    assert result.first_mismatch is None
+    assert result.counterexample is None
+    assert result.entries == spec.parameter_count(sizes)
+    assert (result.sizes, result.m, result.cost) == (sizes, m, cost)
+    assert result.evaluations == 3
+    assert result.modulus == MODULUS == 2**61 - 1
+    assert result.seconds >= result.check_seconds >= 0
+    assert str(result).startswith("proven:")
+
+
+@pytest.mark.parametrize(
+    ("variant", "sizes"),
+    [
+        # no_transpose exists only where W^{l+1} is square, as in NumPy.
+        ("no_transpose", (3, 2, 2)),
+        ("no_transpose", (2, 3, 3, 3)),
+        ("sigma_prime_wrong_layer", (2, 3, 2)),
+        ("sigma_prime_wrong_layer", (3, 4, 3, 2)),
+        ("sum_not_mean", (2, 3, 2)),
+        ("sum_not_mean", (2, 2, 3)),
+    ],
+)
+@pytest.mark.parametrize("cost", spec.COSTS)
+def test_wrong_recursion_is_rejected(variant, sizes, cost):
+    result = spec.prove_backprop(sizes, m=2, cost=cost, variant=variant, seed=0)
+    assert not result.proven
+    assert ENTRY.fullmatch(result.first_mismatch)
+    assert result.first_mismatch in str(result)
+    assert str(result).startswith("NOT proven:")
+    values = result.counterexample
+    assert values["direct"] != pytest.approx(values["recursion"], rel=1e-6)
+
+
+def test_wrong_bp2_spares_the_output_layer():
+    # BP1, BP3, BP4 of the last layer do not involve BP2: only layer 1 differs.
+    result = spec.prove_backprop((3, 2, 2), m=2, variant="no_transpose", seed=0)
+    assert result.first_mismatch == "∂C/∂w^{1}_{0,0}"
+    assert all("^{1}" in label for label in result.mismatches)
+    assert len(result.mismatches) == 3 * 2 + 2
+
+
+def test_sum_not_mean_hides_at_batch_size_one():
+    assert spec.prove_backprop((2, 3, 2), m=1, variant="sum_not_mean").proven
+    caught = spec.prove_backprop((2, 3, 2), m=2, variant="sum_not_mean", seed=0)
+    assert len(caught.mismatches) == caught.entries
+    assert caught.counterexample["recursion"] == pytest.approx(
+        2 * caught.counterexample["direct"], rel=1e-12
+    )
+
+
+def test_no_transpose_is_undefined_on_non_square_layers():
+    with pytest.raises(ValueError, match=r"no_transpose.*\[2, 3, 2\]"):
+        spec.prove_backprop((2, 3, 2), variant="no_transpose")
+
+
+def test_proof_is_reproducible_from_its_seed():
+    first = spec.prove_backprop((2, 3, 2), m=2, variant="sum_not_mean")
+    again = spec.prove_backprop((2, 3, 2), m=2, variant="sum_not_mean", seed=first.seed)
+    assert again.mismatches == first.mismatches
+    assert again.counterexample == first.counterexample
+
+
+def test_point_on_a_pole_is_redrawn(monkeypatch):
+    # A point where some denominator vanishes proves nothing; the next one counts.
+    real = spec.prove.evaluate_mod_p
+    calls = itertools.count()
+
+    def pole_first(exprs, values, salt):
+        if next(calls) == 0:
+            raise ZeroDivisionError("denominator is 0 modulo p")
+        return real(exprs, values, salt)
+
+    monkeypatch.setattr(spec.prove, "evaluate_mod_p", pole_first)
+    result = spec.prove_backprop((2, 2, 2), evaluations=2, seed=0)
+    assert result.proven
+    assert next(calls) == 1 + 2 * 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"sizes": [2]}, ValueError, "at least an input and an output"),
+        ({"sizes": "232"}, TypeError, "sizes must be a sequence"),
+        ({"sizes": [2, 0]}, ValueError, r"sizes\[1\] must be an integer >= 1"),
+        ({"sizes": [2, 2.5]}, TypeError, r"sizes\[1\] must be an integer"),
+        ({"sizes": [2, 2], "m": 0}, ValueError, "m must be an integer >= 1"),
+        ({"sizes": [2, 2], "cost": "hinge"}, ValueError, "cost must be one of"),
+        ({"sizes": [2, 2], "variant": "nope"}, ValueError, "variant must be one of"),
+        ({"sizes": [2, 2], "evaluations": 0}, ValueError, "evaluations"),
+        ({"sizes": [2, 2], "seed": True}, TypeError, "seed must be an integer"),
+        ({"sizes": [40, 40, 10], "m": 2}, ValueError, r"too large.*4000"),
+    ],
+)
+def test_prove_backprop_validates_its_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        spec.prove_backprop(**kwargs)
+
+
+def test_sigma_prime_identity_is_proven():
+    result = spec.prove_sigma_prime()
+    assert result.proven
+    assert result.residuals == (0,)
+    z = next(iter(result.lhs[0].free_symbols))
+    assert result.lhs[0] == sympy.exp(-z) / (1 + sympy.exp(-z)) ** 2
+
+
+@pytest.mark.parametrize("n_L", [1, 3])
+def test_cross_entropy_shortcut_is_proven(n_L):
+    result = spec.prove_output_shortcut("cross_entropy", n_L=n_L)
+    assert result.proven
+    assert result.residuals == (0,) * n_L
+    assert result.counterexample is None
+
+
+def test_quadratic_shortcut_is_false():
+    result = spec.prove_output_shortcut("quadratic")
+    assert not result.proven
+    s = spec.sigma(spec.symbol("z", "L", 0))
+    t = spec.symbol("t", None, 0)
+    assert sympy.expand(result.residuals[0] - (t - s) * (s**2 - s + 1)) == 0
+    # At z = 0, t = 0: delta = (1/2)(1/4) from BP1, but a - t = 1/2.
+    assert result.counterexample == {"z": 0.0, "t": 0.0, "lhs": 0.125, "rhs": 0.5}
+    assert str(result).startswith("FALSE:")
+
+
+@pytest.mark.parametrize(("sizes", "m"), [((2, 3, 2), 2), ((3, 2, 2), 1)])
+@pytest.mark.parametrize("cost", spec.COSTS)
+def test_direct_derivation_is_sympy_diff(sizes, m, cost):
+    # The memoised differentiation builds the very expressions sympy.diff builds.
+    network = spec.symbolic_network(sizes, m)
+    c = spec.cost.mean_cost(network, cost)
+    direct = spec.direct_gradients(sizes, m, cost)
+    for parameter, (label, expr) in zip(
+        network.parameters, direct.entries(), strict=True
+    ):
+        assert label == f"∂C/∂{parameter}"
+        assert expr == sympy.diff(c, parameter)
+
+
+def test_differentiate_delegates_other_nodes_to_sympy():
+    x = sympy.Symbol("x", real=True)
+    expr = sympy.Piecewise((x**2, x > 0), (x, True)) * sympy.log(x)
+    assert spec.differentiate(expr, x) == sympy.diff(expr, x)
+
+
+def test_symbolic_network_follows_the_notation():
+    network = spec.symbolic_network([3, 4, 2], m=2)
+    assert network.L == 2
+    assert network.weights[0].shape == (4, 3)
+    assert network.biases[1].shape == (2, 1)
+    assert network.x.shape == (2, 3)
+    assert network.t.shape == (2, 2)
+    assert [z.shape for z in network.zs] == [(2, 4), (2, 2)]
+    assert [a.shape for a in network.activations] == [(2, 3), (2, 4), (2, 2)]
+    w = network.weights[1][1, 3]
+    assert (str(w), w.is_real) == ("w^{2}_{1,3}", True)
+    assert sympy.latex(spec.sigma(w)) == r"\sigma\left(w^{2}_{1,3}\right)"
+    z = network.zs[1][1, 0]
+    assert z == sum(
+        network.weights[1][0, j] * network.activations[1][1, j] for j in range(4)
+    ) + spec.symbol("b", 2, 0)
+    assert network.activations[2][1, 0] == spec.sigma(z)
+    assert len(network.parameters) == spec.parameter_count([3, 4, 2]) == 26
+
+
+def test_sigma_derivative_is_declared_once():
+    z = sympy.Symbol("z", real=True)
+    assert spec.sigma(z).diff(z) == spec.sigma_prime(z)
+    assert spec.sigma(z).rewrite(sympy.exp) == 1 / (1 + sympy.exp(-z))
+
+
+def test_modular_evaluation_is_exact_arithmetic():
+    x, y = sympy.symbols("x y")
+    values = {x: 3, y: MODULUS - 1}  # y = -1
+    half_x_over_y = sympy.Rational(1, 2) * x / y
+    [value] = evaluate_mod_p([half_x_over_y], values, b"salt")
+    assert 2 * value * (MODULUS - 1) % MODULUS == 3
+    # Equal arguments give equal values of an uninterpreted function.
+    f_sum, f_other = evaluate_mod_p(
+        [spec.sigma(x + y), spec.sigma(2 + sympy.Integer(0))], values, b"salt"
+    )
+    assert f_sum == f_other
+    with pytest.raises(ZeroDivisionError):
+        evaluate_mod_p([1 / (x - 3)], values, b"salt")
+    with pytest.raises(TypeError, match="cannot evaluate"):
+        evaluate_mod_p([sympy.Float(0.5) * x], values, b"salt")
