@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from backprop.activations import sigmoid
 from backprop.equations import bp1
 
 __all__ = ["COSTS", "CrossEntropyCost", "QuadraticCost", "get_cost"]
@@ -78,8 +79,13 @@ class CrossEntropyCost:
 
         :math:`\nabla_a C = (a - t) / (a(1 - a))` and :math:`\sigma'(z) = a(1 - a)`
         cancel, so no :math:`\sigma'` appears (proved in :mod:`spec`).
+
+        Evaluated as :math:`(1 - t)\,\sigma(z) - t\,\sigma(-z)`, which equals
+        :math:`a - t` but keeps full relative accuracy when an output saturates
+        onto its target: for :math:`t = 1` it is :math:`-\sigma(-z)`, where
+        :math:`a - 1` would cancel to a few significant digits.
         """
-        return a - y
+        return (1 - y) * a - y * sigmoid(-z)
 
 
 #: The costs by name.
