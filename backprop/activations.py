@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["sigmoid", "sigmoid_prime"]
+
+
+def _as_float(z: Any) -> NDArray:
+    """``z`` as an array; integers and booleans become float64."""
+    z = np.asarray(z)
+    return z.astype(np.float64) if z.dtype.kind in "biu" else z
 
 
 def sigmoid(z: NDArray) -> NDArray:
@@ -34,10 +42,13 @@ def sigmoid(z: NDArray) -> NDArray:
     :math:`e^{z}/(1 + e^{z})` elsewhere, so that the exponential never overflows;
     both branches are the same analytic function.
     """
-    z = np.asarray(z)
+    z = _as_float(z)
     if not np.iscomplexobj(z):
+        e = np.negative(z, out=np.empty_like(z))
         with np.errstate(over="ignore"):
-            return 1 / (1 + np.exp(-z))
+            np.exp(e, out=e)
+        e += 1
+        return np.reciprocal(e, out=e)
     # e^(−|Re z|) ≤ 1, so neither branch overflows.
     e = np.exp(np.where(z.real >= 0, -z, z))
     return np.where(z.real >= 0, 1 / (1 + e), e / (1 + e))
@@ -64,10 +75,14 @@ def sigmoid_prime(z: NDArray) -> NDArray:
     ``z``, :math:`-|z|` becomes :math:`\mp z` by the sign of
     :math:`\operatorname{Re} z`, which keeps the function analytic.
     """
-    z = np.asarray(z)
+    z = _as_float(z)
     if np.iscomplexobj(z):
         e = np.exp(np.where(z.real >= 0, -z, z))
     else:
-        e = np.exp(-np.abs(z))
-    d = 1 + e
-    return e / (d * d)
+        e = np.abs(z, out=np.empty_like(z))
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+    d = e + 1
+    d *= d
+    e /= d
+    return e
