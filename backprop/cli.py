@@ -314,3 +314,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TypeError, ValueError) as exc:  # bad option values, found by the library
         print(f"backprop: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `backprop train | head`: the reader left
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (no flush at exit)
+        return 141
