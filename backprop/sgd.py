@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from backprop.core import _forward, backward
@@ -30,6 +31,9 @@ from backprop.validation import (
 )
 
 __all__ = ["sgd", "sgd_step", "update"]
+
+#: Batches smaller than this train with one BLAS thread by default.
+SMALL_BATCH = 16
 
 #: ``callback(epoch, weights, biases)``; returning True stops training.
 EpochCallback = Callable[[int, list[NDArray], list[NDArray]], "bool | None"]
@@ -74,6 +78,7 @@ def sgd(
     rng: Any = 0,
     callback: EpochCallback | None = None,
     progress: bool = False,
+    blas_threads: int | None = None,
 ) -> tuple[list[NDArray], list[NDArray], list[dict[str, float]]]:
     r"""Train by minibatch SGD; the inputs are not modified.
 
@@ -104,6 +109,13 @@ def sgd(
         outside the timed part; returning True stops training.
     progress : bool
         Show a progress bar over the batches of each epoch.
+    blas_threads : int, optional
+        Threads the BLAS library may use during training. By default one thread
+        for batches smaller than 16 and the library's own setting otherwise: the
+        matrix products of a small batch are too small to split, and OpenBLAS's
+        threads then cost more than they give (measured on 2 cores at batch 10:
+        an epoch of 784-200-10 takes 2.0 s on one thread and 5.7 s on two; at
+        batch 64, 0.60 s on one and 0.45 s on two).
 
     Returns
     -------
@@ -121,6 +133,29 @@ def sgd(
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = check_lr(lr)
     gen = as_generator(rng)
+    if blas_threads is None:
+        blas_threads = 1 if batch_size < SMALL_BATCH else None
+    else:
+        blas_threads = check_positive_int(blas_threads, "blas_threads")
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        return _epochs(
+            ws, bs, x, y, epochs, batch_size, lr, cost_fn, gen, callback, progress
+        )
+
+
+def _epochs(
+    ws: list[NDArray],
+    bs: list[NDArray],
+    x: NDArray,
+    y: NDArray,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    cost_fn: Cost,
+    gen: np.random.Generator,
+    callback: EpochCallback | None,
+    progress: bool,
+) -> tuple[list[NDArray], list[NDArray], list[dict[str, float]]]:
     ws = [w.copy() for w in ws]
     bs = [b.copy() for b in bs]
     buffers = [np.empty_like(w) for w in ws]

@@ -6,6 +6,10 @@ weight gradients (BP4 for W^1 and W^2) and the error product back through W^2
 (BP2). Everything else an epoch does (sigmoids, BP1, biases, updates, shuffling,
 Python overhead) shows up as the ratio epoch / floor.
 
+Both are timed with the BLAS threads that :func:`backprop.sgd` uses by default:
+one for batches smaller than ``backprop.sgd.SMALL_BATCH``, the library's own
+setting otherwise (column ``threads``).
+
 Run: ``python benchmarks/bench_epoch.py [--examples 60000] [--repeat 3]``.
 """
 
@@ -15,8 +19,10 @@ import argparse
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import backprop
+from backprop.sgd import SMALL_BATCH
 
 
 def gemm_floor(x: np.ndarray, weights: list[np.ndarray], batch_size: int) -> float:
@@ -49,7 +55,10 @@ def main() -> None:
     # MNIST-like inputs: pixels in [0, 1), mostly zero; labels 0..9.
     pixels = rng.random((args.examples, 784)) * (rng.random((args.examples, 784)) < 0.2)
     labels = rng.integers(0, 10, args.examples)
-    print(f"{'dtype':8} {'batch':>5} {'epoch s':>8} {'floor s':>8} {'ratio':>6}")
+    print(
+        f"{'dtype':8} {'batch':>5} {'threads':>7} {'epoch s':>8} {'floor s':>8} "
+        f"{'ratio':>6}"
+    )
     for dtype in ("float32", "float64"):
         x = pixels.astype(dtype)
         for batch_size in (10, 64):
@@ -60,9 +69,13 @@ def main() -> None:
                     weights, biases, x, labels, epochs=1, batch_size=batch_size, lr=0.1
                 )
                 epoch = min(epoch, history[0]["seconds"])
-                floor = min(floor, gemm_floor(x, weights, batch_size))
+                threads = 1 if batch_size < SMALL_BATCH else None
+                with threadpool_limits(limits=threads, user_api="blas"):
+                    floor = min(floor, gemm_floor(x, weights, batch_size))
+            shown = "1" if threads == 1 else "all"
             print(
-                f"{dtype:8} {batch_size:5d} {epoch:8.3f} {floor:8.3f} {epoch / floor:6.2f}"
+                f"{dtype:8} {batch_size:5d} {shown:>7} {epoch:8.3f} {floor:8.3f} "
+                f"{epoch / floor:6.2f}"
             )
 
 

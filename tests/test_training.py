@@ -214,3 +214,21 @@ def test_killed_save_leaves_the_old_file_intact(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     assert path.read_bytes() == before
     Network.load(path)
+
+
+@pytest.mark.parametrize("blas_threads", [None, 1, 2])
+def test_blas_threads_do_not_change_the_result(blas_threads):
+    x, labels = _toy_problem()
+    reference = backprop.sgd(
+        *backprop.init_params([4, 5, 2], rng=1), x, labels, batch_size=4
+    )
+    result = backprop.sgd(
+        *backprop.init_params([4, 5, 2], rng=1),
+        x,
+        labels,
+        batch_size=4,
+        blas_threads=blas_threads,
+    )
+    np.testing.assert_array_equal(
+        backprop.pack(*result[:2]), backprop.pack(*reference[:2])
+    )

@@ -216,3 +216,15 @@ def test_bad_pack_unpack(net):
         match=r"theta must have shape \(26,\) for sizes \[3, 4, 2\], got \(25,\)",
     ):
         backprop.unpack(np.zeros(25), [3, 4, 2])
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (0, ValueError, r"blas_threads must be >= 1, got 0"),
+        (1.5, TypeError, r"blas_threads must be an integer >= 1, got float 1.5"),
+    ],
+)
+def test_bad_blas_threads(net, value, error, message):
+    with pytest.raises(error, match=message):
+        backprop.sgd(*net, blas_threads=value)
