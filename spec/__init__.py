@@ -23,6 +23,19 @@ from spec.derive import (
     parameter_count,
     recursion_gradients,
 )
+from spec.gradcheck import (
+    GradcheckError,
+    GradcheckReport,
+    compare_gradients,
+    gradcheck,
+)
+from spec.netcheck import (
+    DescentReport,
+    EpochReport,
+    check_descent,
+    check_network,
+    check_sgd_epoch,
+)
 from spec.network import SymbolicNetwork, symbolic_network
 from spec.oracle import oracle_gradients
 from spec.prove import (
@@ -39,13 +52,22 @@ __all__ = [
     "COSTS",
     "DERIVATION_LIMIT",
     "VARIANTS",
+    "DescentReport",
+    "EpochReport",
+    "GradcheckError",
+    "GradcheckReport",
     "Gradients",
     "IdentityResult",
     "ProofResult",
     "SymbolicNetwork",
+    "check_descent",
+    "check_network",
+    "check_sgd_epoch",
     "clear_caches",
+    "compare_gradients",
     "differentiate",
     "direct_gradients",
+    "gradcheck",
     "oracle_gradients",
     "parameter_count",
     "prove_backprop",
@@ -57,30 +79,3 @@ __all__ = [
     "symbol",
     "symbolic_network",
 ]
-
-# --- Numeric gradient checks (spec/gradcheck.py, spec/finite_diff*.py) ---------
-# Owned by the gradient-check module; its exports are appended below.
-from spec.gradcheck import (
-    DescentReport,
-    EpochReport,
-    GradcheckError,
-    GradcheckReport,
-    check_descent,
-    check_network,
-    check_sgd_epoch,
-    compare_gradients,
-    gradcheck,
-)
-
-__all__ += [
-    "DescentReport",
-    "EpochReport",
-    "GradcheckError",
-    "GradcheckReport",
-    "check_descent",
-    "check_network",
-    "check_sgd_epoch",
-    "compare_gradients",
-    "gradcheck",
-]
-# --- end of numeric gradient checks ---------------------------------------------
