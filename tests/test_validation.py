@@ -228,3 +228,15 @@ def test_bad_pack_unpack(net):
 def test_bad_blas_threads(net, value, error, message):
     with pytest.raises(error, match=message):
         backprop.sgd(*net, blas_threads=value)
+
+
+def test_non_finite_complex_input_is_found_in_either_part():
+    from backprop.validation import check_x
+
+    for bad in (complex(np.nan, 0), complex(0, np.inf)):
+        x = np.zeros((2, 2), complex)
+        x[0, 1] = bad
+        with pytest.raises(
+            ValueError, match=r"x must be finite, got .* at index \(0, 1\)"
+        ):
+            check_x(x, 2, np.dtype(np.complex128))
