@@ -349,27 +349,18 @@ def main() -> None:
         {"seconds": [loop], "accuracy": []},
         "ours",
     )
+    peers = [
+        ("scikit-learn MLPClassifier", sklearn_mlp, args.skip_sklearn),
+        ("PyTorch CPU", torch_mlp, args.skip_torch),
+    ]
     for label, batch, dtype, lr, _ in settings[:2]:
-        if not args.skip_sklearn:
-            print(f"scikit-learn, {label} ...", flush=True)
-            row(
-                "scikit-learn MLPClassifier",
-                label,
-                sklearn_mlp(
+        for name, train, skip in peers:
+            if not skip:
+                print(f"{name}, {label} ...", flush=True)
+                result = train(
                     data, epochs=args.epochs, batch_size=batch, lr=lr, dtype=dtype
-                ),
-                "ours",
-            )
-        if not args.skip_torch:
-            print(f"PyTorch, {label} ...", flush=True)
-            row(
-                "PyTorch CPU",
-                label,
-                torch_mlp(
-                    data, epochs=args.epochs, batch_size=batch, lr=lr, dtype=dtype
-                ),
-                "ours",
-            )
+                )
+                row(name, label, result, "ours")
     rows.sort(key=lambda r: [s[0] for s in settings].index(r["setting"]))
 
     print()
