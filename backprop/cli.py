@@ -199,8 +199,8 @@ def _train(args: argparse.Namespace) -> int:
             import matplotlib  # noqa: F401
         except ImportError:
             raise SystemExit(
-                "backprop: error: --plot needs matplotlib: "
-                "pip install 'backprop-spec[plot]'"
+                "backprop: error: --plot needs matplotlib: pip install matplotlib "
+                "(or install this project with its extra: pip install '.[plot]')"
             ) from None
 
     net = Network(

@@ -260,7 +260,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(data_dir, tmp_path, monkeypa
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(
         SystemExit,
-        match=r"--plot needs matplotlib: pip install 'backprop-spec\[plot\]'",
+        match=r"--plot needs matplotlib: pip install matplotlib \(or install this project with its extra: pip install '.\[plot\]'\)",
     ):
         _train(data_dir, tmp_path, "--plot", str(tmp_path / "c.png"))
 
