@@ -7,14 +7,10 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import CENTRAL_RTOL
 
 import backprop
 from backprop.activations import sigmoid, sigmoid_prime
-
-# Central differences with h ~ eps^(1/3) have truncation + rounding error of order
-# eps^(2/3) ≈ 4e-11 times the scale of the cost's third derivative; 1e-6 relative
-# leaves four orders of magnitude of room and still fails any real bug.
-FD_RTOL = 1e-6
 
 
 def _sigma(v: float) -> float:
@@ -154,7 +150,7 @@ def test_gradcheck_backprop_matches_central_differences(sizes, cost):
     grad = backprop.pack(*backprop.gradients(weights, biases, x, y, cost=cost))
     numeric = _central_differences(weights, biases, x, y, cost)
     np.testing.assert_allclose(
-        grad, numeric, rtol=FD_RTOL, atol=FD_RTOL * np.abs(numeric).max()
+        grad, numeric, rtol=CENTRAL_RTOL, atol=CENTRAL_RTOL * np.abs(numeric).max()
     )
 
 
