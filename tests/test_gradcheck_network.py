@@ -94,7 +94,6 @@ def test_gradcheck_integer_labels_are_one_hot_targets():
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_gradcheck_check_network_against_the_oracle(dtype):
-    pytest.importorskip("spec.oracle")
     rtol = ORACLE_RTOL if dtype == "float64" else FLOAT32_RTOL
     for cost in COSTS:
         data = batch((2, 3, 2), 2, cost, seed=3, dtype=dtype)

@@ -116,7 +116,6 @@ def test_gradcheck_epoch_check_detects_sgd_bug(bug, batch_size, monkeypatch):
 
 @pytest.mark.parametrize("bug", bugs("oracle"))
 def test_gradcheck_oracle_detects_consistently_wrong_cost(bug, monkeypatch):
-    pytest.importorskip("spec.oracle")
     data = bug_batch(bug, "quadratic", m=2)
     bug.apply(monkeypatch)
     # backprop's gradient is the true derivative of backprop's (wrong) cost ...
