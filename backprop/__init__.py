@@ -6,12 +6,19 @@ four equations BP1-BP4 in :mod:`backprop.equations`.
 """
 
 from backprop.activations import sigmoid, sigmoid_prime
-from backprop.core import backward, cost_value, feedforward, gradients
+from backprop.core import (
+    backward,
+    cost_value,
+    feedforward,
+    forward,
+    gradients,
+    mean_cost,
+)
 from backprop.costs import COSTS, get_cost
 from backprop.equations import bp1, bp2, bp3, bp4
 from backprop.network import Network, evaluate, predict
 from backprop.params import describe_index, init_params, pack, unpack
-from backprop.sgd import sgd, sgd_step, update
+from backprop.training import sgd, sgd_step, update
 
 __version__ = "0.1.0"
 
@@ -27,9 +34,11 @@ __all__ = [
     "describe_index",
     "evaluate",
     "feedforward",
+    "forward",
     "get_cost",
     "gradients",
     "init_params",
+    "mean_cost",
     "pack",
     "predict",
     "sgd",

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from numpy.typing import NDArray
 from backprop.core import feedforward
 from backprop.costs import COSTS, get_cost
 from backprop.datasets import MNIST, MNISTError, load_mnist, one_hot
+from backprop.files import atomic_write
 from backprop.network import Network
 from backprop.params import INITS
 from backprop.presets import PRESETS, Preset
@@ -129,11 +129,9 @@ def _check_writable(path: Path | None, option: str) -> None:
 
 
 def _write_json(path: Path, records: list[dict[str, Any]]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
+    with atomic_write(path, "w") as fh:
         json.dump(records, fh, indent=2)
         fh.write("\n")
-    os.replace(tmp, path)
 
 
 def _plot(path: Path, records: list[dict[str, Any]], title: str) -> None:
@@ -155,7 +153,7 @@ def _plot(path: Path, records: list[dict[str, Any]], title: str) -> None:
     plt.close(fig)
 
 
-def _evaluate(net: Network, data: MNIST) -> tuple[float, float]:
+def _test_scores(net: Network, data: MNIST) -> tuple[float, float]:
     """Test accuracy and mean test cost, from one forward pass."""
     zs, activations = feedforward(net.weights, net.biases, data.x_test)
     accuracy = float(np.mean(activations[-1].argmax(axis=1) == data.y_test))
@@ -225,7 +223,7 @@ def _train(args: argparse.Namespace) -> int:
         flush=True,
     )
     data = _load_data(args, preset.dtype)
-    accuracy, cost = _evaluate(net, data)
+    accuracy, cost = _test_scores(net, data)
     print(f"{'epoch':>5}  {'test accuracy':>13}  {'test cost':>9}  {'seconds':>7}")
     print(f"{0:5d}  {100 * accuracy:12.2f}%  {cost:9.4f}  {'':>7}", flush=True)
     curve = [{"epoch": 0, "test_accuracy": accuracy, "test_cost": cost, "seconds": 0.0}]
@@ -236,7 +234,7 @@ def _train(args: argparse.Namespace) -> int:
     def after_epoch(epoch: int, weights: list[NDArray], biases: list[NDArray]) -> None:
         # Training time only: the clock restarts after this evaluation.
         seconds = time.perf_counter() - clock[0]
-        accuracy, cost = _evaluate(net, data)
+        accuracy, cost = _test_scores(net, data)
         record = {
             "epoch": epoch,
             "test_accuracy": accuracy,
@@ -303,7 +301,7 @@ def _evaluate_file(args: argparse.Namespace) -> int:
             f"needs 784 inputs and 10 outputs"
         )
     data = _load_data(args, str(net.dtype))
-    accuracy, cost = _evaluate(net, data)
+    accuracy, cost = _test_scores(net, data)
     print(f"{net!r}: test accuracy {100 * accuracy:.2f}%, test cost {cost:.4f}")
     return 0
 

@@ -14,18 +14,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop.activations import sigmoid
-from backprop.costs import Cost, get_cost
+from backprop.costs import Cost
 from backprop.equations import bp2, bp3, bp4
-from backprop.validation import check_params, check_targets, check_x
+from backprop.validation import validate_batch, validate_params, validate_x
 
-__all__ = ["backward", "cost_value", "feedforward", "gradients"]
+__all__ = ["backward", "cost_value", "feedforward", "forward", "gradients", "mean_cost"]
 
 Arrays = list[NDArray]
 
 
-def _forward(
+def forward(
     weights: Sequence[NDArray], biases: Sequence[NDArray], x: NDArray
 ) -> tuple[Arrays, Arrays]:
+    r"""Forward pass on validated arrays: :func:`feedforward` without the checks.
+
+    Unvalidated, like :func:`backward`: ``weights`` and ``biases`` are arrays of
+    one network in one dtype and ``x`` an ``(m, n_0)`` array of that dtype, as
+    :func:`feedforward` and the training loop pass them. Returns ``zs`` and
+    ``activations`` as :func:`feedforward` does.
+    """
     zs: Arrays = []
     activations: Arrays = [x]
     a = x
@@ -60,8 +67,8 @@ def feedforward(weights: Any, biases: Any, x: Any) -> tuple[Arrays, Arrays]:
         ``activations[l]`` is :math:`a^l`, shape ``(m, n_l)``, for l = 0..L
         (``activations[0]`` is ``x``).
     """
-    ws, bs, dtype = check_params(weights, biases)
-    return _forward(ws, bs, check_x(x, ws[0].shape[1], dtype))
+    ws, bs, dtype = validate_params(weights, biases)
+    return forward(ws, bs, validate_x(x, ws[0].shape[1], dtype))
 
 
 def backward(
@@ -94,15 +101,18 @@ def backward(
     grad_w, grad_b : list of ndarray
         Gradients of the batch-mean cost, shaped like the weights and biases.
     """
-    n_layers = len(weights)
-    grad_w: Arrays = [np.empty(0)] * n_layers
-    grad_b: Arrays = [np.empty(0)] * n_layers
-    delta = cost.delta(zs[-1], activations[-1], y)  # BP1
-    for l in range(n_layers - 1, -1, -1):
-        if l < n_layers - 1:
-            delta = bp2(weights[l + 1], delta, zs[l])
-        grad_b[l] = bp3(delta)
-        grad_w[l] = bp4(delta, activations[l], out=None if out is None else out[l])
+    # Layers l = L, ..., 1 as in the notation; list index l - 1 holds layer l
+    # (activations[l - 1] is a^{l-1}, since activations[0] is a^0 = x).
+    L = len(weights)
+    grad_w: Arrays = [np.empty(0)] * L
+    grad_b: Arrays = [np.empty(0)] * L
+    delta = cost.delta(zs[L - 1], activations[L], y)  # BP1
+    for l in range(L, 0, -1):
+        if l < L:
+            delta = bp2(weights[l], delta, zs[l - 1])  # W^{l+1}, z^l
+        grad_b[l - 1] = bp3(delta)
+        buffer = None if out is None else out[l - 1]
+        grad_w[l - 1] = bp4(delta, activations[l - 1], out=buffer)
     return grad_w, grad_b
 
 
@@ -129,24 +139,22 @@ def gradients(
     grad_b : list of ndarray
         :math:`\partial C / \partial b^l`, same shapes and dtype as ``biases``.
     """
-    cost_fn = get_cost(cost)
-    ws, bs, dtype = check_params(weights, biases)
-    x = check_x(x, ws[0].shape[1], dtype)
-    y = check_targets(y, x.shape[0], ws[-1].shape[0], dtype, cost_fn.name)
-    zs, activations = _forward(ws, bs, x)
+    ws, bs, x, y, cost_fn = validate_batch(weights, biases, x, y, cost)
+    zs, activations = forward(ws, bs, x)
     return backward(ws, zs, activations, y, cost_fn)
 
 
-def cost_value(
+def mean_cost(
     weights: Any, biases: Any, x: Any, y: Any, cost: str = "cross_entropy"
 ) -> np.generic:
     """Mean cost of the network over the rows of ``x`` with targets ``y``.
 
     Parameters are as for :func:`gradients`. The result has the parameters' dtype.
     """
-    cost_fn = get_cost(cost)
-    ws, bs, dtype = check_params(weights, biases)
-    x = check_x(x, ws[0].shape[1], dtype)
-    y = check_targets(y, x.shape[0], ws[-1].shape[0], dtype, cost_fn.name)
-    zs, activations = _forward(ws, bs, x)
+    ws, bs, x, y, cost_fn = validate_batch(weights, biases, x, y, cost)
+    zs, activations = forward(ws, bs, x)
     return cost_fn.value(zs[-1], activations[-1], y)
+
+
+#: The name :func:`mean_cost` had before it took :mod:`spec`'s name.
+cost_value = mean_cost

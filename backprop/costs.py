@@ -1,10 +1,10 @@
 r"""Costs: their batch-mean value and the output error :math:`\delta^L` (BP1).
 
-Per example, with :math:`a = a^L` and target :math:`t`:
+Per example, with :math:`a = a^L` and target :math:`y`:
 
-- quadratic: :math:`C = \tfrac12 \lVert a - t \rVert^2`, :math:`\nabla_a C = a - t`;
-- cross-entropy: :math:`C = -\sum_i [t_i \ln a_i + (1 - t_i) \ln(1 - a_i)]`, for
-  which BP1 simplifies to :math:`\delta^L = a - t`.
+- quadratic: :math:`C = \tfrac12 \lVert a - y \rVert^2`, :math:`\nabla_a C = a - y`;
+- cross-entropy: :math:`C = -\sum_i [y_i \ln a_i + (1 - y_i) \ln(1 - a_i)]`, for
+  which BP1 simplifies to :math:`\delta^L = a - y`.
 
 The value of a batch is the mean of the per-example costs.
 """
@@ -44,7 +44,7 @@ def _softplus(z: NDArray) -> NDArray:
 
 
 class QuadraticCost:
-    r"""Quadratic cost :math:`C = \tfrac12 \lVert a^L - t \rVert^2` per example."""
+    r"""Quadratic cost :math:`C = \tfrac12 \lVert a^L - y \rVert^2` per example."""
 
     name = "quadratic"
 
@@ -54,15 +54,15 @@ class QuadraticCost:
         return (d * d).sum(axis=1).mean() / 2
 
     def delta(self, z: NDArray, a: NDArray, y: NDArray) -> NDArray:
-        r"""BP1 with :math:`\nabla_a C = a^L - t`: :math:`(a^L - t) \odot \sigma'(z^L)`."""
+        r"""BP1 with :math:`\nabla_a C = a^L - y`: :math:`(a^L - y) \odot \sigma'(z^L)`."""
         return bp1(a - y, z)
 
 
 class CrossEntropyCost:
-    r"""Cross-entropy :math:`-\sum_i [t_i \ln a_i + (1 - t_i) \ln(1 - a_i)]` per example.
+    r"""Cross-entropy :math:`-\sum_i [y_i \ln a_i + (1 - y_i) \ln(1 - a_i)]` per example.
 
     The value is computed from :math:`z^L` as
-    :math:`t \,\mathrm{softplus}(-z) + (1 - t)\,\mathrm{softplus}(z)`, which equals the
+    :math:`y \,\mathrm{softplus}(-z) + (1 - y)\,\mathrm{softplus}(z)`, which equals the
     formula above (:math:`-\ln \sigma(z) = \mathrm{softplus}(-z)`) and stays finite
     when :math:`a^L` rounds to exactly 0 or 1.
     """
@@ -75,25 +75,26 @@ class CrossEntropyCost:
         return per_entry.sum(axis=1).mean()
 
     def delta(self, z: NDArray, a: NDArray, y: NDArray) -> NDArray:
-        r"""BP1 simplified: :math:`\delta^L = a^L - t`.
+        r"""BP1 simplified: :math:`\delta^L = a^L - y`.
 
-        :math:`\nabla_a C = (a - t) / (a(1 - a))` and :math:`\sigma'(z) = a(1 - a)`
+        :math:`\nabla_a C = (a - y) / (a(1 - a))` and :math:`\sigma'(z) = a(1 - a)`
         cancel, so no :math:`\sigma'` appears (proved in :mod:`spec`).
 
-        Evaluated as :math:`(1 - t)\,\sigma(z) - t\,\sigma(-z)`, which equals
-        :math:`a - t` but keeps full relative accuracy when an output saturates
-        onto its target: for :math:`t = 1` it is :math:`-\sigma(-z)`, where
+        Evaluated as :math:`(1 - y)\,\sigma(z) - y\,\sigma(-z)`, which equals
+        :math:`a - y` but keeps full relative accuracy when an output saturates
+        onto its target: for :math:`y = 1` it is :math:`-\sigma(-z)`, where
         :math:`a - 1` would cancel to a few significant digits.
         """
         return (1 - y) * a - y * sigmoid(-z)
 
 
-#: The costs by name.
-COSTS: dict[str, Cost] = {c.name: c for c in (QuadraticCost(), CrossEntropyCost())}
+_BY_NAME: dict[str, Cost] = {c.name: c for c in (QuadraticCost(), CrossEntropyCost())}
+#: The names of the costs, as :data:`spec.COSTS` names them.
+COSTS: tuple[str, ...] = tuple(_BY_NAME)
 
 
 def get_cost(name: object) -> Cost:
     """Look up a cost by name (``"quadratic"`` or ``"cross_entropy"``)."""
-    if not isinstance(name, str) or name not in COSTS:
+    if not isinstance(name, str) or name not in _BY_NAME:
         raise ValueError(f"cost must be one of {sorted(COSTS)}, got {name!r}")
-    return COSTS[name]
+    return _BY_NAME[name]

@@ -34,6 +34,9 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from backprop.files import atomic_write
+from backprop.validation import one_hot
+
 __all__ = ["MNIST", "MNISTError", "default_cache_dir", "load_mnist", "one_hot"]
 
 CACHE_ENV = "BACKPROP_MNIST_CACHE"
@@ -187,45 +190,6 @@ def _load(
     return _parse_pickle(blob, f"{cached}", dt)
 
 
-def one_hot(
-    labels: Any, n_classes: int = 10, dtype: DTypeLike = "float32"
-) -> NDArray[Any]:
-    """Encode integer labels as one-hot rows, the targets ``y`` of the cost.
-
-    Parameters
-    ----------
-    labels : array_like of int, shape (m,)
-        Class indices in ``0 .. n_classes - 1``.
-    n_classes : int, default 10
-    dtype : dtype, default "float32"
-
-    Returns
-    -------
-    ndarray, shape (m, n_classes)
-        Row ``k`` is 1 in column ``labels[k]`` and 0 elsewhere.
-    """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
-        raise TypeError(f"n_classes must be an int, got {n_classes!r}")
-    if n_classes < 1:
-        raise ValueError(f"n_classes must be positive, got {n_classes}")
-    labels = np.asarray(labels)
-    if labels.size == 0:
-        labels = labels.astype(np.int64)  # np.asarray([]) is float64
-    if labels.ndim != 1:
-        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
-    bad = (labels < 0) | (labels >= n_classes)
-    if bad.any():
-        raise ValueError(
-            f"labels must be in 0..{n_classes - 1}, got {labels[bad][0]} "
-            f"at index {int(np.flatnonzero(bad)[0])}"
-        )
-    out = np.zeros((labels.size, n_classes), dtype=dtype)
-    out[np.arange(labels.size), labels] = 1
-    return out
-
-
 def _read(path: Path, gunzip: bool = False) -> bytes:
     try:
         data = path.read_bytes()
@@ -343,26 +307,15 @@ def _download() -> bytes:
 
 def _store(blob: bytes, cache: Path) -> None:
     """Write ``blob`` as the cache file atomically: readers see all or nothing."""
-    tmp_name = None
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            dir=cache, prefix=f".{CACHE_NAME}.", suffix=".tmp", delete=False
-        ) as tmp:
-            tmp_name = tmp.name
-            tmp.write(blob)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, cache / CACHE_NAME)
-        tmp_name = None
+        with atomic_write(cache / CACHE_NAME) as fh:
+            fh.write(blob)
     except OSError as exc:
         raise MNISTError(
             f"cannot write the MNIST cache in {cache}: {exc}. Set {CACHE_ENV} to a "
             "writable directory."
         ) from exc
-    finally:
-        if tmp_name is not None:
-            Path(tmp_name).unlink(missing_ok=True)
 
 
 class _ArrayUnpickler(pickle.Unpickler):

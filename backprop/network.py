@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop.core import _forward, cost_value, feedforward, gradients
+from backprop.core import feedforward, forward, gradients, mean_cost
 from backprop.costs import get_cost
+from backprop.files import atomic_write
 from backprop.params import init_params
-from backprop.sgd import EpochCallback, sgd
-from backprop.validation import check_labels, check_params, check_x
+from backprop.training import EpochCallback, sgd
+from backprop.validation import validate_labels, validate_params, validate_x
 
 __all__ = ["Network", "evaluate", "predict"]
 
@@ -41,10 +41,10 @@ def evaluate(weights: Any, biases: Any, x: Any, labels: Any) -> float:
     labels : array_like of int, shape (m,)
         True classes in ``[0, n_L)``.
     """
-    ws, bs, dtype = check_params(weights, biases)
-    x = check_x(x, ws[0].shape[1], dtype)
-    labels = check_labels(labels, x.shape[0], ws[-1].shape[0])
-    _, activations = _forward(ws, bs, x)
+    ws, bs, dtype = validate_params(weights, biases)
+    x = validate_x(x, ws[0].shape[1], dtype)
+    labels = validate_labels(labels, x.shape[0], ws[-1].shape[0])
+    _, activations = forward(ws, bs, x)
     return float(np.mean(activations[-1].real.argmax(axis=1) == labels))
 
 
@@ -89,7 +89,7 @@ class Network:
         cls, weights: Any, biases: Any, cost: str = "cross_entropy"
     ) -> Network:
         """A network holding the given parameters (validated, not copied)."""
-        ws, bs, _ = check_params(weights, biases)
+        ws, bs, _ = validate_params(weights, biases)
         net = cls.__new__(cls)
         net.cost_name = get_cost(cost).name
         net.weights, net.biases = ws, bs
@@ -122,7 +122,7 @@ class Network:
 
     def cost(self, x: Any, y: Any) -> float:
         """Mean cost over the rows of ``x``."""
-        return float(cost_value(self.weights, self.biases, x, y, self.cost_name).real)
+        return float(mean_cost(self.weights, self.biases, x, y, self.cost_name).real)
 
     def gradients(self, x: Any, y: Any) -> tuple[list[NDArray], list[NDArray]]:
         """Gradient of the mean cost, see :func:`backprop.gradients`."""
@@ -183,18 +183,8 @@ class Network:
             zip(self.weights, self.biases, strict=True), start=1
         ):
             arrays[f"W{l}"], arrays[f"b{l}"] = w, b
-        fd, tmp = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)  # type: ignore[arg-type]
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(path) as fh:
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
         return path
 
     @classmethod

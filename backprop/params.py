@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop.validation import check_params, check_sizes
+from backprop.validation import validate_params, validate_sizes
 
 __all__ = ["as_generator", "describe_index", "init_params", "pack", "unpack"]
 
@@ -58,7 +58,7 @@ def init_params(
     biases : list of ndarray
         ``biases[l - 1]`` is :math:`b^l`, shape ``(n_l,)``.
     """
-    sizes = check_sizes(sizes)
+    sizes = validate_sizes(sizes)
     if init not in INITS:
         raise ValueError(f"init must be one of {list(INITS)}, got {init!r}")
     try:
@@ -82,7 +82,7 @@ def pack(weights: Any, biases: Any) -> NDArray:
     Each ``W^l`` is flattened in row-major order, so ``W^l[i, j]`` is
     :math:`w^l_{ij}`. :func:`unpack` inverts it; :func:`describe_index` names entries.
     """
-    ws, bs, _ = check_params(weights, biases)
+    ws, bs, _ = validate_params(weights, biases)
     return np.concatenate(
         [p.ravel() for w, b in zip(ws, bs, strict=True) for p in (w, b)]
     )
@@ -105,7 +105,7 @@ def unpack(theta: Any, sizes: Any) -> tuple[list[NDArray], list[NDArray]]:
     sizes : sequence of int
         Layer widths.
     """
-    sizes = check_sizes(sizes)
+    sizes = validate_sizes(sizes)
     theta = np.asarray(theta)
     shapes = _layer_shapes(sizes)
     n_params = sum(int(np.prod(s)) for s in shapes)
@@ -126,7 +126,7 @@ def describe_index(sizes: Any, k: int) -> str:
 
     Layers count from 1 as in :math:`W^l`; indices within a layer from 0.
     """
-    sizes = check_sizes(sizes)
+    sizes = validate_sizes(sizes)
     start = k
     for index, shape in enumerate(_layer_shapes(sizes)):
         size = int(np.prod(shape))

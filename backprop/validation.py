@@ -13,17 +13,21 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
+
+from backprop.costs import Cost, get_cost
 
 __all__ = [
-    "check_epochs",
-    "check_labels",
-    "check_lr",
-    "check_params",
-    "check_positive_int",
-    "check_sizes",
-    "check_targets",
-    "check_x",
+    "one_hot",
+    "validate_batch",
+    "validate_epochs",
+    "validate_labels",
+    "validate_lr",
+    "validate_params",
+    "validate_positive_int",
+    "validate_sizes",
+    "validate_targets",
+    "validate_x",
 ]
 
 #: Parameter dtypes the network computes in (complex for the complex-step check).
@@ -36,7 +40,7 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:200]
 
 
-def check_sizes(sizes: Any, name: str = "sizes") -> list[int]:
+def validate_sizes(sizes: Any, name: str = "sizes") -> list[int]:
     """Validate layer sizes ``[n_0, ..., n_L]``: at least two positive integers."""
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence | np.ndarray):
         raise TypeError(
@@ -57,7 +61,7 @@ def check_sizes(sizes: Any, name: str = "sizes") -> list[int]:
     return out
 
 
-def check_positive_int(value: Any, name: str) -> int:
+def validate_positive_int(value: Any, name: str) -> int:
     """Validate an integer >= 1 (batch sizes, epoch counts)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer >= 1, got {_describe(value)}")
@@ -66,12 +70,12 @@ def check_positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
-def check_epochs(epochs: Any) -> int:
+def validate_epochs(epochs: Any) -> int:
     """Validate an epoch count >= 1."""
-    return check_positive_int(epochs, "epochs")
+    return validate_positive_int(epochs, "epochs")
 
 
-def check_lr(lr: Any) -> float:
+def validate_lr(lr: Any) -> float:
     """Validate a learning rate: a finite real number > 0."""
     if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real):
         raise TypeError(f"lr must be a real number > 0, got {_describe(lr)}")
@@ -89,18 +93,18 @@ def _all_finite(arr: NDArray) -> bool:
     return all(np.isfinite(p.min()) and np.isfinite(p.max()) for p in parts)
 
 
-def _check_finite(arr: NDArray, name: str) -> None:
+def _validate_finite(arr: NDArray, name: str) -> None:
     if not _all_finite(arr):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"{name} must be finite, got {arr[bad]} at index {bad}")
 
 
-def _check_numeric(arr: NDArray, name: str) -> None:
+def _validate_numeric(arr: NDArray, name: str) -> None:
     if arr.dtype.kind not in "biufc":
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
 
 
-def check_params(
+def validate_params(
     weights: Any, biases: Any
 ) -> tuple[list[NDArray], list[NDArray], np.dtype]:
     """Validate weights and biases of one network.
@@ -150,14 +154,14 @@ def check_params(
                     f"{name} has dtype {arr.dtype} but weights[0] has {dtype}; "
                     f"all parameters must share one dtype"
                 )
-            _check_finite(arr, name)
+            _validate_finite(arr, name)
     return ws, bs, dtype
 
 
-def check_x(x: Any, n_in: int, dtype: np.dtype, name: str = "x") -> NDArray:
+def validate_x(x: Any, n_in: int, dtype: np.dtype, name: str = "x") -> NDArray:
     """Validate inputs ``x`` of shape ``(m, n_in)`` and cast them to ``dtype``."""
     arr = np.asarray(x)
-    _check_numeric(arr, name)
+    _validate_numeric(arr, name)
     if arr.ndim != 2 or arr.shape[1] != n_in:
         hint = " (a single example needs x.reshape(1, -1))" if arr.ndim == 1 else ""
         raise ValueError(
@@ -171,11 +175,13 @@ def check_x(x: Any, n_in: int, dtype: np.dtype, name: str = "x") -> NDArray:
             f"{name} is complex ({arr.dtype}) but the parameters are {dtype}; "
             f"make the parameters complex too"
         )
-    _check_finite(arr, name)
+    _validate_finite(arr, name)
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def check_labels(labels: Any, m: int, n_classes: int, name: str = "labels") -> NDArray:
+def validate_labels(
+    labels: Any, m: int, n_classes: int, name: str = "labels"
+) -> NDArray:
     """Validate class labels: ``m`` integers in ``[0, n_classes)``."""
     arr = np.asarray(labels)
     if arr.dtype.kind not in "iu":
@@ -193,7 +199,46 @@ def check_labels(labels: Any, m: int, n_classes: int, name: str = "labels") -> N
     return arr.astype(np.intp, copy=False)
 
 
-def check_targets(
+def one_hot(
+    labels: Any, n_classes: int = 10, dtype: DTypeLike = "float32"
+) -> NDArray[Any]:
+    """Encode integer labels as one-hot rows, the targets ``y`` of the cost.
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (m,)
+        Class indices in ``0 .. n_classes - 1``.
+    n_classes : int, default 10
+    dtype : dtype, default "float32"
+
+    Returns
+    -------
+    ndarray, shape (m, n_classes)
+        Row ``k`` is 1 in column ``labels[k]`` and 0 elsewhere.
+    """
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
+        raise TypeError(f"n_classes must be an int, got {n_classes!r}")
+    if n_classes < 1:
+        raise ValueError(f"n_classes must be positive, got {n_classes}")
+    labels = np.asarray(labels)
+    if labels.size == 0:
+        labels = labels.astype(np.int64)  # np.asarray([]) is float64
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        raise ValueError(
+            f"labels must be in 0..{n_classes - 1}, got {labels[bad][0]} "
+            f"at index {int(np.flatnonzero(bad)[0])}"
+        )
+    out = np.zeros((labels.size, n_classes), dtype=dtype)
+    out[np.arange(labels.size), labels] = 1
+    return out
+
+
+def validate_targets(
     y: Any, m: int, n_out: int, dtype: np.dtype, cost: str | None = None
 ) -> NDArray:
     """Validate targets: an ``(m, n_out)`` array, or ``m`` integer labels.
@@ -202,12 +247,9 @@ def check_targets(
     lie in [0, 1], the range in which it is a cost at all.
     """
     arr = np.asarray(y)
-    _check_numeric(arr, "y")
+    _validate_numeric(arr, "y")
     if arr.ndim == 1 and arr.dtype.kind in "iu":
-        labels = check_labels(arr, m, n_out, name="y")
-        onehot = np.zeros((m, n_out), dtype=dtype)
-        onehot[np.arange(m), labels] = 1
-        return onehot
+        return one_hot(validate_labels(arr, m, n_out, name="y"), n_out, dtype)
     if arr.shape != (m, n_out):
         raise ValueError(
             f"y must have shape ({m}, {n_out}) (one target row per example of x) "
@@ -215,10 +257,25 @@ def check_targets(
         )
     if np.iscomplexobj(arr) and not np.issubdtype(dtype, np.complexfloating):
         raise TypeError(f"y is complex ({arr.dtype}) but the parameters are {dtype}")
-    _check_finite(arr, "y")
+    _validate_finite(arr, "y")
     if cost == "cross_entropy" and (np.any(arr.real < 0) or np.any(arr.real > 1)):
         raise ValueError(
             "y must lie in [0, 1] for the cross-entropy cost, got values in "
             f"[{arr.real.min()}, {arr.real.max()}]"
         )
     return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def validate_batch(
+    weights: Any, biases: Any, x: Any, y: Any, cost: object
+) -> tuple[list[NDArray], list[NDArray], NDArray, NDArray, Cost]:
+    """Validate a network, a batch and a cost name together: the common prologue.
+
+    Returns the weight and bias arrays, ``x`` cast to their dtype, ``y`` as an
+    ``(m, n_L)`` array of that dtype (integer labels one-hot encoded) and the cost.
+    """
+    cost_fn = get_cost(cost)
+    ws, bs, dtype = validate_params(weights, biases)
+    x = validate_x(x, ws[0].shape[1], dtype)
+    y = validate_targets(y, x.shape[0], ws[-1].shape[0], dtype, cost_fn.name)
+    return ws, bs, x, y, cost_fn

@@ -7,7 +7,7 @@ weight gradients (BP4 for W^1 and W^2) and the error product back through W^2
 Python overhead) shows up as the ratio epoch / floor.
 
 Both are timed with the BLAS threads that :func:`backprop.sgd` uses by default:
-one for batches smaller than ``backprop.sgd.SMALL_BATCH``, the library's own
+one for batches smaller than ``backprop.training.SMALL_BATCH``, the library's own
 setting otherwise (column ``threads``).
 
 Run: ``python benchmarks/bench_epoch.py [--examples 60000] [--repeat 3]``.
@@ -22,7 +22,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import backprop
-from backprop.sgd import SMALL_BATCH
+from backprop.training import SMALL_BATCH
 
 
 def gemm_floor(x: np.ndarray, weights: list[np.ndarray], batch_size: int) -> float:

@@ -38,7 +38,7 @@ from threadpoolctl import threadpool_limits
 import backprop
 from backprop.datasets import load_mnist
 from backprop.presets import PRESETS
-from backprop.sgd import SMALL_BATCH
+from backprop.training import SMALL_BATCH
 
 sys.path.insert(0, str(Path(__file__).parent))
 import itertools

@@ -3,7 +3,7 @@
 Each :class:`SeededBug` replaces one function of :mod:`backprop` with a wrong
 variant, by patching the name where it is looked up (``backprop.core`` imports
 ``bp2``, ``bp3``, ``bp4`` and ``backward`` by name, ``backprop.costs`` imports
-``bp1``, ``backprop.equations`` imports ``sigmoid_prime``, ``backprop.sgd`` imports
+``bp1``, ``backprop.equations`` imports ``sigmoid_prime``, ``backprop.training`` imports
 ``backward``). The real source is never edited: ``bug.apply(monkeypatch)`` patches
 for one test, ``with bug.applied():`` anywhere else. The wrong variants accept
 (and ignore) the optional buffers the real functions take (``out=``).
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -42,10 +41,8 @@ import backprop.core
 import backprop.costs
 import backprop.equations
 import backprop.network
+import backprop.training
 from backprop.activations import sigmoid, sigmoid_prime
-
-# ``backprop.sgd`` is the function (re-exported by the package), not the module.
-sgd_module = importlib.import_module("backprop.sgd")
 
 Patch = tuple[Any, str, Any]
 
@@ -93,7 +90,7 @@ def _everywhere(name: str, value: Callable[..., Any]) -> tuple[Patch, ...]:
         "bp2": (backprop.equations, backprop.core),
         "bp3": (backprop.equations, backprop.core),
         "bp4": (backprop.equations, backprop.core),
-        "backward": (backprop.core, sgd_module),
+        "backward": (backprop.core, backprop.training),
     }[name]
     return tuple((module, name, value) for module in modules)
 
@@ -212,15 +209,15 @@ def _update_wrong_sign(params, grads, lr):
 
 
 def _sgd_step_skips_biases(weights, biases, x, y, lr, cost, grad_w_buffers=None):
-    zs, activations = backprop.core._forward(weights, biases, x)
+    zs, activations = backprop.core.forward(weights, biases, x)
     grad_w, _ = backprop.core.backward(weights, zs, activations, y, cost)
-    sgd_module.update(weights, grad_w, lr)
+    backprop.training.update(weights, grad_w, lr)
 
 
 def _epochs_variant(variant: str) -> Callable[..., Any]:
     """The epoch loop of :func:`backprop.sgd` with one wrong line.
 
-    Replaces ``backprop.sgd._epochs``, so the real validation still runs first.
+    Replaces ``backprop.training._epochs``, so the real validation still runs first.
     """
 
     def epochs_loop(
@@ -240,7 +237,7 @@ def _epochs_variant(variant: str) -> Callable[..., Any]:
             extra = 1 if variant == "overlapping" else 0  # Bug: off-by-one slice.
             for start in range(0, stop, batch_size):
                 batch = order[start : start + batch_size + extra]
-                sgd_module.sgd_step(ws, bs, x[batch], y[batch], lr, cost_fn)
+                backprop.training.sgd_step(ws, bs, x[batch], y[batch], lr, cost_fn)
             history.append({"epoch": epoch, "seconds": time.perf_counter() - t0})
             if callback is not None and callback(epoch, ws, bs):
                 break
@@ -408,31 +405,31 @@ BUGS: tuple[SeededBug, ...] = (
     SeededBug(
         "update_wrong_sign",
         "the update adds the gradient: w ← w + α ∂C/∂w",
-        ((sgd_module, "update", _update_wrong_sign),),
+        ((backprop.training, "update", _update_wrong_sign),),
         kind="update",
     ),
     SeededBug(
         "sgd_step_skips_biases",
         "the SGD step updates the weights but not the biases",
-        ((sgd_module, "sgd_step", _sgd_step_skips_biases),),
+        ((backprop.training, "sgd_step", _sgd_step_skips_biases),),
         kind="update",
     ),
     SeededBug(
         "sgd_drops_last_batch",
         "the last, partial minibatch of an epoch is dropped",
-        ((sgd_module, "_epochs", _epochs_variant("drops_last")),),
+        ((backprop.training, "_epochs", _epochs_variant("drops_last")),),
         kind="epoch",
     ),
     SeededBug(
         "sgd_overlapping_batches",
         "batches sliced [start : start + size + 1]: boundary examples used twice",
-        ((sgd_module, "_epochs", _epochs_variant("overlapping")),),
+        ((backprop.training, "_epochs", _epochs_variant("overlapping")),),
         kind="epoch",
     ),
     SeededBug(
         "sgd_samples_with_replacement",
         "each epoch draws examples with replacement: some twice, some never",
-        ((sgd_module, "_epochs", _epochs_variant("with_replacement")),),
+        ((backprop.training, "_epochs", _epochs_variant("with_replacement")),),
         kind="epoch",
     ),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 import sys
@@ -11,10 +10,9 @@ import numpy as np
 import pytest
 from mnist_files import write_idx_dir
 
+import backprop.training
 from backprop.cli import main
 from backprop.network import Network
-
-sgd_module = importlib.import_module("backprop.sgd")
 
 
 @pytest.fixture
@@ -151,7 +149,7 @@ def test_same_seed_same_network(data_dir, tmp_path):
 
 def test_ctrl_c_keeps_the_last_finished_epoch(data_dir, tmp_path, monkeypatch, capsys):
     saved, metrics = tmp_path / "net.npz", tmp_path / "m.json"
-    real_step = sgd_module.sgd_step
+    real_step = backprop.training.sgd_step
     steps = {"n": 0}
     kept = {}
 
@@ -162,7 +160,7 @@ def test_ctrl_c_keeps_the_last_finished_epoch(data_dir, tmp_path, monkeypatch, c
             raise KeyboardInterrupt
         return real_step(weights, *args, **kwargs)
 
-    monkeypatch.setattr(sgd_module, "sgd_step", step_then_interrupt)
+    monkeypatch.setattr(backprop.training, "sgd_step", step_then_interrupt)
     status = _train(
         data_dir,
         tmp_path,
@@ -180,7 +178,7 @@ def test_ctrl_c_keeps_the_last_finished_epoch(data_dir, tmp_path, monkeypatch, c
     # The saved network is the one after epoch 1, not the one of the broken epoch.
     net = Network.load(saved)
     assert not np.array_equal(net.weights[0], kept["weights"][0])
-    monkeypatch.setattr(sgd_module, "sgd_step", real_step)
+    monkeypatch.setattr(backprop.training, "sgd_step", real_step)
     one_epoch = tmp_path / "one.npz"
     assert (
         _train(

@@ -222,3 +222,41 @@ def test_pack_unpack_round_trip_and_names():
     assert backprop.describe_index(sizes, theta.size - 1) == "b^2[3]"
     with pytest.raises(IndexError, match="outside the 20 parameters"):
         backprop.describe_index(sizes, 20)
+
+
+def test_atomic_write_failure_leaves_old_file_and_no_temporary(tmp_path):
+    from backprop.files import atomic_write
+
+    target = tmp_path / "metrics.json"
+    target.write_text("old")
+    with (
+        pytest.raises(RuntimeError, match="interrupted"),
+        atomic_write(target, "w") as fh,
+    ):
+        fh.write("partial")
+        raise RuntimeError("interrupted")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+
+
+def test_atomic_write_rejects_unknown_mode(tmp_path):
+    from backprop.files import atomic_write
+
+    with pytest.raises(ValueError, match="mode must be 'w' or 'wb', got 'a'"):
+        atomic_write(tmp_path / "x", "a").__enter__()
+
+
+def test_forward_is_feedforward_without_the_checks():
+    weights, biases = backprop.init_params([3, 4, 2], rng=0)
+    x = np.random.default_rng(1).random((5, 3))
+    for got, want in zip(
+        backprop.forward(weights, biases, x),
+        backprop.feedforward(weights, biases, x),
+        strict=True,
+    ):
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_cost_value_is_mean_cost():
+    assert backprop.cost_value is backprop.mean_cost

@@ -231,7 +231,7 @@ def test_bad_blas_threads(net, value, error, message):
 
 
 def test_non_finite_complex_input_is_found_in_either_part():
-    from backprop.validation import check_x
+    from backprop.validation import validate_x
 
     for bad in (complex(np.nan, 0), complex(0, np.inf)):
         x = np.zeros((2, 2), complex)
@@ -239,4 +239,4 @@ def test_non_finite_complex_input_is_found_in_either_part():
         with pytest.raises(
             ValueError, match=r"x must be finite, got .* at index \(0, 1\)"
         ):
-            check_x(x, 2, np.dtype(np.complex128))
+            validate_x(x, 2, np.dtype(np.complex128))

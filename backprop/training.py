@@ -18,16 +18,14 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from backprop.core import _forward, backward
-from backprop.costs import Cost, get_cost
+from backprop.core import backward, forward
+from backprop.costs import Cost
 from backprop.params import as_generator
 from backprop.validation import (
-    check_epochs,
-    check_lr,
-    check_params,
-    check_positive_int,
-    check_targets,
-    check_x,
+    validate_batch,
+    validate_epochs,
+    validate_lr,
+    validate_positive_int,
 )
 
 __all__ = ["sgd", "sgd_step", "update"]
@@ -59,7 +57,7 @@ def sgd_step(
     ``grad_w_buffers``, arrays shaped like the weights, receive the weight
     gradients: reusing them spares allocating weight-sized arrays at every step.
     """
-    zs, activations = _forward(weights, biases, x)
+    zs, activations = forward(weights, biases, x)
     grad_w, grad_b = backward(weights, zs, activations, y, cost, out=grad_w_buffers)
     update(weights, grad_w, lr)
     update(biases, grad_b, lr)
@@ -111,11 +109,10 @@ def sgd(
         Show a progress bar over the batches of each epoch.
     blas_threads : int, optional
         Threads the BLAS library may use during training. By default one thread
-        for batches smaller than 16 and the library's own setting otherwise: the
-        matrix products of a small batch are too small to split, and OpenBLAS's
-        threads then cost more than they give (measured on 2 cores at batch 10:
-        an epoch of 784-200-10 takes 2.0 s on one thread and 5.7 s on two; at
-        batch 64, 0.60 s on one and 0.45 s on two).
+        for batches smaller than :data:`SMALL_BATCH` and the library's own setting
+        otherwise: the matrix products of a small batch are too small to split,
+        and OpenBLAS's threads then cost more than they give (measured in
+        ``benchmarks/results/bench_epoch.txt`` and ``bench_epoch_one_thread.txt``).
 
     Returns
     -------
@@ -125,18 +122,15 @@ def sgd(
         One record per finished epoch: ``epoch`` and ``seconds`` (time spent in
         the SGD steps of that epoch).
     """
-    cost_fn = get_cost(cost)
-    ws, bs, dtype = check_params(weights, biases)
-    x = check_x(x, ws[0].shape[1], dtype)
-    y = check_targets(y, x.shape[0], ws[-1].shape[0], dtype, cost_fn.name)
-    epochs = check_epochs(epochs)
-    batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_lr(lr)
+    ws, bs, x, y, cost_fn = validate_batch(weights, biases, x, y, cost)
+    epochs = validate_epochs(epochs)
+    batch_size = validate_positive_int(batch_size, "batch_size")
+    lr = validate_lr(lr)
     gen = as_generator(rng)
     if blas_threads is None:
         blas_threads = 1 if batch_size < SMALL_BATCH else None
     else:
-        blas_threads = check_positive_int(blas_threads, "blas_threads")
+        blas_threads = validate_positive_int(blas_threads, "blas_threads")
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         return _epochs(
             ws, bs, x, y, epochs, batch_size, lr, cost_fn, gen, callback, progress
