@@ -229,12 +229,14 @@ def test_atomic_write_failure_leaves_old_file_and_no_temporary(tmp_path):
 
     target = tmp_path / "metrics.json"
     target.write_text("old")
-    with (
-        pytest.raises(RuntimeError, match="interrupted"),
-        atomic_write(target, "w") as fh,
-    ):
-        fh.write("partial")
-        raise RuntimeError("interrupted")
+
+    def write_then_fail():
+        with atomic_write(target, "w") as fh:
+            fh.write("partial")
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        write_then_fail()
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
 
