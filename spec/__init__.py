@@ -8,7 +8,9 @@ cost (:func:`direct_gradients`) and by the BP1–BP4 recursion
 evaluates the derivation in high precision (:func:`oracle_gradients`).
 :mod:`spec.latex` exports the equations for the documentation.
 
-``spec`` never imports ``backprop``'s formulas.
+Two halves: the symbolic specification (every module but :mod:`spec.check`), which
+imports nothing of :mod:`backprop`, and :mod:`spec.check`, the numeric checks that
+hold :mod:`backprop`, or anyone's code, to it.
 """
 
 from __future__ import annotations
@@ -23,17 +25,14 @@ from spec.derive import (
     parameter_count,
     recursion_gradients,
 )
-from spec.gradcheck import (
-    GradcheckError,
-    GradcheckReport,
-    compare_gradients,
-    gradcheck,
-)
-from spec.netcheck import (
+from spec.check.compare import compare_gradients
+from spec.check.gradcheck import gradcheck
+from spec.check.netcheck import check_network
+from spec.check.report import GradcheckError, GradcheckReport
+from spec.check.sgdcheck import (
     DescentReport,
     EpochReport,
     check_descent,
-    check_network,
     check_sgd_epoch,
 )
 from spec.network import SymbolicNetwork, symbolic_network

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import spec
-from spec.gradcheck import GradcheckError, GradcheckReport, default_tolerances
-from spec.numeric import (
+from spec.check.options import default_tolerances
+from spec.check.report import GradcheckError, GradcheckReport
+from spec.check.numeric import (
     central_gradient,
     complex_step_gradient,
     directional_derivative,

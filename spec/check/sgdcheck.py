@@ -1,218 +1,25 @@
-r"""Checks of a :mod:`backprop` network: its gradient, its descent step, its SGD epoch.
+r"""Checks of training: one descent step (:func:`check_descent`) and one SGD epoch
+(:func:`check_sgd_epoch`).
 
-:func:`check_network` compares :func:`backprop.gradients` with a numeric derivative
-of the mean cost (:func:`spec.gradcheck`) or with :func:`spec.oracle_gradients`,
-naming entries ``W^l[i,j]`` and ``b^l[i]``; :func:`check_descent` checks that one
-step of :func:`backprop.sgd` decreases the cost by :math:`\alpha\lVert\nabla
-C\rVert^2`; :func:`check_sgd_epoch` that an epoch uses every example once. Each
-returns a report and, on failure, raises :class:`GradcheckError` carrying it; the
-gradient is held to the criterion and default tolerances of :func:`spec.gradcheck`.
+No gradient comparison sees these bugs: a wrong sign or scale in the update, a
+parameter left out of it, an epoch that drops, repeats or resamples examples.
+Each check returns a report and, on failure, raises
+:class:`~spec.check.report.GradcheckError` carrying it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from spec.gradcheck import (
-    _LABELS,
-    Block,
-    GradcheckError,
-    GradcheckReport,
-    _check,
-    _shape_failure,
-    compare_gradients,
-)
-from spec.numeric import METHODS
-from spec.oracle import oracle_gradients
+import backprop
+from spec.check.netcheck import GradientFunction
+from spec.check.report import GradcheckError
 
-__all__ = [
-    "DescentReport",
-    "EpochReport",
-    "check_descent",
-    "check_network",
-    "check_sgd_epoch",
-]
-
-# -- the gradient ----------------------------------------------------------------
-
-GradientFunction = Callable[..., tuple[Sequence[Any], Sequence[Any]]]
-
-
-def _network_blocks(weights: Sequence[NDArray]) -> list[Block]:
-    blocks, start = [], 0
-    for layer, w in enumerate(weights, start=1):
-        for name, shape in ((f"W^{layer}", w.shape), (f"b^{layer}", w.shape[:1])):
-            size = int(np.prod(shape))
-            blocks.append(Block(name, start, start + size, tuple(shape)))
-            start += size
-    return blocks
-
-
-def _pack_claimed(
-    grad_w: Sequence[Any], grad_b: Sequence[Any], blocks: list[Block], method: str
-) -> NDArray:
-    """Pack a claimed gradient like :func:`backprop.pack`, naming any wrong shape."""
-    arrays = [np.asarray(g) for pair in zip(grad_w, grad_b, strict=False) for g in pair]
-    if len(grad_w) != len(grad_b) or len(arrays) != len(blocks):
-        raise _shape_failure(
-            f"the gradient function returned {len(grad_w)} weight and {len(grad_b)} "
-            f"bias gradients for a network of {len(blocks) // 2} layers",
-            method,
-            arrays[0].dtype if arrays else "?",
-        )
-    for b, g in zip(blocks, arrays, strict=True):
-        if g.shape != b.shape:
-            raise _shape_failure(
-                f"the gradient of {b.name} has shape {g.shape}; expected {b.shape}",
-                method,
-                g.dtype,
-            )
-    return np.concatenate([g.ravel() for g in arrays])
-
-
-def _as_reference(data: Any, dtype: np.dtype) -> Any:
-    """``data`` rounded to the parameters' dtype, as the gradient under test sees it,
-    then widened to float64 for the reference."""
-    arr = np.asarray(data)
-    if arr.dtype.kind in "biu" or not np.issubdtype(dtype, np.floating):
-        return arr  # integer labels, or already double
-    return arr.astype(dtype).astype(np.float64)
-
-
-def check_network(
-    weights: Any,
-    biases: Any,
-    x: Any,
-    y: Any,
-    *,
-    cost: str = "cross_entropy",
-    method: str = "complex",
-    fast: bool = False,
-    n_directions: int = 2,
-    rtol: float | None = None,
-    atol: float | None = None,
-    rng: Any = 0,
-    gradients: GradientFunction | None = None,
-    n_worst: int = 5,
-    raise_on_failure: bool = True,
-) -> GradcheckReport:
-    r"""Check the gradient of a :mod:`backprop` network's mean cost in one call.
-
-    The cost :math:`C(\theta)` is :func:`backprop.cost_value` of the parameters
-    packed into :math:`\theta` (:func:`backprop.pack`), evaluated in float64 (in
-    complex128 for the complex step: backprop's sigmoid and costs are analytic);
-    the claimed gradient is ``gradients(weights, biases, x, y, cost=cost)`` in
-    the parameters' own dtype. Entries are named ``W^l[i,j]`` and ``b^l[i]``
-    (:func:`backprop.describe_index`) and summarised per :math:`W^l` and
-    :math:`b^l`.
-
-    Parameters
-    ----------
-    weights, biases : list of ndarray
-        The network (float32 or float64).
-    x : array_like, shape (m, n_0)
-        Inputs.
-    y : array_like, shape (m, n_L), or (m,) integer labels
-        Targets.
-    cost : {"cross_entropy", "quadratic"}
-        The per-example cost; the batch cost is its mean.
-    method : {"complex", "central", "richardson", "oracle"}
-        The reference: a numeric derivative of :math:`C` (see
-        :func:`spec.gradcheck`),
-        or ``"oracle"``, :func:`spec.oracle_gradients` (exact formulas evaluated in
-        high precision; small networks only; ``fast`` is ignored).
-    fast : bool
-        Check ``n_directions`` random directions per :math:`W^l` and
-        :math:`b^l` instead of every entry: a few forward passes whatever the
-        size of the network (784-200-10 in a few milliseconds).
-    n_directions : int
-        Directions per block in fast mode.
-    rtol, atol : float, optional
-        Tolerances; defaults by method and dtype
-        (:func:`~spec.gradcheck.default_tolerances`).
-    rng : int or numpy.random.Generator
-        Seed of the fast-mode directions.
-    gradients : callable, optional
-        The gradient under test, with the signature of :func:`backprop.gradients`
-        (the default, looked up at call time).
-    n_worst : int
-        How many of the worst entries the report lists.
-    raise_on_failure : bool
-        Raise :class:`GradcheckError` on failure (else return the report).
-
-    Returns
-    -------
-    GradcheckReport
-
-    Examples
-    --------
-    >>> import backprop, numpy as np
-    >>> weights, biases = backprop.init_params([3, 4, 2], rng=0)
-    >>> x, y = np.random.default_rng(1).random((5, 3)), np.eye(2)[[0, 1, 1, 0, 1]]
-    >>> check_network(weights, biases, x, y).passed
-    True
-    """
-    import backprop  # spec checks backprop; backprop never imports spec
-
-    backprop.cost_value(weights, biases, x, y, cost=cost)  # validates every argument
-    ws = [np.asarray(w) for w in weights]
-    dtype = ws[0].dtype
-    sizes = [ws[0].shape[1]] + [w.shape[0] for w in ws]
-    blocks = _network_blocks(ws)
-    label = "reference" if method == "oracle" else method
-    if label not in _LABELS:
-        raise ValueError(
-            f"method must be one of {[*METHODS, 'oracle']}, got {method!r}"
-        )
-    grad_fn = backprop.gradients if gradients is None else gradients
-    grad_w, grad_b = grad_fn(weights, biases, x, y, cost=cost)
-    claimed = _pack_claimed(grad_w, grad_b, blocks, label)
-    names = functools.partial(backprop.describe_index, sizes)
-    x_ref, y_ref = _as_reference(x, dtype), _as_reference(y, dtype)
-    if method == "oracle":
-        if np.ndim(y_ref) == 1:  # integer labels
-            y_ref = np.eye(sizes[-1])[y_ref]
-        ref = backprop.pack(*oracle_gradients(weights, biases, x_ref, y_ref, cost=cost))
-        return compare_gradients(
-            claimed,
-            ref,
-            rtol=rtol,
-            atol=atol,
-            names=names,
-            blocks=blocks,
-            n_worst=n_worst,
-            raise_on_failure=raise_on_failure,
-        )
-
-    def f(theta: NDArray) -> Any:
-        return backprop.cost_value(
-            *backprop.unpack(theta, sizes), x_ref, y_ref, cost=cost
-        )
-
-    return _check(
-        f,
-        claimed,
-        backprop.pack(weights, biases),
-        method=method,
-        fast=fast,
-        n_directions=n_directions,
-        rtol=rtol,
-        atol=atol,
-        rng=rng,
-        names=names,
-        blocks=blocks,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
-    )
-
-
-# -- descent and SGD -------------------------------------------------------------
+__all__ = ["DescentReport", "EpochReport", "check_descent", "check_sgd_epoch"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,8 +69,6 @@ StepFunction = Callable[..., tuple[Sequence[Any], Sequence[Any]]]
 def _sgd_one_step(
     weights: Any, biases: Any, x: Any, y: Any, *, lr: float, cost: str
 ) -> tuple[Sequence[Any], Sequence[Any]]:
-    import backprop
-
     # A batch holding every example: one step whatever the shuffle.
     m = np.shape(x)[0]
     new_w, new_b, _ = backprop.sgd(
@@ -319,8 +124,6 @@ def check_descent(
     -------
     DescentReport
     """
-    import backprop
-
     grad_fn = backprop.gradients if gradients is None else gradients
     step_fn = _sgd_one_step if step is None else step
     g = backprop.pack(*grad_fn(weights, biases, x, y, cost=cost)).astype(np.float64)
@@ -328,7 +131,7 @@ def check_descent(
     def value(ws: Sequence[Any], bs: Sequence[Any]) -> float:
         # In float64, so that float32 parameters lose no digits of the decrease.
         wide = [np.asarray(p, dtype=np.float64) for p in (*ws, *bs)]
-        c = backprop.cost_value(wide[: len(ws)], wide[len(ws) :], x, y, cost=cost)
+        c = backprop.mean_cost(wide[: len(ws)], wide[len(ws) :], x, y, cost=cost)
         return float(np.real(c))
 
     c0 = value(weights, biases)
@@ -457,8 +260,6 @@ def check_sgd_epoch(
     -------
     EpochReport
     """
-    import backprop
-
     sgd_fn = backprop.sgd if sgd is None else sgd
     grad_fn = backprop.gradients if gradients is None else gradients
     x, y = np.asarray(x), np.asarray(y)
