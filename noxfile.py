@@ -1,3 +1,7 @@
+#!/usr/bin/env -S uv run --script
+# /// script
+# dependencies = ["nox>=2024.4.15"]
+# ///
 """Every check CI runs is a nox session; plain ``nox`` runs the default ones."""
 
 from __future__ import annotations
@@ -124,3 +128,7 @@ def docs_browser(session: nox.Session) -> None:
         "derivation/equations.html=docs/_build/screenshots/bp-equations.png",
         *session.posargs,
     )
+
+
+if __name__ == "__main__":
+    nox.main()
