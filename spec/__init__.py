@@ -15,16 +15,6 @@ hold :mod:`backprop`, or anyone's code, to it.
 
 from __future__ import annotations
 
-from spec.cost import COSTS
-from spec.derive import (
-    DERIVATION_LIMIT,
-    Gradients,
-    clear_caches,
-    differentiate,
-    direct_gradients,
-    parameter_count,
-    recursion_gradients,
-)
 from spec.check.compare import compare_gradients
 from spec.check.gradcheck import gradcheck
 from spec.check.netcheck import check_network
@@ -34,6 +24,16 @@ from spec.check.sgdcheck import (
     EpochReport,
     check_descent,
     check_sgd_epoch,
+)
+from spec.cost import COSTS
+from spec.derive import (
+    DERIVATION_LIMIT,
+    Gradients,
+    clear_caches,
+    differentiate,
+    direct_gradients,
+    parameter_count,
+    recursion_gradients,
 )
 from spec.network import SymbolicNetwork, symbolic_network
 from spec.oracle import oracle_gradients
