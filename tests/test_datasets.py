@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from mnist_files import write_idx_dir
 
-from backprop import datasets
+from backprop import datasets, mnist_formats
 from backprop.datasets import MNIST, MNISTError, load_mnist, one_hot
 
 RNG = np.random.default_rng(20240601)
@@ -172,7 +172,7 @@ def pickle_gz(obj: Any, module: str = "numpy.core.multiarray") -> bytes:
 def trust(monkeypatch: pytest.MonkeyPatch, blob: bytes) -> None:
     """Make ``blob`` the pinned file, as the real one is."""
     monkeypatch.setattr(datasets, "EXPECTED_SHA256", hashlib.sha256(blob).hexdigest())
-    monkeypatch.setattr(datasets, "EXPECTED_SIZES", (N_TRAIN + N_VALID, N_TEST))
+    monkeypatch.setattr(mnist_formats, "EXPECTED_SIZES", (N_TRAIN + N_VALID, N_TEST))
 
 
 @pytest.fixture
