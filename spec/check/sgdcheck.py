@@ -1,10 +1,6 @@
-r"""Checks of training: one descent step (:func:`check_descent`) and one SGD epoch
-(:func:`check_sgd_epoch`).
-
-No gradient comparison sees these bugs: a wrong sign or scale in the update, a
-parameter left out of it, an epoch that drops, repeats or resamples examples.
-Each check returns a report and, on failure, raises
-:class:`~spec.check.report.GradcheckError` carrying it.
+r"""Checks of training: one descent step and one SGD epoch, which catch what no
+gradient comparison sees (a wrong sign or scale in the update, a parameter left
+out, an epoch that drops, repeats or resamples examples).
 """
 
 from __future__ import annotations
