@@ -67,10 +67,7 @@ def _sgd_one_step(
 ) -> tuple[Sequence[Any], Sequence[Any]]:
     # A batch holding every example: one step whatever the shuffle.
     m = np.shape(x)[0]
-    new_w, new_b, _ = backprop.sgd(
-        weights, biases, x, y, epochs=1, batch_size=m, lr=lr, cost=cost, rng=0
-    )
-    return new_w, new_b
+    return backprop.sgd(weights, biases, x, y, batch_size=m, lr=lr, cost=cost)[:2]
 
 
 def check_descent(
