@@ -109,7 +109,7 @@ def check_descent(
         single batch of all rows.
     gradients : callable, optional
         Gradient for the prediction; :func:`backprop.gradients` by default (check
-        it with :func:`check_network`).
+        it with :func:`spec.check_network`).
     raise_on_failure : bool
         Raise :class:`GradcheckError` on failure.
 
