@@ -822,8 +822,8 @@ EXAMPLE_DIGITS = 6
 
 @functools.cache
 def make_example(sizes: tuple[int, ...], m: int, cost: str, seed: int) -> Any:
-    """:func:`spec.latex.worked_example`, once per build."""
-    from spec.latex import worked_example
+    """:func:`spec.worked_example.worked_example`, once per build."""
+    from spec.worked_example import worked_example
 
     return worked_example(sizes, m, cost, seed)
 
@@ -843,7 +843,7 @@ class WorkedExample(SphinxDirective):
     """A network with concrete numbers: forward pass, errors, gradients, checked.
 
     Argument: ``sizes=2,3,2 m=2 cost=cross_entropy seed=1``, passed to
-    :func:`spec.latex.worked_example`, which computes every number with the
+    :func:`spec.worked_example.worked_example`, which computes every number with the
     oracle; option ``:lr:``, the learning rate of the descent step shown. The build
     fails when :func:`backprop.gradients` differs from the oracle by more than
     :data:`EXAMPLE_RTOL` relative in any entry, or when the descent step does not
@@ -866,9 +866,7 @@ class WorkedExample(SphinxDirective):
             raise self.error(
                 f"worked-example {self.arguments[0]!r}:\n{traceback.format_exc()}"
             ) from None
-        self.call = (
-            f"spec.latex.worked_example({sizes}, m={m}, cost={cost!r}, seed={seed})"
-        )
+        self.call = f"spec.worked_example.worked_example({sizes}, m={m}, cost={cost!r}, seed={seed})"
         self.out: list[nodes.Node] = []
         self.network(ex)
         self.forward(ex)
@@ -916,7 +914,7 @@ class WorkedExample(SphinxDirective):
             "the same numbers with one example per row), with one-hot targets and "
             f"the {COST_NAMES[ex.cost]} cost:",
         )
-        self.display(sec, [self.pair("x", "t").replace("x &=", "x = a^{0} &=")])
+        self.display(sec, [self.pair("x", "y").replace("x &=", "x = a^{0} &=")])
 
     def forward(self, ex: Any) -> None:
         L = len(ex.sizes) - 1
@@ -1080,8 +1078,8 @@ class WorkedExample(SphinxDirective):
         sec += paragraph(self, "The same numbers, from Python:")
         code = (
             "import backprop\n"
-            "from spec.latex import worked_example\n\n"
-            f"ex = {self.call.removeprefix('spec.latex.')}\n"
+            "from spec.worked_example import worked_example\n\n"
+            f"ex = {self.call.removeprefix('spec.worked_example.')}\n"
             "ex.weights, ex.biases, ex.x, ex.y  # the network and the batch\n"
             "ex.zs, ex.activations, ex.deltas   # forward values and errors\n"
             "ex.grad_w, ex.grad_b               # the oracle's gradients\n"
