@@ -1,9 +1,10 @@
 """Sphinx configuration of the backprop-spec documentation.
 
 The derivation pages are generated from :mod:`spec` at build time by the local
-extension ``_ext/specdocs.py``; MathJax 3 is served from the build itself (npm
-package ``mathjax``, installed into ``docs/node_modules`` by ``npm ci``), so the
-pages typeset their mathematics with no network.
+extension ``_ext/specdocs/`` (a package, one module per directive family); MathJax
+3 is served from the build itself (npm package ``mathjax``, installed into
+``docs/node_modules`` by ``npm ci``), so the pages typeset their mathematics with
+no network.
 """
 
 from __future__ import annotations
