@@ -26,6 +26,10 @@ Directives
     that "in the code" passages show the code as it is; the training presets of
     ``backprop train``; the sessions in ``noxfile.py`` (name, whether plain ``nox``
     runs it, the first paragraph of its docstring).
+``notation-names`` (:mod:`specdocs.names`, ``.glossary``, ``.drift``)
+    Every quantity of the notation with its names in :mod:`backprop` and
+    :mod:`spec`, looked up in the code; a name missing from either package, or
+    BP1–BP4 or ``COSTS`` that differ between them, fails the build.
 ``package-module`` (:mod:`specdocs.apidoc`)
     ``automodule`` of a submodule without the names its package re-exports, which
     the API reference documents under the package.
@@ -59,6 +63,7 @@ def setup(app: Any) -> dict[str, Any]:
     from specdocs.example import WorkedExample
     from specdocs.facts import NoxSessions, PresetsTable, SourceCode
     from specdocs.mathjax import check_mathjax, copy_mathjax
+    from specdocs.names import NotationNames
     from specdocs.proofs import SpecProof, SpecProofs
     from specdocs.runpython import RunPython
 
@@ -73,6 +78,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("package-module", PackageModule)
     app.add_directive("source-code", SourceCode)
     app.add_directive("presets-table", PresetsTable)
+    app.add_directive("notation-names", NotationNames)
     app.connect("builder-inited", check_mathjax)
     app.connect("build-finished", copy_mathjax)
     app.connect("env-check-consistency", check_api_coverage)
