@@ -138,8 +138,8 @@ QUANTITIES: tuple[Quantity, ...] = (
         (Name("mean_cost", "spec.costs.mean_cost"),),
     ),
     Quantity(
-        "C",
-        "the names of the costs, and the module that defines them",
+        "C_k",
+        "the per-example costs by name (below), and the module defining them",
         (Name("COSTS", "backprop.COSTS"), Name("costs", "backprop.costs")),
         (Name("COSTS", "spec.COSTS"), Name("costs", "spec.costs")),
     ),
