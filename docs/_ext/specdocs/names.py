@@ -11,6 +11,7 @@ from typing import Any
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
+from specdocs import drift, glossary
 from specdocs.drift import check_glossary, import_object, required_parameters
 from specdocs.glossary import COST_FORMULAS, QUANTITIES, Name, Quantity
 from specdocs.render import note_source_dependencies, paragraph, table
@@ -41,6 +42,8 @@ class NotationNames(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         note_source_dependencies(self.env)
+        for module in (glossary, drift):
+            self.env.note_dependency(str(module.__file__))
         problems = check_glossary()
         if problems:
             raise self.error(
