@@ -1,9 +1,10 @@
 """Sphinx configuration of the backprop-spec documentation.
 
 The derivation pages are generated from :mod:`spec` at build time by the local
-extension ``_ext/specdocs.py``; MathJax 3 is served from the build itself (npm
-package ``mathjax``, installed into ``docs/node_modules`` by ``npm ci``), so the
-pages typeset their mathematics with no network.
+extension ``_ext/specdocs/`` (a package, one module per directive family); MathJax
+3 is served from the build itself (npm package ``mathjax``, installed into
+``docs/node_modules`` by ``npm ci``), so the pages typeset their mathematics with
+no network.
 """
 
 from __future__ import annotations
@@ -68,13 +69,15 @@ specdocs_mathjax_dir = str(DOCS / "node_modules" / "mathjax" / "es5")
 specdocs_api_packages = ["backprop", "spec"]
 
 # --- HTML -----------------------------------------------------------------------------
-html_theme = "alabaster"
+# Furo: light and dark (by the reader's system setting, or its toggle), system fonts
+# only, its scripts and styles inside the build; nothing is fetched from outside.
+html_theme = "furo"
 html_theme_options = {
-    "page_width": "1120px",
-    "sidebar_width": "240px",
-    "description": "Backpropagation, specified and proved",
-    "fixed_sidebar": False,
-    "show_relbars": True,
+    "navigation_with_keys": True,
+    "top_of_page_buttons": ["view"],
+    # The rule beside equations printed from spec (specdocs.css), in both schemes.
+    "light_css_variables": {"specdocs-rule": "#b9c8d8"},
+    "dark_css_variables": {"specdocs-rule": "#4a5f75"},
 }
 html_static_path = ["_static"]
 html_css_files = ["specdocs.css"]
