@@ -13,11 +13,11 @@ evaluates the derivation in high precision (:func:`oracle_gradients`).
 
 from __future__ import annotations
 
-from spec.cost import COSTS
+from spec.caching import clear_caches
+from spec.costs import COSTS, mean_cost
 from spec.derive import (
     DERIVATION_LIMIT,
     Gradients,
-    clear_caches,
     differentiate,
     direct_gradients,
     parameter_count,
@@ -29,6 +29,7 @@ from spec.gradcheck import (
     compare_gradients,
     gradcheck,
 )
+from spec.identities import IdentityResult, prove_output_shortcut, prove_sigma_prime
 from spec.netcheck import (
     DescentReport,
     EpochReport,
@@ -38,13 +39,7 @@ from spec.netcheck import (
 )
 from spec.network import SymbolicNetwork, symbolic_network
 from spec.oracle import oracle_gradients
-from spec.prove import (
-    IdentityResult,
-    ProofResult,
-    prove_backprop,
-    prove_output_shortcut,
-    prove_sigma_prime,
-)
+from spec.prove import ProofResult, prove_backprop
 from spec.recursion import VARIANTS
 from spec.symbols import sigma, sigma_prime, symbol
 
@@ -68,6 +63,7 @@ __all__ = [
     "differentiate",
     "direct_gradients",
     "gradcheck",
+    "mean_cost",
     "oracle_gradients",
     "parameter_count",
     "prove_backprop",

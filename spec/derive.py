@@ -1,7 +1,7 @@
 r"""Both derivations of every :math:`\partial C/\partial w^l_{ij}` and
 :math:`\partial C/\partial b^l_i`.
 
-(a) :func:`direct_gradients`: the composed mean cost (:func:`spec.cost.mean_cost`)
+(a) :func:`direct_gradients`: the composed mean cost (:func:`spec.costs.mean_cost`)
 differentiated by each parameter with the rules of calculus (:func:`differentiate`),
 knowing nothing of layers or :math:`\delta`.
 
@@ -13,36 +13,36 @@ and the docs share one derivation.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import sympy
 
-from spec._checks import check_choice, check_int, check_sizes
-from spec.cost import COSTS, mean_cost
-from spec.network import _symbolic_network
-from spec.recursion import backpropagate, check_variant
+from spec.caching import cached, clear_caches
+from spec.costs import COSTS, mean_cost
+from spec.network import symbolic_network
+from spec.recursion import backpropagate, validate_variant
 from spec.symbols import symbol_name
+from spec.validation import validate_choice, validate_int, validate_sizes
 
 __all__ = [
     "DERIVATION_LIMIT",
     "Gradients",
-    "clear_caches",
+    "clear_caches",  # re-exported from spec.caching
     "differentiate",
     "direct_gradients",
     "parameter_count",
     "recursion_gradients",
+    "validate_derivable",
 ]
 
 #: Largest P·m·L (parameters × batch size × layers) the derivations accept. The
 #: derivative of a first-layer parameter runs through all L layers for each of the m
 #: examples, so time and memory grow with this product, faster than linearly.
-#: Measured on 2 cores, derivation + proof + oracle compilation: [5, 8, 8, 4], m = 2
-#: (P·m·L = 936) 5 s; [8]*6, m = 2 (3600) 29 s; [12]*4, m = 3 (4212) 49 s, 0.5 GB;
-#: [16, 16, 16, 10], m = 2 (4284) 63 s. Finite differences (``spec.gradcheck``)
-#: scale to any size.
+#: Times at the limit are measured in ``benchmarks/bench_proofs.py`` (results in
+#: ``benchmarks/results/bench_proofs.txt``). Finite differences
+#: (``spec.gradcheck``) scale to any size.
 DERIVATION_LIMIT = 4000
 
 
@@ -160,31 +160,38 @@ def parameter_count(sizes: Sequence[int]) -> int:
     return sum(n * (n_prev + 1) for n_prev, n in itertools.pairwise(sizes))
 
 
-def _check_derivable(sizes: tuple[int, ...], m: int) -> None:
+def _within_limit(sizes: tuple[int, ...], m: int) -> None:
     work = parameter_count(sizes) * m * (len(sizes) - 1)
     if work > DERIVATION_LIMIT:
         raise ValueError(
             f"sizes {list(sizes)} with m={m} are too large to derive symbolically: "
             f"P*m*L = {parameter_count(sizes)}*{m}*{len(sizes) - 1} = {work} exceeds "
-            f"the limit {DERIVATION_LIMIT}, where derivation and compilation already "
-            "take about a minute and grow faster than linearly. Use a smaller "
+            f"the limit {DERIVATION_LIMIT} (spec.DERIVATION_LIMIT), beyond which "
+            "derivation time and memory grow faster than linearly. Use a smaller "
             "network or batch, or finite differences (spec.gradcheck)."
         )
 
 
-def check_derivable(
+def validate_derivable(
     sizes: Sequence[int], m: int, cost: str
 ) -> tuple[tuple[int, ...], int]:
-    """Validate the arguments of a derivation; return ``sizes`` and ``m`` checked."""
-    checked_sizes, checked_m = check_sizes(sizes), check_int("m", m, 1)
-    check_choice("cost", cost, COSTS)
-    _check_derivable(checked_sizes, checked_m)
+    r"""Validate the arguments of a derivation; return ``sizes`` and ``m`` validated.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument, for invalid ``sizes``, ``m`` or ``cost``, or when
+        :math:`P \cdot m \cdot L` exceeds :data:`DERIVATION_LIMIT`.
+    """
+    checked_sizes, checked_m = validate_sizes(sizes), validate_int("m", m, 1)
+    validate_choice("cost", cost, COSTS)
+    _within_limit(checked_sizes, checked_m)
     return checked_sizes, checked_m
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _direct_gradients(sizes: tuple[int, ...], m: int, cost: str) -> Gradients:
-    network = _symbolic_network(sizes, m)
+    network = symbolic_network(sizes, m)
     c = mean_cost(network, cost)
     return Gradients(
         tuple(
@@ -194,11 +201,11 @@ def _direct_gradients(sizes: tuple[int, ...], m: int, cost: str) -> Gradients:
     )
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _recursion_gradients(
     sizes: tuple[int, ...], m: int, cost: str, variant: str
 ) -> Gradients:
-    _, grad_w, grad_b = backpropagate(_symbolic_network(sizes, m), cost, variant)
+    _, grad_w, grad_b = backpropagate(symbolic_network(sizes, m), cost, variant)
     return Gradients(grad_w, grad_b)
 
 
@@ -226,7 +233,7 @@ def direct_gradients(
         For invalid arguments, or when parameters × ``m`` × layers exceeds
         :data:`DERIVATION_LIMIT`.
     """
-    checked_sizes, checked_m = check_derivable(sizes, m, cost)
+    checked_sizes, checked_m = validate_derivable(sizes, m, cost)
     return _direct_gradients(checked_sizes, checked_m, cost)
 
 
@@ -251,13 +258,6 @@ def recursion_gradients(
     Gradients
         Cached per ``(sizes, m, cost, variant)``.
     """
-    checked_sizes, checked_m = check_derivable(sizes, m, cost)
-    check_variant(variant, checked_sizes)
+    checked_sizes, checked_m = validate_derivable(sizes, m, cost)
+    validate_variant(variant, checked_sizes)
     return _recursion_gradients(checked_sizes, checked_m, cost, variant)
-
-
-def clear_caches() -> None:
-    """Forget every cached network and derivation (e.g. to time them afresh)."""
-    _symbolic_network.cache_clear()
-    _direct_gradients.cache_clear()
-    _recursion_gradients.cache_clear()

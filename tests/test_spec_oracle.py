@@ -152,3 +152,12 @@ def _replace(index, value):
 def test_oracle_validates_its_arguments(arguments, kwargs, error, match):
     with pytest.raises(error, match=match):
         spec.oracle_gradients(*arguments, **kwargs)
+
+
+def test_clear_caches_empties_the_compiled_oracle():
+    weights, biases, x, y = problem((2, 3, 2), 2)
+    spec.oracle_gradients(weights, biases, x, y)
+    assert spec.oracle._compiled.cache_info().currsize > 0
+    spec.clear_caches()
+    assert spec.oracle._compiled.cache_info().currsize == 0
+    assert spec.derive._direct_gradients.cache_info().currsize == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import re
 
@@ -10,6 +11,7 @@ import sympy
 
 import spec
 import spec.prove
+import spec.recursion
 from spec.modular import MODULUS, evaluate_mod_p
 from spec.recursion import VARIANTS
 
@@ -144,10 +146,10 @@ def test_quadratic_shortcut_is_false():
     result = spec.prove_output_shortcut("quadratic")
     assert not result.proven
     s = spec.sigma(spec.symbol("z", "L", 0))
-    t = spec.symbol("t", None, 0)
-    assert sympy.expand(result.residuals[0] - (t - s) * (s**2 - s + 1)) == 0
-    # At z = 0, t = 0: delta = (1/2)(1/4) from BP1, but a - t = 1/2.
-    assert result.counterexample == {"z": 0.0, "t": 0.0, "lhs": 0.125, "rhs": 0.5}
+    y = spec.symbol("y", None, 0)
+    assert sympy.expand(result.residuals[0] - (y - s) * (s**2 - s + 1)) == 0
+    # At z = 0, y = 0: delta = (1/2)(1/4) from BP1, but a - y = 1/2.
+    assert result.counterexample == {"z": 0.0, "y": 0.0, "lhs": 0.125, "rhs": 0.5}
     assert str(result).startswith("FALSE:")
 
 
@@ -156,7 +158,7 @@ def test_quadratic_shortcut_is_false():
 def test_direct_derivation_is_sympy_diff(sizes, m, cost):
     # The memoised differentiation builds the very expressions sympy.diff builds.
     network = spec.symbolic_network(sizes, m)
-    c = spec.cost.mean_cost(network, cost)
+    c = spec.mean_cost(network, cost)
     direct = spec.direct_gradients(sizes, m, cost)
     for parameter, (label, expr) in zip(
         network.parameters, direct.entries(), strict=True
@@ -177,7 +179,7 @@ def test_symbolic_network_follows_the_notation():
     assert network.weights[0].shape == (4, 3)
     assert network.biases[1].shape == (2, 1)
     assert network.x.shape == (2, 3)
-    assert network.t.shape == (2, 2)
+    assert network.y.shape == (2, 2)
     assert [z.shape for z in network.zs] == [(2, 4), (2, 2)]
     assert [a.shape for a in network.activations] == [(2, 3), (2, 4), (2, 2)]
     w = network.weights[1][1, 3]
@@ -212,3 +214,20 @@ def test_modular_evaluation_is_exact_arithmetic():
         evaluate_mod_p([1 / (x - 3)], values, b"salt")
     with pytest.raises(TypeError, match="cannot evaluate"):
         evaluate_mod_p([sympy.Float(0.5) * x], values, b"salt")
+
+
+@pytest.mark.parametrize("name", ["bp1", "bp2", "bp3", "bp4"])
+def test_recursion_reads_like_backprop_equations(name):
+    # One vocabulary: the same parameter names, in the same order, as backprop's
+    # (backprop's bp4 adds an output buffer; spec's batch forms keyword-only extras).
+    import backprop.equations
+
+    def positional(function):
+        return [
+            p.name
+            for p in inspect.signature(function).parameters.values()
+            if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "out"
+        ]
+
+    ours = getattr(spec.recursion, name)
+    assert positional(ours) == positional(getattr(backprop.equations, name))
