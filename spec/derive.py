@@ -2,7 +2,7 @@ r"""Both derivations of every :math:`\partial C/\partial w^l_{ij}` and
 :math:`\partial C/\partial b^l_i`.
 
 (a) :func:`direct_gradients`: the composed mean cost (:func:`spec.costs.mean_cost`)
-differentiated by each parameter with the rules of calculus (:func:`differentiate`),
+differentiated by each parameter with the rules of calculus (:func:`spec.calculus.gradient`),
 knowing nothing of layers or :math:`\delta`.
 
 (b) :func:`recursion_gradients`: the BP1–BP4 recursion (:mod:`spec.recursion`).
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import sympy
 
 from spec.caching import cached, clear_caches
+from spec.calculus import differentiate, gradient
 from spec.costs import COSTS, mean_cost
 from spec.network import symbolic_network
 from spec.recursion import backpropagate, validate_variant
@@ -30,7 +31,7 @@ __all__ = [
     "DERIVATION_LIMIT",
     "Gradients",
     "clear_caches",  # re-exported from spec.caching
-    "differentiate",
+    "differentiate",  # re-exported from spec.calculus
     "direct_gradients",
     "parameter_count",
     "recursion_gradients",
@@ -44,83 +45,6 @@ __all__ = [
 #: ``benchmarks/results/bench_proofs.txt``). Finite differences
 #: (``spec.gradcheck``) scale to any size.
 DERIVATION_LIMIT = 4000
-
-
-_CHAIN_RULE = sympy.Function._eval_derivative
-
-
-def differentiate(expr: sympy.Expr, wrt: sympy.Symbol) -> sympy.Expr:
-    r"""Differentiate ``expr`` by ``wrt`` with SymPy's own rules, memoised.
-
-    The sum, product, power and chain rules are applied exactly as
-    ``sympy.diff`` applies them (so the result is the same expression), but each
-    distinct subexpression is differentiated once. A composed network cost reuses
-    :math:`a^{l-1}` in every :math:`z^l_i`; ``sympy.diff`` walks it again for each
-    use, which makes it about 30 times slower on a [5, 8, 8, 4] network.
-
-    Parameters
-    ----------
-    expr : sympy.Expr
-    wrt : sympy.Symbol
-
-    Returns
-    -------
-    sympy.Expr
-        :math:`\partial\,\mathrm{expr} / \partial\,\mathrm{wrt}`.
-
-    Examples
-    --------
-    >>> import sympy
-    >>> x = sympy.Symbol("x")
-    >>> differentiate(sympy.log(x) * x**2, x)
-    2*x*log(x) + x
-    """
-    free: dict[sympy.Basic, bool] = {}
-    memo: dict[sympy.Basic, sympy.Expr] = {}
-
-    def contains(node: sympy.Basic) -> bool:
-        if node not in free:
-            free[node] = node == wrt or any(contains(arg) for arg in node.args)
-        return free[node]
-
-    def d(node: sympy.Expr) -> sympy.Expr:
-        if node in memo:
-            return memo[node]
-        if not contains(node):
-            result = sympy.S.Zero
-        elif node == wrt:
-            result = sympy.S.One
-        elif node.is_Add:
-            result = sympy.Add(*(d(arg) for arg in node.args))
-        elif node.is_Mul:
-            # Leibniz rule, built as Mul._eval_derivative_n_times builds it.
-            args = node.args
-            result = sympy.Add(
-                *(
-                    sympy.Mul(*args[:i], d(arg), *args[i + 1 :])
-                    for i, arg in enumerate(args)
-                )
-            )
-        elif node.is_Pow:
-            # Pow._eval_derivative: d(b^e) = b^e (e' ln b + b' e / b).
-            base, exp = node.args
-            result = node * (d(exp) * sympy.log(base) + d(base) * exp / base)
-        elif type(node)._eval_derivative is _CHAIN_RULE:
-            # Function._eval_derivative: the chain rule through fdiff (σ, ln, exp;
-            # not Piecewise or Abs, which define their own derivatives).
-            result = sympy.Add(
-                *(
-                    node.fdiff(i) * d(arg)
-                    for i, arg in enumerate(node.args, start=1)
-                    if contains(arg)
-                )
-            )
-        else:
-            result = sympy.diff(node, wrt)
-        memo[node] = result
-        return result
-
-    return d(expr)
 
 
 @dataclass(frozen=True)
@@ -193,11 +117,11 @@ def validate_derivable(
 def _direct_gradients(sizes: tuple[int, ...], m: int, cost: str) -> Gradients:
     network = symbolic_network(sizes, m)
     c = mean_cost(network, cost)
+    parameters = network.parameters
+    derivatives = dict(zip(parameters, gradient(c, parameters), strict=True))
     return Gradients(
-        tuple(
-            w.applyfunc(lambda w_ij: differentiate(c, w_ij)) for w in network.weights
-        ),
-        tuple(b.applyfunc(lambda b_i: differentiate(c, b_i)) for b in network.biases),
+        tuple(w.applyfunc(derivatives.__getitem__) for w in network.weights),
+        tuple(b.applyfunc(derivatives.__getitem__) for b in network.biases),
     )
 
 
