@@ -74,7 +74,7 @@ def gradient(expr: sympy.Expr, wrt: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
     def mask(node: sympy.Basic) -> int:
         found = masks.get(node)
         if found is None:
-            p = index.get(node)  # type: ignore[call-overload]
+            p = index.get(node)
             if p is not None:
                 found = 1 << p
             else:
