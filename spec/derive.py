@@ -44,7 +44,7 @@ __all__ = [
 #: Times at the limit are measured in ``benchmarks/bench_proofs.py`` (results in
 #: ``benchmarks/results/bench_proofs.txt``). Finite differences
 #: (``spec.gradcheck``) scale to any size.
-DERIVATION_LIMIT = 4000
+DERIVATION_LIMIT = 20_000
 
 
 @dataclass(frozen=True)

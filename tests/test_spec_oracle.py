@@ -114,8 +114,8 @@ def test_oracle_accepts_float32_and_integer_arrays_exactly():
 
 
 def test_oracle_refuses_networks_too_large_to_derive():
-    weights, biases, x, y = problem((30, 30, 10), 4)
-    with pytest.raises(ValueError, match=r"P\*m\*L = 1240\*4\*2 = 9920 exceeds"):
+    weights, biases, x, y = problem((60, 60, 10), 4)
+    with pytest.raises(ValueError, match=r"P\*m\*L = 4270\*4\*2 = 34160 exceeds"):
         spec.oracle_gradients(weights, biases, x, y)
 
 

@@ -119,7 +119,7 @@ def test_point_on_a_pole_is_redrawn(monkeypatch):
         ({"sizes": [2, 2], "variant": "nope"}, ValueError, "variant must be one of"),
         ({"sizes": [2, 2], "evaluations": 0}, ValueError, "evaluations"),
         ({"sizes": [2, 2], "seed": True}, TypeError, "seed must be an integer"),
-        ({"sizes": [40, 40, 10], "m": 2}, ValueError, r"too large.*4000"),
+        ({"sizes": [100, 100, 10], "m": 2}, ValueError, r"too large.*20000"),
     ],
 )
 def test_prove_backprop_validates_its_arguments(kwargs, error, match):
