@@ -23,6 +23,7 @@ from spec.derive import (
     parameter_count,
     recursion_gradients,
 )
+from spec.general import GeneralProof, prove_general
 from spec.gradcheck import (
     GradcheckError,
     GradcheckReport,
@@ -49,6 +50,7 @@ __all__ = [
     "VARIANTS",
     "DescentReport",
     "EpochReport",
+    "GeneralProof",
     "GradcheckError",
     "GradcheckReport",
     "Gradients",
@@ -67,6 +69,7 @@ __all__ = [
     "oracle_gradients",
     "parameter_count",
     "prove_backprop",
+    "prove_general",
     "prove_output_shortcut",
     "prove_sigma_prime",
     "recursion_gradients",
