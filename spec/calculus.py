@@ -69,55 +69,60 @@ def gradient(expr: sympy.Expr, wrt: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
         :math:`p`.
     """
     index = {symbol: p for p, symbol in enumerate(wrt)}
-    masks: dict[sympy.Basic, int] = {}
+    # Keyed by id(): every node stays alive inside expr, and id() costs far less
+    # than hashing a SymPy tree (most of the time once sorting is gone).
+    masks: dict[int, int] = {}
 
     def mask(node: sympy.Basic) -> int:
-        found = masks.get(node)
+        found = masks.get(id(node))
         if found is None:
-            p = index.get(node)
-            if p is not None:
-                found = 1 << p
-            else:
+            if node.args:
                 found = 0
                 for arg in node.args:
                     found |= mask(arg)
-            masks[node] = found
+            else:
+                p = index.get(node)
+                found = 0 if p is None else 1 << p
+            masks[id(node)] = found
         return found
 
     mask(expr)
-    outer: dict[tuple[sympy.Basic, int], sympy.Expr] = {}
-    powers: dict[tuple[sympy.Basic, sympy.Basic], sympy.Expr] = {}
+    # f'(u) of each function node and b^(e-1) of each power, shared by all symbols.
+    outer: dict[tuple[int, int], sympy.Expr] = {}
+    powers: dict[tuple[int, int], sympy.Expr] = {}
 
     def fdiff_pow(base: sympy.Expr, exp: sympy.Integer) -> sympy.Expr:
-        if (base, exp) not in powers:
-            powers[base, exp] = base ** (exp - 1)
-        return powers[base, exp]
+        key = (id(base), int(exp))
+        if key not in powers:
+            powers[key] = base ** (exp - 1)
+        return powers[key]
 
     def fdiff(node: sympy.Expr, argindex: int) -> sympy.Expr:
-        key = (node, argindex)
+        key = (id(node), argindex)
         if key not in outer:
             outer[key] = node.fdiff(argindex)
         return outer[key]
 
     def by(symbol: sympy.Symbol, bit: int) -> sympy.Expr:
-        memo: dict[sympy.Basic, sympy.Expr] = {}
+        memo: dict[int, sympy.Expr] = {}
 
         def d(node: sympy.Expr) -> sympy.Expr:
-            if node in memo:
-                return memo[node]
-            if not masks[node] & bit:
+            found = memo.get(id(node))
+            if found is not None:
+                return found
+            if not masks[id(node)] & bit:
                 result = _ZERO
-            elif node == symbol:
+            elif not node.args:  # a leaf that contains the symbol is the symbol
                 result = _ONE
             elif node.is_Add:
-                result = _sum([d(arg) for arg in node.args if masks[arg] & bit])
+                result = _sum([d(arg) for arg in node.args if masks[id(arg)] & bit])
             elif node.is_Mul:
                 args = node.args
                 result = _sum(
                     [
                         _product([*args[:i], *args[i + 1 :], d(arg)])
                         for i, arg in enumerate(args)
-                        if masks[arg] & bit
+                        if masks[id(arg)] & bit
                     ]
                 )
             elif node.is_Pow and node.exp.is_Integer:
@@ -131,12 +136,12 @@ def gradient(expr: sympy.Expr, wrt: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
                     [
                         _product([fdiff(node, i), d(arg)])
                         for i, arg in enumerate(node.args, start=1)
-                        if masks[arg] & bit
+                        if masks[id(arg)] & bit
                     ]
                 )
             else:
                 result = sympy.diff(node, symbol)
-            memo[node] = result
+            memo[id(node)] = result
             return result
 
         return d(expr)
