@@ -1,47 +1,144 @@
-"""Time the proof that BP1-BP4 equal the direct derivative, from a cold cache.
+"""Time the proofs of BP1-BP4 and the oracle, every run from cold caches.
 
-For each network and cost (batch size m = 2 by default): derive both gradients
-(direct differentiation of the composed mean cost, and the recursion), then decide
-equality by exact evaluation modulo 2^61 - 1 (``spec.prove_backprop``). Every run
-starts from empty caches; the best of ``--repeat`` runs is reported.
+1. ``spec.prove_general`` (every width and batch size), each cost.
+2. ``spec.prove_backprop`` for fixed sizes at batch size m (default 2), both costs:
+   derive both gradients (direct differentiation of the composed mean cost, and the
+   recursion), then decide equality by exact evaluation modulo 2^61 - 1.
+3. The largest network of the family [n, 2n, 2n, n] proven within ``--budget``
+   seconds (default 60), both costs, up to ``spec.DERIVATION_LIMIT``.
+4. ``spec.oracle_gradients`` on networks of at least 1 000 parameters: the first
+   call (derive and compile) and a later one (evaluate only).
 
-Run: ``python benchmarks/bench_proofs.py [--m 2] [--repeat 1]``.
+Every run empties spec's caches and SymPy's first; the best of ``--repeat`` runs
+is reported. The header gives the machine's load while it ran.
+
+Run: ``python benchmarks/bench_proofs.py [--m 2] [--repeat 1] [--budget 60]``
+(the results in ``results/bench_proofs.txt`` are one run of it).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
+import platform
+import time
+
+import numpy as np
+import sympy
 
 import spec
 
-SIZES = [(3, 4, 3, 2), (4, 5, 5, 3), (5, 8, 8, 4)]
+SIZES = [(3, 4, 3, 2), (5, 8, 8, 4), (8, 12, 12, 6), (10, 20, 20, 10)]
+ORACLE_SIZES = [(20, 40, 10), (10, 20, 20, 10), (16, 32, 32, 16)]
+
+
+def cold() -> None:
+    """Empty spec's derivation caches and SymPy's own."""
+    spec.clear_caches()
+    sympy.core.cache.clear_cache()
 
 
 def cold_proof(sizes: tuple[int, ...], m: int, cost: str) -> spec.ProofResult:
-    """Prove once with every derivation cache emptied first."""
-    spec.clear_caches()
+    """Prove once with every cache emptied first."""
+    cold()
     result = spec.prove_backprop(sizes, m=m, cost=cost, seed=0)
     if not result.proven:
         raise RuntimeError(str(result))
     return result
 
 
+def general(repeat: int) -> None:
+    print("prove_general (every size), cold caches")
+    print(f"{'cost':14} {'lemmas':>6} {'seconds':>8}")
+    for cost in spec.COSTS:
+        best = float("inf")
+        for _ in range(repeat):
+            cold()
+            proof = spec.prove_general(cost=cost)
+            if not proof.proven:
+                raise RuntimeError(proof.table())
+            best = min(best, proof.seconds)
+        print(f"{cost:14} {len(proof.lemmas):6d} {best:8.2f}")
+
+
+def fixed(sizes_list: list[tuple[int, ...]], m: int, repeat: int) -> None:
+    print(f"\nprove_backprop, m = {m}, cold caches")
+    header = f"{'sizes':14} {'cost':14} {'params':>6} {'P*m*L':>6} {'derive s':>9}"
+    print(f"{header} {'prove s':>8} {'total s':>8}")
+    for sizes in sizes_list:
+        for cost in spec.COSTS:
+            runs = [cold_proof(sizes, m, cost) for _ in range(repeat)]
+            best = min(runs, key=lambda result: result.seconds)
+            work = best.entries * m * (len(sizes) - 1)
+            print(
+                f"{'-'.join(map(str, sizes)):14} {cost:14} {best.entries:6d} "
+                f"{work:6d} {best.derive_seconds:9.2f} {best.check_seconds:8.2f} "
+                f"{best.seconds:8.2f}"
+            )
+
+
+def largest(m: int, budget: float) -> None:
+    print(f"\nlargest [n, 2n, 2n, n] proven within {budget:g} s, m = {m}")
+    print(f"{'sizes':14} {'cost':14} {'params':>6} {'total s':>8}")
+    for cost in spec.COSTS:
+        best = None
+        for n in range(10, 100, 2):
+            sizes = (n, 2 * n, 2 * n, n)
+            if spec.parameter_count(sizes) * m * 3 > spec.DERIVATION_LIMIT:
+                break
+            result = cold_proof(sizes, m, cost)
+            if result.seconds > budget:
+                break
+            best = result
+        if best is not None:
+            print(
+                f"{'-'.join(map(str, best.sizes)):14} {cost:14} {best.entries:6d} "
+                f"{best.seconds:8.2f}"
+            )
+
+
+def oracle(m: int) -> None:
+    print(f"\noracle_gradients (cross-entropy), m = {m}, cold caches")
+    print(f"{'sizes':14} {'params':>6} {'first s':>8} {'later s':>8}")
+    rng = np.random.default_rng(0)
+    for sizes in ORACLE_SIZES:
+        weights = [
+            rng.standard_normal((n, n_prev)) for n_prev, n in itertools.pairwise(sizes)
+        ]
+        biases = [rng.standard_normal(n) for n in sizes[1:]]
+        x, y = rng.random((m, sizes[0])), rng.random((m, sizes[-1]))
+        cold()
+        start = time.perf_counter()
+        spec.oracle_gradients(weights, biases, x, y)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        spec.oracle_gradients(weights, biases, x, y)
+        later = time.perf_counter() - start
+        print(
+            f"{'-'.join(map(str, sizes)):14} {spec.parameter_count(sizes):6d} "
+            f"{first:8.2f} {later:8.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--m", type=int, default=2, help="batch size")
     parser.add_argument("--repeat", type=int, default=1, help="best of N")
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds")
     args = parser.parse_args()
-    header = f"{'sizes':14} {'cost':14} {'params':>6} {'derive s':>9} {'prove s':>8}"
-    print(f"{header} {'total s':>8}")
-    for sizes in SIZES:
-        for cost in spec.COSTS:
-            runs = [cold_proof(sizes, args.m, cost) for _ in range(args.repeat)]
-            best = min(runs, key=lambda result: result.seconds)
-            print(
-                f"{'-'.join(map(str, sizes)):14} {cost:14} {best.entries:6d} "
-                f"{best.derive_seconds:9.2f} {best.check_seconds:8.3f} "
-                f"{best.seconds:8.2f}"
-            )
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f"# {platform.python_implementation()} {platform.python_version()}, "
+        f"SymPy {sympy.__version__}, {os.cpu_count()} cores, load average "
+        f"(1, 5, 15 min) at start {load}; DERIVATION_LIMIT {spec.DERIVATION_LIMIT}"
+    )
+    general(args.repeat)
+    fixed(SIZES, args.m, args.repeat)
+    oracle(args.m)
+    largest(args.m, args.budget)
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"\n# load average at end {load}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ hold :mod:`backprop`, or anyone's code, to it.
 
 from __future__ import annotations
 
+from spec.caching import clear_caches
 from spec.check.compare import compare_gradients
 from spec.check.gradcheck import gradcheck
 from spec.check.netcheck import check_network
@@ -25,25 +26,20 @@ from spec.check.sgdcheck import (
     check_descent,
     check_sgd_epoch,
 )
-from spec.cost import COSTS
+from spec.costs import COSTS, mean_cost
 from spec.derive import (
     DERIVATION_LIMIT,
     Gradients,
-    clear_caches,
     differentiate,
     direct_gradients,
     parameter_count,
     recursion_gradients,
 )
+from spec.general import GeneralProof, prove_general
+from spec.identities import IdentityResult, prove_output_shortcut, prove_sigma_prime
 from spec.network import SymbolicNetwork, symbolic_network
 from spec.oracle import oracle_gradients
-from spec.prove import (
-    IdentityResult,
-    ProofResult,
-    prove_backprop,
-    prove_output_shortcut,
-    prove_sigma_prime,
-)
+from spec.prove import ProofResult, prove_backprop
 from spec.recursion import VARIANTS
 from spec.symbols import sigma, sigma_prime, symbol
 
@@ -53,6 +49,7 @@ __all__ = [
     "VARIANTS",
     "DescentReport",
     "EpochReport",
+    "GeneralProof",
     "GradcheckError",
     "GradcheckReport",
     "Gradients",
@@ -67,9 +64,11 @@ __all__ = [
     "differentiate",
     "direct_gradients",
     "gradcheck",
+    "mean_cost",
     "oracle_gradients",
     "parameter_count",
     "prove_backprop",
+    "prove_general",
     "prove_output_shortcut",
     "prove_sigma_prime",
     "recursion_gradients",

@@ -1,8 +1,8 @@
 r"""Both derivations of every :math:`\partial C/\partial w^l_{ij}` and
 :math:`\partial C/\partial b^l_i`.
 
-(a) :func:`direct_gradients`: the composed mean cost (:func:`spec.cost.mean_cost`)
-differentiated by each parameter with the rules of calculus (:func:`differentiate`),
+(a) :func:`direct_gradients`: the composed mean cost (:func:`spec.costs.mean_cost`)
+differentiated by each parameter with the rules of calculus (:func:`spec.calculus.gradient`),
 knowing nothing of layers or :math:`\delta`.
 
 (b) :func:`recursion_gradients`: the BP1–BP4 recursion (:mod:`spec.recursion`).
@@ -13,114 +13,38 @@ and the docs share one derivation.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import sympy
 
-from spec._checks import check_choice, check_int, check_sizes
-from spec.cost import COSTS, mean_cost
-from spec.network import _symbolic_network
-from spec.recursion import backpropagate, check_variant
+from spec.caching import cached, clear_caches
+from spec.calculus import differentiate, gradient
+from spec.costs import COSTS, mean_cost
+from spec.network import symbolic_network
+from spec.recursion import backpropagate, validate_variant
 from spec.symbols import symbol_name
+from spec.validation import validate_choice, validate_int, validate_sizes
 
 __all__ = [
     "DERIVATION_LIMIT",
     "Gradients",
-    "clear_caches",
-    "differentiate",
+    "clear_caches",  # re-exported from spec.caching
+    "differentiate",  # re-exported from spec.calculus
     "direct_gradients",
     "parameter_count",
     "recursion_gradients",
+    "validate_derivable",
 ]
 
 #: Largest P·m·L (parameters × batch size × layers) the derivations accept. The
 #: derivative of a first-layer parameter runs through all L layers for each of the m
 #: examples, so time and memory grow with this product, faster than linearly.
-#: Measured on 2 cores, derivation + proof + oracle compilation: [5, 8, 8, 4], m = 2
-#: (P·m·L = 936) 5 s; [8]*6, m = 2 (3600) 29 s; [12]*4, m = 3 (4212) 49 s, 0.5 GB;
-#: [16, 16, 16, 10], m = 2 (4284) 63 s. Finite differences (``spec.gradcheck``)
-#: scale to any size.
-DERIVATION_LIMIT = 4000
-
-
-_CHAIN_RULE = sympy.Function._eval_derivative
-
-
-def differentiate(expr: sympy.Expr, wrt: sympy.Symbol) -> sympy.Expr:
-    r"""Differentiate ``expr`` by ``wrt`` with SymPy's own rules, memoised.
-
-    The sum, product, power and chain rules are applied exactly as
-    ``sympy.diff`` applies them (so the result is the same expression), but each
-    distinct subexpression is differentiated once. A composed network cost reuses
-    :math:`a^{l-1}` in every :math:`z^l_i`; ``sympy.diff`` walks it again for each
-    use, which makes it about 30 times slower on a [5, 8, 8, 4] network.
-
-    Parameters
-    ----------
-    expr : sympy.Expr
-    wrt : sympy.Symbol
-
-    Returns
-    -------
-    sympy.Expr
-        :math:`\partial\,\mathrm{expr} / \partial\,\mathrm{wrt}`.
-
-    Examples
-    --------
-    >>> import sympy
-    >>> x = sympy.Symbol("x")
-    >>> differentiate(sympy.log(x) * x**2, x)
-    2*x*log(x) + x
-    """
-    free: dict[sympy.Basic, bool] = {}
-    memo: dict[sympy.Basic, sympy.Expr] = {}
-
-    def contains(node: sympy.Basic) -> bool:
-        if node not in free:
-            free[node] = node == wrt or any(contains(arg) for arg in node.args)
-        return free[node]
-
-    def d(node: sympy.Expr) -> sympy.Expr:
-        if node in memo:
-            return memo[node]
-        if not contains(node):
-            result = sympy.S.Zero
-        elif node == wrt:
-            result = sympy.S.One
-        elif node.is_Add:
-            result = sympy.Add(*(d(arg) for arg in node.args))
-        elif node.is_Mul:
-            # Leibniz rule, built as Mul._eval_derivative_n_times builds it.
-            args = node.args
-            result = sympy.Add(
-                *(
-                    sympy.Mul(*args[:i], d(arg), *args[i + 1 :])
-                    for i, arg in enumerate(args)
-                )
-            )
-        elif node.is_Pow:
-            # Pow._eval_derivative: d(b^e) = b^e (e' ln b + b' e / b).
-            base, exp = node.args
-            result = node * (d(exp) * sympy.log(base) + d(base) * exp / base)
-        elif type(node)._eval_derivative is _CHAIN_RULE:
-            # Function._eval_derivative: the chain rule through fdiff (σ, ln, exp;
-            # not Piecewise or Abs, which define their own derivatives).
-            result = sympy.Add(
-                *(
-                    node.fdiff(i) * d(arg)
-                    for i, arg in enumerate(node.args, start=1)
-                    if contains(arg)
-                )
-            )
-        else:
-            result = sympy.diff(node, wrt)
-        memo[node] = result
-        return result
-
-    return d(expr)
+#: Times at the limit are measured in ``benchmarks/bench_proofs.py`` (results in
+#: ``benchmarks/results/bench_proofs.txt``). Finite differences
+#: (``spec.gradcheck``) scale to any size.
+DERIVATION_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -141,7 +65,7 @@ class Gradients:
     biases: tuple[sympy.ImmutableMatrix, ...]
 
     def entries(self) -> Iterator[tuple[str, sympy.Expr]]:
-        """Yield ``(label, expression)`` in :attr:`SymbolicNetwork.parameters` order.
+        """Yield ``(label, expression)`` in :attr:`spec.SymbolicNetwork.parameters` order.
 
         Labels read like ``"∂C/∂w^{2}_{1,0}"``.
         """
@@ -160,45 +84,52 @@ def parameter_count(sizes: Sequence[int]) -> int:
     return sum(n * (n_prev + 1) for n_prev, n in itertools.pairwise(sizes))
 
 
-def _check_derivable(sizes: tuple[int, ...], m: int) -> None:
+def _within_limit(sizes: tuple[int, ...], m: int) -> None:
     work = parameter_count(sizes) * m * (len(sizes) - 1)
     if work > DERIVATION_LIMIT:
         raise ValueError(
             f"sizes {list(sizes)} with m={m} are too large to derive symbolically: "
             f"P*m*L = {parameter_count(sizes)}*{m}*{len(sizes) - 1} = {work} exceeds "
-            f"the limit {DERIVATION_LIMIT}, where derivation and compilation already "
-            "take about a minute and grow faster than linearly. Use a smaller "
+            f"the limit {DERIVATION_LIMIT} (spec.DERIVATION_LIMIT), beyond which "
+            "derivation time and memory grow faster than linearly. Use a smaller "
             "network or batch, or finite differences (spec.gradcheck)."
         )
 
 
-def check_derivable(
+def validate_derivable(
     sizes: Sequence[int], m: int, cost: str
 ) -> tuple[tuple[int, ...], int]:
-    """Validate the arguments of a derivation; return ``sizes`` and ``m`` checked."""
-    checked_sizes, checked_m = check_sizes(sizes), check_int("m", m, 1)
-    check_choice("cost", cost, COSTS)
-    _check_derivable(checked_sizes, checked_m)
+    r"""Validate the arguments of a derivation; return ``sizes`` and ``m`` validated.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument, for invalid ``sizes``, ``m`` or ``cost``, or when
+        :math:`P \cdot m \cdot L` exceeds :data:`DERIVATION_LIMIT`.
+    """
+    checked_sizes, checked_m = validate_sizes(sizes), validate_int("m", m, 1)
+    validate_choice("cost", cost, COSTS)
+    _within_limit(checked_sizes, checked_m)
     return checked_sizes, checked_m
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _direct_gradients(sizes: tuple[int, ...], m: int, cost: str) -> Gradients:
-    network = _symbolic_network(sizes, m)
+    network = symbolic_network(sizes, m)
     c = mean_cost(network, cost)
+    parameters = network.parameters
+    derivatives = dict(zip(parameters, gradient(c, parameters), strict=True))
     return Gradients(
-        tuple(
-            w.applyfunc(lambda w_ij: differentiate(c, w_ij)) for w in network.weights
-        ),
-        tuple(b.applyfunc(lambda b_i: differentiate(c, b_i)) for b in network.biases),
+        tuple(w.applyfunc(derivatives.__getitem__) for w in network.weights),
+        tuple(b.applyfunc(derivatives.__getitem__) for b in network.biases),
     )
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _recursion_gradients(
     sizes: tuple[int, ...], m: int, cost: str, variant: str
 ) -> Gradients:
-    _, grad_w, grad_b = backpropagate(_symbolic_network(sizes, m), cost, variant)
+    _, grad_w, grad_b = backpropagate(symbolic_network(sizes, m), cost, variant)
     return Gradients(grad_w, grad_b)
 
 
@@ -226,7 +157,7 @@ def direct_gradients(
         For invalid arguments, or when parameters × ``m`` × layers exceeds
         :data:`DERIVATION_LIMIT`.
     """
-    checked_sizes, checked_m = check_derivable(sizes, m, cost)
+    checked_sizes, checked_m = validate_derivable(sizes, m, cost)
     return _direct_gradients(checked_sizes, checked_m, cost)
 
 
@@ -251,13 +182,6 @@ def recursion_gradients(
     Gradients
         Cached per ``(sizes, m, cost, variant)``.
     """
-    checked_sizes, checked_m = check_derivable(sizes, m, cost)
-    check_variant(variant, checked_sizes)
+    checked_sizes, checked_m = validate_derivable(sizes, m, cost)
+    validate_variant(variant, checked_sizes)
     return _recursion_gradients(checked_sizes, checked_m, cost, variant)
-
-
-def clear_caches() -> None:
-    """Forget every cached network and derivation (e.g. to time them afresh)."""
-    _symbolic_network.cache_clear()
-    _direct_gradients.cache_clear()
-    _recursion_gradients.cache_clear()

@@ -1,4 +1,15 @@
-"""Compile derived expressions to high-precision functions with ``lambdify``."""
+"""Compile derived expressions to high-precision ``mpmath`` functions.
+
+The derived gradients share most of their subexpressions (every :math:`\\sigma(z)`
+of the forward pass, every factor of the chain rule). :func:`mpmath_function`
+writes one Python assignment per distinct node of the expression graph, in
+topological order, and compiles the whole as one function: time linear in the
+distinct nodes, with nothing rebuilt or re-sorted. (``lambdify`` with
+``tree_cse`` rebuilds every node canonically and prints each through SymPy's
+printers, which was most of the oracle's first call on large networks; measured
+in ``benchmarks/bench_proofs.py``.) Expressions with a node it does not know are
+handed to ``lambdify`` whole.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +18,6 @@ from typing import Any
 
 import mpmath
 import sympy
-from sympy.simplify.cse_main import tree_cse
 
 __all__ = ["mpmath_function", "mpmath_sigma"]
 
@@ -20,43 +30,107 @@ def mpmath_sigma(z: Any) -> Any:
     return 1 / (1 + mpmath.exp(-z))
 
 
+#: Functions of the spec and their mpmath implementations, by SymPy class name.
+_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    "sigma": mpmath_sigma,
+    "log": mpmath.log,
+    "exp": mpmath.exp,
+}
+
+
+class _Unsupported(Exception):
+    """A node the code writer does not translate."""
+
+
+def _topological(exprs: Sequence[sympy.Basic]) -> list[sympy.Basic]:
+    """Every distinct node, each after its arguments (iterative post-order)."""
+    order: list[sympy.Basic] = []
+    done: set[sympy.Basic] = set()
+    for root in exprs:
+        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node in done:
+                continue
+            if expanded or not node.args:
+                done.add(node)
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((arg, False) for arg in node.args if arg not in done)
+    return order
+
+
+def _source(args: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> str:
+    names: dict[sympy.Basic, str] = {a: f"a{i}" for i, a in enumerate(args)}
+    constants: list[str] = []
+    body: list[str] = []
+    for node in _topological(exprs):
+        if node in names:
+            continue
+        name = f"s{len(names)}"
+        if node.is_Rational:
+            # Built inside the function, at the precision of the call.
+            constants.append(f"    {name} = mpf({node.p}) / {node.q}")
+        elif node.is_Symbol:
+            raise _Unsupported(f"free symbol {node} is not an argument")
+        elif node.is_Add:
+            body.append(f"    {name} = {' + '.join(names[a] for a in node.args)}")
+        elif node.is_Mul:
+            body.append(f"    {name} = {' * '.join(names[a] for a in node.args)}")
+        elif node.is_Pow and node.exp.is_Integer:
+            body.append(f"    {name} = {names[node.base]} ** {int(node.exp)}")
+        elif node.is_Function and type(node).__name__ in _FUNCTIONS:
+            [arg] = node.args
+            body.append(f"    {name} = {type(node).__name__}({names[arg]})")
+        else:
+            raise _Unsupported(f"{type(node).__name__}")
+        names[node] = name
+    outputs = ", ".join(names[e] for e in exprs)
+    signature = ", ".join(names[a] for a in args)
+    return "\n".join(
+        [f"def f({signature}):", *constants, *body, f"    return [{outputs}]"]
+    )
+
+
 def mpmath_function(
     args: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]
 ) -> Callable[..., list[Any]]:
-    """``lambdify(args, exprs, "mpmath")`` with shared subexpressions computed once.
-
-    Derived gradients share most of their subexpressions (every :math:`\\sigma(z)`
-    of the forward pass). SymPy's ``tree_cse`` names each repeated node once, in
-    time linear in the distinct nodes; the optimising ``sympy.cse`` costs 5 times
-    more. The arguments are renamed to plain identifiers first, because ``lambdify``
-    rewrites the whole expression once per argument whose name (``w^{1}_{0,0}``)
-    is not a Python identifier.
+    """Compile ``exprs`` to one function of ``args`` evaluated with ``mpmath``.
 
     Parameters
     ----------
     args : sequence of sympy.Symbol
+        Every free symbol of ``exprs``, in the order of the function's arguments.
     exprs : sequence of sympy.Expr
-        May contain ``sigma`` (evaluated by :func:`mpmath_sigma`) and any function
-        ``mpmath`` knows.
+        Built from numbers, ``+``, ``*``, integer powers, ``sigma`` (evaluated by
+        :func:`mpmath_sigma`), ``log`` and ``exp``; other nodes go through
+        ``sympy.lambdify(..., "mpmath")``.
 
     Returns
     -------
     callable
         ``f(*values)`` returns the list of ``mpmath`` numbers, computed at the
         precision in force (``with mpmath.workdps(...)``).
+
+    Examples
+    --------
+    >>> import mpmath, sympy
+    >>> x = sympy.Symbol("x")
+    >>> f = mpmath_function([x], [x**2 / 3 + 1])
+    >>> with mpmath.workdps(30):
+    ...     print(f(mpmath.mpf(2))[0])
+    2.33333333333333333333333333333
     """
-    replacements, reduced = tree_cse(
-        list(exprs), sympy.numbered_symbols("_s"), {}, "none", ()
-    )
-    plain = {arg: sympy.Symbol(f"_p{i}") for i, arg in enumerate(args)}
-    replacements = [(name, sub.xreplace(plain)) for name, sub in replacements]
-    reduced = [expr.xreplace(plain) for expr in reduced]
-    function: Callable[..., list[Any]] = sympy.lambdify(
-        list(plain.values()),
-        reduced,
-        modules=[{"sigma": mpmath_sigma}, "mpmath"],
-        # The subexpressions are already eliminated; hand them to the printer as is.
-        cse=lambda exprs: (replacements, exprs),
-        docstring_limit=0,
-    )
+    exprs = [sympy.sympify(e) for e in exprs]
+    try:
+        source = _source(args, exprs)
+    except _Unsupported:
+        fallback: Callable[..., list[Any]] = sympy.lambdify(
+            list(args), list(exprs), modules=[{"sigma": mpmath_sigma}, "mpmath"]
+        )
+        return fallback
+    namespace: dict[str, Any] = {"mpf": mpmath.mpf, **_FUNCTIONS}
+    exec(compile(source, "<spec.evaluate.mpmath_function>", "exec"), namespace)
+    function: Callable[..., list[Any]] = namespace["f"]
     return function

@@ -61,11 +61,14 @@ def evaluate_mod_p(
     TypeError
         For a node that has no exact value (a float, a non-integer power, ...).
     """
-    memo: dict[sympy.Basic, int] = {}
+    # Keyed by id(): the nodes stay alive inside exprs, and id() costs far less
+    # than hashing a SymPy tree.
+    memo: dict[int, int] = {}
 
     def value(node: sympy.Basic) -> int:
-        if node in memo:
-            return memo[node]
+        found = memo.get(id(node))
+        if found is not None:
+            return found
         if node.is_Symbol:
             result = values[node] % MODULUS
         elif node.is_Rational:
@@ -88,7 +91,7 @@ def evaluate_mod_p(
             raise TypeError(
                 f"cannot evaluate {node!r} (a {type(node).__name__}) exactly modulo p"
             )
-        memo[node] = result
+        memo[id(node)] = result
         return result
 
     return [value(expr) for expr in exprs]

@@ -11,14 +11,14 @@ batch) the forward pass is
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy
 
-from spec._checks import check_int, check_sizes
+from spec.caching import cached
 from spec.symbols import sigma, symbol
+from spec.validation import validate_int, validate_sizes
 
 __all__ = ["SymbolicNetwork", "feedforward", "symbolic_network"]
 
@@ -32,14 +32,14 @@ class SymbolicNetwork:
     sizes : tuple of int
         ``(n_0, ..., n_L)``.
     m : int
-        Number of examples (rows of ``x`` and ``t``).
+        Number of examples (rows of ``x`` and ``y``).
     weights : tuple of sympy.ImmutableMatrix
         ``weights[l - 1]`` is :math:`W^l`, shape ``(n_l, n_{l-1})``.
     biases : tuple of sympy.ImmutableMatrix
         ``biases[l - 1]`` is :math:`b^l`, shape ``(n_l, 1)``.
     x : sympy.ImmutableMatrix
         Inputs, shape ``(m, n_0)``.
-    t : sympy.ImmutableMatrix
+    y : sympy.ImmutableMatrix
         Targets, shape ``(m, n_L)``.
     zs : tuple of sympy.ImmutableMatrix
         ``zs[l - 1]`` is :math:`z^l`, shape ``(m, n_l)``; row ``k`` is example ``k``.
@@ -53,7 +53,7 @@ class SymbolicNetwork:
     weights: tuple[sympy.ImmutableMatrix, ...]
     biases: tuple[sympy.ImmutableMatrix, ...]
     x: sympy.ImmutableMatrix
-    t: sympy.ImmutableMatrix
+    y: sympy.ImmutableMatrix
     zs: tuple[sympy.ImmutableMatrix, ...]
     activations: tuple[sympy.ImmutableMatrix, ...]
 
@@ -75,7 +75,7 @@ class SymbolicNetwork:
     @property
     def data(self) -> tuple[sympy.Symbol, ...]:
         """Inputs then targets, each row by row."""
-        return (*self.x, *self.t)
+        return (*self.x, *self.y)
 
 
 def feedforward(
@@ -120,7 +120,7 @@ def feedforward(
     return zs, activations
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _symbolic_network(sizes: tuple[int, ...], m: int) -> SymbolicNetwork:
     layers = range(1, len(sizes))
     weights = tuple(
@@ -138,10 +138,10 @@ def _symbolic_network(sizes: tuple[int, ...], m: int) -> SymbolicNetwork:
         for layer in layers
     )
     x = sympy.ImmutableMatrix(m, sizes[0], lambda k, j: symbol("x", None, k, j))
-    t = sympy.ImmutableMatrix(m, sizes[-1], lambda k, i: symbol("t", None, k, i))
+    y = sympy.ImmutableMatrix(m, sizes[-1], lambda k, i: symbol("y", None, k, i))
     zs, activations = feedforward(weights, biases, x)
     return SymbolicNetwork(
-        sizes, m, weights, biases, x, t, tuple(zs), tuple(activations)
+        sizes, m, weights, biases, x, y, tuple(zs), tuple(activations)
     )
 
 
@@ -153,7 +153,7 @@ def symbolic_network(sizes: Sequence[int], m: int = 1) -> SymbolicNetwork:
     sizes : sequence of int
         Layer sizes ``[n_0, ..., n_L]``, at least two.
     m : int, default 1
-        Batch size: number of rows of ``x`` and ``t``.
+        Batch size: number of rows of ``x`` and ``y``.
 
     Returns
     -------
@@ -165,4 +165,4 @@ def symbolic_network(sizes: Sequence[int], m: int = 1) -> SymbolicNetwork:
     >>> net.zs[0][0, 1]
     b^{1}_{1} + w^{1}_{1,0}*x_{0,0} + w^{1}_{1,1}*x_{0,1}
     """
-    return _symbolic_network(check_sizes(sizes), check_int("m", m, 1))
+    return _symbolic_network(validate_sizes(sizes), validate_int("m", m, 1))

@@ -9,7 +9,6 @@ cancellation errors.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,11 +17,12 @@ import mpmath
 import numpy as np
 import numpy.typing as npt
 
-from spec._checks import check_choice, check_int
-from spec.cost import COSTS
+from spec.caching import cached
+from spec.costs import COSTS
 from spec.derive import direct_gradients
 from spec.evaluate import mpmath_function
 from spec.network import symbolic_network
+from spec.validation import validate_choice, validate_int
 
 __all__ = ["oracle_gradients"]
 
@@ -33,7 +33,7 @@ FloatArray = npt.NDArray[np.float64]
 _LARGEST_USEFUL_Z = 745.0
 
 
-@functools.lru_cache(maxsize=32)
+@cached(maxsize=32)
 def _compiled(sizes: tuple[int, ...], m: int, cost: str) -> Callable[..., list[Any]]:
     network = symbolic_network(sizes, m)
     gradients = direct_gradients(sizes, m, cost)
@@ -148,7 +148,7 @@ def oracle_gradients(
     x : array_like, shape (m, n_0)
         Inputs, one example per row.
     y : array_like, shape (m, n_L)
-        Targets :math:`t`, one per row.
+        Targets :math:`y`, one per row.
     cost : {"cross_entropy", "quadratic"}, default "cross_entropy"
     dps : int, default 50
         Significant decimal digits of the evaluation (at least 30). More are used
@@ -171,9 +171,10 @@ def oracle_gradients(
 
     Notes
     -----
-    The derivation and its compiled form are cached per ``(sizes, m, cost)``:
-    the first call for a shape takes from 0.02 s ([2, 2, 2], m = 1) to about
-    2 s ([5, 8, 8, 4], m = 2); later calls take milliseconds.
+    The derivation and its compiled form are cached per ``(sizes, m, cost)``
+    (emptied by :func:`spec.clear_caches`): the first call for a shape derives and
+    compiles, later calls only evaluate. Times are measured in
+    ``benchmarks/bench_proofs.py`` (results in ``benchmarks/results/``).
 
     Examples
     --------
@@ -187,8 +188,8 @@ def oracle_gradients(
     [(3, 2), (2, 3)]
     """
     w_arrays, b_arrays, x_array, y_array = _validate(weights, biases, x, y)
-    check_choice("cost", cost, COSTS)
-    digits = _working_digits(w_arrays, b_arrays, x_array, check_int("dps", dps, 30))
+    validate_choice("cost", cost, COSTS)
+    digits = _working_digits(w_arrays, b_arrays, x_array, validate_int("dps", dps, 30))
     sizes = (w_arrays[0].shape[1], *(w.shape[0] for w in w_arrays))
     function = _compiled(sizes, x_array.shape[0], cost)
     parameters = [a for w, b in zip(w_arrays, b_arrays, strict=True) for a in (w, b)]

@@ -1,14 +1,17 @@
-r"""Proofs: BP1–BP4 equal the direct derivative; the sigmoid and output identities.
+r"""Proofs: BP1–BP4 equal the direct derivative, for networks of given sizes.
 
 :func:`prove_backprop` decides "recursion == direct derivative" for every gradient
 entry by exact evaluation modulo :math:`p = 2^{61} - 1` (:mod:`spec.modular`):
 sound, because an identity of rational expressions in uninterpreted
 :math:`\sigma, \ln` holds for the real ones too; complete up to a probability of at
 most :math:`(d/p)^k` after :math:`k` random points. ``sympy.simplify`` does not
-finish past about 17 parameters; this takes milliseconds after the derivation.
+finish past about 17 parameters; exact evaluation does, in a small fraction of the
+derivation's time (measured in ``benchmarks/bench_proofs.py``).
 
 A wrong recursion (:data:`spec.recursion.VARIANTS`) is reported as not proven, with
-the entries that differ and a numeric counter-example.
+the entries that differ and a numeric counter-example. The identities about single
+expressions are in :mod:`spec.identities`; the proof for every size in
+:mod:`spec.general`.
 """
 
 from __future__ import annotations
@@ -21,30 +24,21 @@ from dataclasses import dataclass
 
 import mpmath
 import numpy as np
-import sympy
 
-from spec._checks import check_choice, check_int
-from spec.cost import COSTS, output_gradient
 from spec.derive import (
     Gradients,
-    check_derivable,
     direct_gradients,
     parameter_count,
     recursion_gradients,
+    validate_derivable,
 )
 from spec.evaluate import mpmath_function
 from spec.modular import MODULUS, evaluate_mod_p
 from spec.network import SymbolicNetwork, symbolic_network
-from spec.recursion import bp1, check_variant
-from spec.symbols import sigma, symbol
+from spec.recursion import validate_variant
+from spec.validation import validate_int
 
-__all__ = [
-    "IdentityResult",
-    "ProofResult",
-    "prove_backprop",
-    "prove_output_shortcut",
-    "prove_sigma_prime",
-]
+__all__ = ["ProofResult", "prove_backprop"]
 
 
 @dataclass(frozen=True)
@@ -127,39 +121,6 @@ class ProofResult:
             f"NOT proven: {self.claim}; {len(self.mismatches)} of {self.entries} "
             f"entries differ, first {self.first_mismatch}{values}"
         )
-
-
-@dataclass(frozen=True)
-class IdentityResult:
-    """Outcome of :func:`prove_sigma_prime` and :func:`prove_output_shortcut`.
-
-    Attributes
-    ----------
-    claim : str
-    proven : bool
-        Whether every residual simplified to 0.
-    method : str
-    lhs, rhs : tuple of sympy.Expr
-        The two sides of the identity, one pair per component.
-    residuals : tuple of sympy.Expr
-        ``lhs - rhs`` simplified and factored: 0 where the identity holds.
-    counterexample : dict of str to float or None
-        When not proven: a point and the values of both sides there.
-    seconds : float
-    """
-
-    claim: str
-    proven: bool
-    method: str
-    lhs: tuple[sympy.Expr, ...]
-    rhs: tuple[sympy.Expr, ...]
-    residuals: tuple[sympy.Expr, ...]
-    counterexample: dict[str, float] | None
-    seconds: float
-
-    def __str__(self) -> str:
-        verdict = "proven" if self.proven else "FALSE"
-        return f"{verdict}: {self.claim} (residual {self.residuals[0]})"
 
 
 def _mismatches(
@@ -265,10 +226,10 @@ def prove_backprop(
     >>> prove_backprop([3, 2, 2], m=2, variant="no_transpose").first_mismatch
     '∂C/∂w^{1}_{0,0}'
     """
-    checked_sizes, checked_m = check_derivable(sizes, m, cost)
-    check_variant(variant, checked_sizes)
-    evaluations = check_int("evaluations", evaluations, 1)
-    seed = secrets.randbits(64) if seed is None else check_int("seed", seed, 0)
+    checked_sizes, checked_m = validate_derivable(sizes, m, cost)
+    validate_variant(variant, checked_sizes)
+    evaluations = validate_int("evaluations", evaluations, 1)
+    seed = secrets.randbits(64) if seed is None else validate_int("seed", seed, 0)
 
     start = time.perf_counter()
     network = symbolic_network(checked_sizes, checked_m)
@@ -309,99 +270,4 @@ def prove_backprop(
         check_seconds=checked - derived,
         mismatches=tuple(mismatches),
         counterexample=counterexample,
-    )
-
-
-def prove_sigma_prime() -> IdentityResult:
-    r"""Prove :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))` from the explicit form.
-
-    Differentiates :math:`\sigma(z) = 1/(1 + e^{-z})` with ``sympy.diff`` and
-    simplifies the difference to the declared derivative (``sigma.fdiff``, which
-    both derivations of the gradients use) with both sides written in
-    exponentials.
-
-    Returns
-    -------
-    IdentityResult
-        ``lhs`` is :math:`e^{-z}/(1 + e^{-z})^2`, ``rhs`` the declared
-        :math:`\sigma(1 - \sigma)` in exponentials.
-    """
-    start = time.perf_counter()
-    z = sympy.Symbol("z", real=True)
-    derivative = sympy.diff(sigma(z).rewrite(sympy.exp), z)
-    declared = sigma(z).diff(z).rewrite(sympy.exp)
-    residual = sympy.simplify(derivative - declared)
-    return IdentityResult(
-        claim="d/dz 1/(1 + exp(-z)) = sigma(z) (1 - sigma(z))",
-        proven=residual == 0,
-        method="sympy.diff of the explicit form, then sympy.simplify of the difference",
-        lhs=(derivative,),
-        rhs=(declared,),
-        residuals=(residual,),
-        counterexample=None,
-        seconds=time.perf_counter() - start,
-    )
-
-
-def _numeric_counterexample(
-    z: sympy.Symbol, t: sympy.Symbol, lhs: sympy.Expr, rhs: sympy.Expr
-) -> dict[str, float]:
-    for z_value, t_value in ((0, 0), (1, 0), (-1, 1), (2, 1)):
-        at = {z: z_value, t: t_value}
-        left = float(lhs.xreplace(at).rewrite(sympy.exp))
-        right = float(rhs.xreplace(at).rewrite(sympy.exp))
-        if left != right:
-            break
-    return {"z": float(z_value), "t": float(t_value), "lhs": left, "rhs": right}
-
-
-def prove_output_shortcut(cost: str = "cross_entropy", n_L: int = 2) -> IdentityResult:
-    r"""Decide whether BP1 reduces to :math:`\delta^L = a^L - t` for ``cost``.
-
-    Builds BP1, :math:`\delta^L_i = \partial C/\partial a^L_i\, \sigma'(z^L_i)` with
-    :math:`a^L_i = \sigma(z^L_i)`, exactly as the recursion does, and simplifies
-    :math:`\delta^L_i - (a^L_i - t_i)` as a rational function of
-    :math:`\sigma(z^L_i)` and :math:`t_i` (``sympy.cancel``, then ``factor``).
-
-    For the cross-entropy the residual is 0: the shortcut is proven. For the
-    quadratic cost it is :math:`(t_i - \sigma)(\sigma^2 - \sigma + 1)`; since
-    :math:`\sigma^2 - \sigma + 1 > 0`, the shortcut fails wherever
-    :math:`a^L_i \ne t_i`, and ``counterexample`` gives a point.
-
-    Parameters
-    ----------
-    cost : {"cross_entropy", "quadratic"}, default "cross_entropy"
-    n_L : int, default 2
-        Output neurons; each component is decided separately.
-
-    Returns
-    -------
-    IdentityResult
-        ``lhs`` holds :math:`\delta^L_i` from BP1, ``rhs`` :math:`a^L_i - t_i`.
-    """
-    check_choice("cost", cost, COSTS)
-    n_L = check_int("n_L", n_L, 1)
-    start = time.perf_counter()
-    z = [symbol("z", "L", i) for i in range(n_L)]
-    t = [symbol("t", None, i) for i in range(n_L)]
-    a = [sigma(z_i) for z_i in z]
-    delta = bp1(output_gradient(cost, a, t), z)
-    shortcut = [a_i - t_i for a_i, t_i in zip(a, t, strict=True)]
-    residuals = [
-        sympy.factor(sympy.cancel(d - s)) for d, s in zip(delta, shortcut, strict=True)
-    ]
-    proven = all(r == 0 for r in residuals)
-    return IdentityResult(
-        claim=f"BP1 for the {cost} cost gives delta^L = a^L - t",
-        proven=proven,
-        method="sympy.cancel of delta^L_i - (a^L_i - t_i) in sigma(z^L_i) and t_i",
-        lhs=tuple(delta),
-        rhs=tuple(shortcut),
-        residuals=tuple(residuals),
-        counterexample=(
-            None
-            if proven
-            else _numeric_counterexample(z[0], t[0], delta[0], shortcut[0])
-        ),
-        seconds=time.perf_counter() - start,
     )

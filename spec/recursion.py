@@ -23,7 +23,7 @@ from typing import Literal
 
 import sympy
 
-from spec.cost import output_gradient
+from spec.costs import output_gradient
 from spec.network import SymbolicNetwork
 from spec.symbols import sigma_prime
 
@@ -36,7 +36,7 @@ __all__ = [
     "bp2_sigma_prime_wrong_layer",
     "bp3",
     "bp4",
-    "check_variant",
+    "validate_variant",
 ]
 
 VARIANTS: dict[str, str] = {
@@ -50,22 +50,23 @@ VARIANTS: dict[str, str] = {
 }
 
 
-def bp1(grad_a: Sequence[sympy.Expr], z_L: Sequence[sympy.Expr]) -> list[sympy.Expr]:
+def bp1(nabla_a: Sequence[sympy.Expr], z: Sequence[sympy.Expr]) -> list[sympy.Expr]:
     r"""BP1, the error of the output layer.
 
     .. math:: \delta^L_i = \frac{\partial C}{\partial a^L_i} \sigma'(z^L_i)
 
     Parameters
     ----------
-    grad_a : sequence of sympy.Expr, length n_L
-        :math:`\nabla_a C` of one example (:func:`spec.cost.output_gradient`).
-    z_L : sequence of sympy.Expr, length n_L
+    nabla_a : sequence of sympy.Expr, length n_L
+        :math:`\nabla_a C` of one example (:func:`spec.costs.output_gradient`).
+    z : sequence of sympy.Expr, length n_L
+        Weighted inputs :math:`z^L` of the output layer, same example.
 
     Returns
     -------
     list of sympy.Expr, length n_L
     """
-    return [g * sigma_prime(z) for g, z in zip(grad_a, z_L, strict=True)]
+    return [g * sigma_prime(z_i) for g, z_i in zip(nabla_a, z, strict=True)]
 
 
 def bp2(
@@ -133,7 +134,7 @@ def bp2_sigma_prime_wrong_layer(
 
 
 def bp3(
-    deltas: Sequence[Sequence[sympy.Expr]], *, batch: Literal["mean", "sum"] = "mean"
+    delta: Sequence[Sequence[sympy.Expr]], *, batch: Literal["mean", "sum"] = "mean"
 ) -> sympy.ImmutableMatrix:
     r"""BP3, averaged over the batch.
 
@@ -141,8 +142,8 @@ def bp3(
 
     Parameters
     ----------
-    deltas : sequence of sequence of sympy.Expr, shape (m, n_l)
-        :math:`\delta^l` of each example.
+    delta : sequence of sequence of sympy.Expr, shape (m, n_l)
+        :math:`\delta^l`, one example per row.
     batch : {"mean", "sum"}, default "mean"
         ``"sum"`` is the wrong variant ``sum_not_mean``.
 
@@ -150,16 +151,15 @@ def bp3(
     -------
     sympy.ImmutableMatrix, shape (n_l, 1)
     """
-    scale = sympy.Rational(1, len(deltas)) if batch == "mean" else sympy.S.One
-    n = len(deltas[0])
+    scale = sympy.Rational(1, len(delta)) if batch == "mean" else sympy.S.One
     return sympy.ImmutableMatrix(
-        n, 1, lambda i, _: scale * sympy.Add(*(delta[i] for delta in deltas))
+        len(delta[0]), 1, lambda i, _: scale * sympy.Add(*(row[i] for row in delta))
     )
 
 
 def bp4(
+    delta: Sequence[Sequence[sympy.Expr]],
     a_prev: Sequence[Sequence[sympy.Expr]],
-    deltas: Sequence[Sequence[sympy.Expr]],
     *,
     batch: Literal["mean", "sum"] = "mean",
 ) -> sympy.ImmutableMatrix:
@@ -170,10 +170,10 @@ def bp4(
 
     Parameters
     ----------
+    delta : sequence of sequence of sympy.Expr, shape (m, n_l)
+        :math:`\delta^l`, one example per row.
     a_prev : sequence of sequence of sympy.Expr, shape (m, n_{l-1})
-        :math:`a^{l-1}` of each example.
-    deltas : sequence of sequence of sympy.Expr, shape (m, n_l)
-        :math:`\delta^l` of each example.
+        :math:`a^{l-1}`, one example per row.
     batch : {"mean", "sum"}, default "mean"
         ``"sum"`` is the wrong variant ``sum_not_mean``.
 
@@ -181,20 +181,18 @@ def bp4(
     -------
     sympy.ImmutableMatrix, shape (n_l, n_{l-1})
     """
-    scale = sympy.Rational(1, len(deltas)) if batch == "mean" else sympy.S.One
+    scale = sympy.Rational(1, len(delta)) if batch == "mean" else sympy.S.One
     return sympy.ImmutableMatrix(
-        len(deltas[0]),
+        len(delta[0]),
         len(a_prev[0]),
         lambda i, j: (
             scale
-            * sympy.Add(
-                *(a[j] * delta[i] for a, delta in zip(a_prev, deltas, strict=True))
-            )
+            * sympy.Add(*(a[j] * d[i] for d, a in zip(delta, a_prev, strict=True)))
         ),
     )
 
 
-def check_variant(variant: str, sizes: Sequence[int]) -> None:
+def validate_variant(variant: str, sizes: Sequence[int]) -> None:
     """Raise ``ValueError`` if ``variant`` is unknown or undefined for ``sizes``."""
     if variant not in VARIANTS:
         raise ValueError(
@@ -223,7 +221,7 @@ def backpropagate(
     network : SymbolicNetwork
     cost : {"quadratic", "cross_entropy"}
     variant : str, default "correct"
-        A key of :data:`VARIANTS`; checked by :func:`check_variant`.
+        A key of :data:`VARIANTS`; validated by :func:`validate_variant`.
 
     Returns
     -------
@@ -236,14 +234,15 @@ def backpropagate(
     grad_b : tuple of sympy.ImmutableMatrix
         ``grad_b[l - 1]`` is :math:`\\partial C / \\partial b^l`, shape ``(n_l, 1)``.
     """
-    check_variant(variant, network.sizes)
+    validate_variant(variant, network.sizes)
     batch: Literal["mean", "sum"] = "sum" if variant == "sum_not_mean" else "mean"
     zs, activations, weights = network.zs, network.activations, network.weights
     per_example = []  # per_example[k][l - 1] is δ^l of example k
     for k in range(network.m):
-        z_L = list(zs[-1].row(k))
-        grad_a = output_gradient(cost, list(activations[-1].row(k)), network.t.row(k))
-        delta = bp1(grad_a, z_L)
+        nabla_a = output_gradient(
+            cost, list(activations[-1].row(k)), list(network.y.row(k))
+        )
+        delta = bp1(nabla_a, list(zs[-1].row(k)))
         backwards = [delta]
         for layer in range(network.L - 1, 0, -1):
             w_next, z = weights[layer], list(zs[layer - 1].row(k))
@@ -261,8 +260,8 @@ def backpropagate(
     )
     grad_w = tuple(
         bp4(
-            activations[layer].tolist(),
             [example[layer] for example in per_example],
+            activations[layer].tolist(),
             batch=batch,
         )
         for layer in range(network.L)

@@ -2,7 +2,7 @@
 
 Every symbol of the specification comes from :func:`symbol`, so all of them are
 real and named alike: ``w^{l}_{i,j}``, ``b^{l}_{i}``, ``x_{k,j}`` (row ``k`` of the
-input batch), ``t_{k,i}`` (row ``k`` of the targets). The names are valid LaTeX, so
+input batch), ``y_{k,i}`` (row ``k`` of the targets). The names are valid LaTeX, so
 ``sympy.latex`` prints them as the tutorial writes them.
 """
 
@@ -22,7 +22,7 @@ def symbol_name(letter: str, layer: int | str | None, index: tuple[int, ...]) ->
     Parameters
     ----------
     letter : str
-        ``"w"``, ``"b"``, ``"x"`` or ``"t"`` (any letter is accepted).
+        ``"w"``, ``"b"``, ``"x"`` or ``"y"`` (any letter is accepted).
     layer : int, str or None
         Layer :math:`l` (superscript; ``"L"`` for a generic output layer);
         ``None`` for the inputs and targets.
@@ -43,14 +43,14 @@ def symbol(letter: str, layer: int | str | None, *index: int) -> sympy.Symbol:
     Parameters
     ----------
     letter : str
-        ``"w"`` (weight), ``"b"`` (bias), ``"x"`` (input), ``"t"`` (target),
+        ``"w"`` (weight), ``"b"`` (bias), ``"x"`` (input), ``"y"`` (target),
         ``"z"`` (weighted input).
     layer : int, str or None
         Layer :math:`l` of a weight or bias (``"L"``: the output layer of any
         network); ``None`` for inputs and targets.
     *index : int
         0-based subscripts: ``(i, j)`` for :math:`w^l_{ij}`, ``(i,)`` for
-        :math:`b^l_i`, ``(k, j)`` for row ``k`` of ``x`` or ``t``.
+        :math:`b^l_i`, ``(k, j)`` for row ``k`` of ``x`` or ``y``.
 
     Returns
     -------

@@ -17,14 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
-from spec._checks import check_choice, check_int, check_sizes
-from spec.cost import COSTS
+from spec.costs import COSTS
 from spec.derive import direct_gradients
 from spec.evaluate import mpmath_function
 from spec.latex import latex
 from spec.network import symbolic_network
 from spec.oracle import oracle_gradients
 from spec.recursion import backpropagate
+from spec.validation import validate_choice, validate_int, validate_sizes
 
 __all__ = ["WorkedExample", "worked_example"]
 
@@ -93,7 +93,7 @@ class WorkedExample:
             ``"\frac{\partial C}{\partial W^{1}}"``,
             ``"\frac{\partial C}{\partial b^{1}}"``, ... for every layer.
         """
-        digits = check_int("digits", digits, 1)
+        digits = validate_int("digits", digits, 1)
 
         def matrix(array: FloatArray) -> str:
             table = np.atleast_2d(array)
@@ -146,10 +146,10 @@ def worked_example(
         ``grad_w[l - 1]`` is ``outer(deltas[l - 1][0], activations[l - 1][0])``
         (BP4).
     """
-    sizes = check_sizes(sizes)
-    m = check_int("m", m, 1)
-    check_choice("cost", cost, COSTS)
-    seed = check_int("seed", seed, 0)
+    sizes = validate_sizes(sizes)
+    m = validate_int("m", m, 1)
+    validate_choice("cost", cost, COSTS)
+    seed = validate_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     weights = [
         rng.standard_normal((n, n_prev)) for n_prev, n in itertools.pairwise(sizes)

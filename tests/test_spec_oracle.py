@@ -114,8 +114,8 @@ def test_oracle_accepts_float32_and_integer_arrays_exactly():
 
 
 def test_oracle_refuses_networks_too_large_to_derive():
-    weights, biases, x, y = problem((30, 30, 10), 4)
-    with pytest.raises(ValueError, match=r"P\*m\*L = 1240\*4\*2 = 9920 exceeds"):
+    weights, biases, x, y = problem((60, 60, 10), 4)
+    with pytest.raises(ValueError, match=r"P\*m\*L = 4270\*4\*2 = 34160 exceeds"):
         spec.oracle_gradients(weights, biases, x, y)
 
 
@@ -152,3 +152,12 @@ def _replace(index, value):
 def test_oracle_validates_its_arguments(arguments, kwargs, error, match):
     with pytest.raises(error, match=match):
         spec.oracle_gradients(*arguments, **kwargs)
+
+
+def test_clear_caches_empties_the_compiled_oracle():
+    weights, biases, x, y = problem((2, 3, 2), 2)
+    spec.oracle_gradients(weights, biases, x, y)
+    assert spec.oracle._compiled.cache_info().currsize > 0
+    spec.clear_caches()
+    assert spec.oracle._compiled.cache_info().currsize == 0
+    assert spec.derive._direct_gradients.cache_info().currsize == 0

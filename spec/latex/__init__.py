@@ -2,7 +2,7 @@ r"""LaTeX of the derivation, generated from :mod:`spec` for the documentation.
 
 Every function returns LaTeX without surrounding ``$`` or ``\[ \]``, printed by
 ``sympy.latex`` (through :func:`latex`) from the expressions the specification
-uses: the costs from :mod:`spec.cost`, BP1–BP4 from :mod:`spec.recursion`, the
+uses: the costs from :mod:`spec.costs`, BP1–BP4 from :mod:`spec.recursion`, the
 identities from :mod:`spec.prove`. Four modules:
 
 - :mod:`spec.latex.printer`: :func:`latex`, the notation printer;

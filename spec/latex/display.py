@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spec._checks import check_choice
-from spec.cost import COSTS
+from spec.costs import COSTS
+from spec.identities import prove_output_shortcut, prove_sigma_prime
 from spec.latex.statements import (
     batch_equations,
     bp_equations,
@@ -20,7 +20,7 @@ from spec.latex.statements import (
     quadratic_shortcut_residual,
     sigma_prime_identity,
 )
-from spec.prove import prove_output_shortcut, prove_sigma_prime
+from spec.validation import validate_choice
 
 __all__ = [
     "Display",
@@ -109,7 +109,7 @@ def display_bp(which: str = "all") -> Display:
     Display
     """
     equations = bp_equations()
-    check_choice("which", which, ["all", *equations])
+    validate_choice("which", which, ["all", *equations])
     if which != "all":
         return Display((equations[which],), f"spec.latex.bp_equations()[{which!r}]")
     return Display(
@@ -142,7 +142,7 @@ def display_cost(cost: str) -> Display:
     -------
     Display
     """
-    equations = cost_equations()[check_choice("cost", cost, COSTS)]
+    equations = cost_equations()[validate_choice("cost", cost, COSTS)]
     return Display(
         (aligned(equations["C"]), aligned(equations["dC/da"])),
         f"spec.latex.cost_equations()[{cost!r}]",
@@ -203,7 +203,7 @@ def display_quadratic_residual() -> Display:
     if result.counterexample:
         c = result.counterexample
         # The target's key is the letter the proof gives targets.
-        target = c["y"] if "y" in c else c["t"]
+        target = c["y"]
         note += (
             f"; at z = {c['z']:g}, y = {target:g}, BP1 gives δ = {c['lhs']:g} but "
             f"a − y = {c['rhs']:g}"

@@ -12,14 +12,14 @@ from typing import Any
 
 import sympy
 
-from spec._checks import check_choice, check_int, check_sizes
-from spec.cost import COSTS, mean_cost, output_gradient
+from spec.costs import COSTS, mean_cost, output_gradient
 from spec.derive import direct_gradients
 from spec.latex.display import Display
 from spec.latex.printer import latex
 from spec.network import SymbolicNetwork, symbolic_network
 from spec.recursion import bp1, bp2, bp3, bp4
 from spec.symbols import sigma, symbol
+from spec.validation import validate_choice, validate_int, validate_sizes
 
 __all__ = [
     "abbreviate_z",
@@ -78,7 +78,7 @@ def display_forward_network(sizes: Sequence[int]) -> Display:
     -------
     Display
     """
-    sizes = check_sizes(sizes)
+    sizes = validate_sizes(sizes)
     net = symbolic_network(sizes, 1)
     rows = [
         rf"z^{{1}}_{{{i}}} &= {latex(net.zs[0][0, i])}" for i in range(net.zs[0].cols)
@@ -101,7 +101,7 @@ def display_bp1_network(cost: str) -> Display:
     -------
     Display
     """
-    check_choice("cost", cost, COSTS)
+    validate_choice("cost", cost, COSTS)
     y = [symbol("y", None, i) for i in range(2)]
     z = [symbol("z", "L", i) for i in range(2)]
     delta = bp1(output_gradient(cost, [sigma(z_i) for z_i in z], y), z)
@@ -123,7 +123,7 @@ def display_bp2_network(sizes: Sequence[int]) -> Display:
     -------
     Display
     """
-    sizes = check_sizes(sizes)
+    sizes = validate_sizes(sizes)
     if len(sizes) < 3:
         raise ValueError(
             f"sizes must have a hidden layer for BP2 to act on, got {list(sizes)}"
@@ -160,12 +160,12 @@ def _layer_symbols(
 
 
 def _layer(sizes: Sequence[int], m: int) -> tuple[tuple[int, ...], int]:
-    sizes = check_sizes(sizes)
+    sizes = validate_sizes(sizes)
     if len(sizes) != 2:
         raise ValueError(
             f"sizes must be one layer's [n_{{l-1}}, n_l], got {list(sizes)}"
         )
-    return sizes, check_int("m", m, 1)
+    return sizes, validate_int("m", m, 1)
 
 
 def display_bp3_network(sizes: Sequence[int], m: int) -> Display:
@@ -207,12 +207,12 @@ def display_bp4_network(sizes: Sequence[int], m: int) -> Display:
     """
     sizes, m = _layer(sizes, m)
     a_prev, deltas = _layer_symbols(sizes, m)
-    grad = bp4(a_prev, deltas).applyfunc(sympy.factor_terms)
+    grad = bp4(deltas, a_prev).applyfunc(sympy.factor_terms)
     row = (
         rf"\frac{{\partial C}}{{\partial W^{{l}}}} &= "
         rf"{latex(grad, long_frac_ratio=0)}"
     )
-    return Display((row,), f"spec.recursion.bp4(a^(l-1), δ^l) for {m} example(s)")
+    return Display((row,), f"spec.recursion.bp4(δ^l, a^(l-1)) for {m} example(s)")
 
 
 def _partial(label: str) -> str:
@@ -234,8 +234,8 @@ def display_direct(sizes: Sequence[int], cost: str) -> Display:
     Display
         The weighted inputs abbreviated as :math:`z^l_i`.
     """
-    sizes = check_sizes(sizes)
-    check_choice("cost", cost, COSTS)
+    sizes = validate_sizes(sizes)
+    validate_choice("cost", cost, COSTS)
     net = symbolic_network(sizes, 1)
     labels, exprs = zip(*direct_gradients(sizes, 1, cost).entries(), strict=True)
     rows = [rf"C &= {latex(mean_cost(net, cost))}"]

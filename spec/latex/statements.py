@@ -2,16 +2,16 @@ r"""The general statements of the derivation, as LaTeX printed from SymPy.
 
 The equations use :math:`l` for a layer, :math:`i, j` for neurons and :math:`k` for
 the example in a batch of :math:`m`; the costs and the identities are built from
-the functions the derivations use (:mod:`spec.cost`, :mod:`spec.prove`).
+the functions the derivations use (:mod:`spec.costs`, :mod:`spec.identities`).
 """
 
 from __future__ import annotations
 
 import sympy
 
-from spec.cost import COSTS, cost_term, output_gradient
+from spec.costs import COSTS, cost_term, output_gradient
+from spec.identities import prove_output_shortcut, prove_sigma_prime
 from spec.latex.printer import latex
-from spec.prove import prove_output_shortcut, prove_sigma_prime
 from spec.symbols import sigma, sigma_prime, symbol
 
 __all__ = [
@@ -120,7 +120,7 @@ def batch_equations() -> dict[str, str]:
 def cost_equations() -> dict[str, dict[str, str]]:
     r"""Both per-example costs and their gradients :math:`\partial C/\partial a^L_j`.
 
-    Built from :func:`spec.cost.cost_term` and :func:`spec.cost.output_gradient`,
+    Built from :func:`spec.costs.cost_term` and :func:`spec.costs.output_gradient`,
     the functions the derivations use.
 
     Returns

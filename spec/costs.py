@@ -1,11 +1,11 @@
 r"""The two costs, per example and as the mean over a batch.
 
-Per example, with output activations :math:`a = a^L` and targets :math:`t`:
+Per example, with output activations :math:`a = a^L` and targets :math:`y`:
 
 .. math::
 
-    C_{\mathrm{quadratic}} = \tfrac12 \sum_i (a_i - t_i)^2, \qquad
-    C_{\mathrm{cross\ entropy}} = -\sum_i \left[t_i \ln a_i + (1 - t_i) \ln(1 - a_i)\right].
+    C_{\mathrm{quadratic}} = \tfrac12 \sum_i (a_i - y_i)^2, \qquad
+    C_{\mathrm{cross\ entropy}} = -\sum_i \left[y_i \ln a_i + (1 - y_i) \ln(1 - a_i)\right].
 
 The batch cost is the mean of the per-example costs over the :math:`m` rows.
 """
@@ -29,12 +29,12 @@ __all__ = [
 COSTS = ("quadratic", "cross_entropy")
 
 
-def _quadratic_term(a: sympy.Expr, t: sympy.Expr) -> sympy.Expr:
-    return (a - t) ** 2 / 2
+def _quadratic_term(a: sympy.Expr, y: sympy.Expr) -> sympy.Expr:
+    return (a - y) ** 2 / 2
 
 
-def _cross_entropy_term(a: sympy.Expr, t: sympy.Expr) -> sympy.Expr:
-    return -(t * sympy.log(a) + (1 - t) * sympy.log(1 - a))
+def _cross_entropy_term(a: sympy.Expr, y: sympy.Expr) -> sympy.Expr:
+    return -(y * sympy.log(a) + (1 - y) * sympy.log(1 - a))
 
 
 _TERMS: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
@@ -43,32 +43,32 @@ _TERMS: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
 }
 
 
-def cost_term(cost: str, a: sympy.Expr, t: sympy.Expr) -> sympy.Expr:
+def cost_term(cost: str, a: sympy.Expr, y: sympy.Expr) -> sympy.Expr:
     r"""The contribution of one output neuron to the per-example cost.
 
     Parameters
     ----------
     cost : {"quadratic", "cross_entropy"}
-    a, t : sympy.Expr
-        Output activation :math:`a^L_i` and target :math:`t_i`.
+    a, y : sympy.Expr
+        Output activation :math:`a^L_i` and target :math:`y_i`.
 
     Returns
     -------
     sympy.Expr
-        :math:`\tfrac12 (a - t)^2` or :math:`-[t \ln a + (1 - t) \ln(1 - a)]`.
+        :math:`\tfrac12 (a - y)^2` or :math:`-[y \ln a + (1 - y) \ln(1 - a)]`.
     """
-    return _TERMS[cost](a, t)
+    return _TERMS[cost](a, y)
 
 
 def example_cost(
-    cost: str, a: Sequence[sympy.Expr], t: Sequence[sympy.Expr]
+    cost: str, a: Sequence[sympy.Expr], y: Sequence[sympy.Expr]
 ) -> sympy.Expr:
-    """Per-example cost :math:`C = \\sum_i` :func:`cost_term` ``(a_i, t_i)``.
+    """Per-example cost :math:`C = \\sum_i` :func:`cost_term` ``(a_i, y_i)``.
 
     Parameters
     ----------
     cost : {"quadratic", "cross_entropy"}
-    a, t : sequence of sympy.Expr, length n_L
+    a, y : sequence of sympy.Expr, length n_L
         Output activations and targets of one example.
 
     Returns
@@ -76,7 +76,7 @@ def example_cost(
     sympy.Expr
     """
     return sympy.Add(
-        *(cost_term(cost, a_i, t_i) for a_i, t_i in zip(a, t, strict=True))
+        *(cost_term(cost, a_i, y_i) for a_i, y_i in zip(a, y, strict=True))
     )
 
 
@@ -93,15 +93,15 @@ def mean_cost(network: SymbolicNetwork, cost: str) -> sympy.Expr:
     sympy.Expr
         A function of all weights, biases, inputs and targets.
     """
-    a_L, t = network.activations[-1], network.t
+    a_L, y = network.activations[-1], network.y
     per_example = (
-        example_cost(cost, list(a_L.row(k)), list(t.row(k))) for k in range(network.m)
+        example_cost(cost, list(a_L.row(k)), list(y.row(k))) for k in range(network.m)
     )
     return sympy.Add(*per_example) / network.m
 
 
 def output_gradient(
-    cost: str, a: Sequence[sympy.Expr], t: Sequence[sympy.Expr]
+    cost: str, a: Sequence[sympy.Expr], y: Sequence[sympy.Expr]
 ) -> list[sympy.Expr]:
     r""":math:`\nabla_a C`: the per-example cost differentiated by each :math:`a^L_i`.
 
@@ -111,14 +111,14 @@ def output_gradient(
     Parameters
     ----------
     cost : {"quadratic", "cross_entropy"}
-    a, t : sequence of sympy.Expr, length n_L
-        Output activations :math:`a^L` (e.g. :math:`\sigma(z^L_i)`) and targets.
+    a, y : sequence of sympy.Expr, length n_L
+        Output activations :math:`a^L` (e.g. :math:`\sigma(z^L_i)`) and targets :math:`y`.
 
     Returns
     -------
     list of sympy.Expr, length n_L
     """
     free = [sympy.Dummy(f"a_{i}", real=True) for i in range(len(a))]
-    c = example_cost(cost, free, t)
+    c = example_cost(cost, free, y)
     at_a = dict(zip(free, a, strict=True))
     return [c.diff(a_i).xreplace(at_a) for a_i in free]

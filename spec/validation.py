@@ -1,4 +1,8 @@
-"""Validation at the public boundary of :mod:`spec` (and nowhere else)."""
+"""Argument validation at the public boundary of :mod:`spec` (and nowhere else).
+
+The helpers are named ``validate_*``; ``check_*`` in :mod:`spec` means verifying a
+derivative.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+__all__ = ["validate_choice", "validate_int", "validate_sizes"]
 
-def check_int(argument: str, value: Any, minimum: int) -> int:
+
+def validate_int(argument: str, value: Any, minimum: int) -> int:
     """Return ``value`` as an int ``>= minimum`` or raise naming ``argument``."""
     if isinstance(value, bool):
         raise TypeError(f"{argument} must be an integer, got the bool {value!r}")
@@ -23,7 +29,7 @@ def check_int(argument: str, value: Any, minimum: int) -> int:
     return number
 
 
-def check_sizes(sizes: Any) -> tuple[int, ...]:
+def validate_sizes(sizes: Any) -> tuple[int, ...]:
     """Layer sizes ``[n_0, ..., n_L]`` as a tuple of at least two positive ints."""
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(
@@ -35,10 +41,10 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
             "sizes must list at least an input and an output layer "
             f"[n_0, ..., n_L], got {list(sizes)!r}"
         )
-    return tuple(check_int(f"sizes[{index}]", n, 1) for index, n in enumerate(sizes))
+    return tuple(validate_int(f"sizes[{index}]", n, 1) for index, n in enumerate(sizes))
 
 
-def check_choice(argument: str, value: Any, choices: Sequence[str]) -> str:
+def validate_choice(argument: str, value: Any, choices: Sequence[str]) -> str:
     """Return ``value`` if it is one of ``choices``, else raise naming ``argument``."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(
