@@ -15,7 +15,13 @@ hold :mod:`backprop`, or anyone's code, to it.
 
 from __future__ import annotations
 
+from spec.check.adapters import ImplementationError, adapt
 from spec.check.compare import compare_gradients
+from spec.check.conformance import (
+    CaseResult,
+    ConformanceReport,
+    check_implementation,
+)
 from spec.check.gradcheck import gradcheck
 from spec.check.netcheck import check_network
 from spec.check.report import GradcheckError, GradcheckReport
@@ -51,15 +57,20 @@ __all__ = [
     "COSTS",
     "DERIVATION_LIMIT",
     "VARIANTS",
+    "CaseResult",
+    "ConformanceReport",
     "DescentReport",
     "EpochReport",
     "GradcheckError",
     "GradcheckReport",
     "Gradients",
     "IdentityResult",
+    "ImplementationError",
     "ProofResult",
     "SymbolicNetwork",
+    "adapt",
     "check_descent",
+    "check_implementation",
     "check_network",
     "check_sgd_epoch",
     "clear_caches",
