@@ -17,11 +17,8 @@ from __future__ import annotations
 
 from spec.check.adapters import ImplementationError, adapt
 from spec.check.compare import compare_gradients
-from spec.check.conformance import (
-    CaseResult,
-    ConformanceReport,
-    check_implementation,
-)
+from spec.check.conformance import check_implementation
+from spec.check.conformance_report import CaseResult, ConformanceReport
 from spec.check.gradcheck import gradcheck
 from spec.check.netcheck import check_network
 from spec.check.report import GradcheckError, GradcheckReport

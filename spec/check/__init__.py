@@ -11,7 +11,7 @@
 - :mod:`spec.check.adapters`: :func:`spec.adapt`, anyone's gradient function in the
   project's convention;
 - :mod:`spec.check.battery`, :mod:`spec.check.conformance`,
-  :mod:`spec.check.conformance_report`: :func:`spec.check_implementation`, the
+  ``spec.check.conformance_report``: :func:`spec.check_implementation`, the
   conformance battery, and what it returns;
 - :mod:`spec.check.derivation`, :mod:`spec.check.mistakes`,
   :mod:`spec.check.findings`, :mod:`spec.check.diagnosis`,

@@ -101,6 +101,7 @@ _STANDARD: tuple[tuple[str, tuple[int, ...], int, float, str, str], ...] = (
     ("larger, complex step", (6, 10, 8, 5), 4, 1.0, "float64", "complex"),
 )
 
+#: The suites by name: the rows of their cases, each run for every declared cost.
 SUITES: dict[str, tuple[tuple[str, tuple[int, ...], int, float, str, str], ...]] = {
     "standard": _STANDARD,
 }

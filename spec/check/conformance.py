@@ -27,7 +27,7 @@ from spec.check.diagnosis import Observation, diagnose, shape_warnings
 from spec.check.netcheck import network_blocks
 from spec.check.options import default_tolerances
 
-__all__ = ["CaseResult", "ConformanceReport", "check_implementation", "normalise"]
+__all__ = ["check_implementation", "normalise"]
 
 
 def normalise(

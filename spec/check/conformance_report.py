@@ -61,7 +61,7 @@ class CaseResult:
 
 @dataclasses.dataclass(frozen=True)
 class ConformanceReport:
-    """The outcome of :func:`check_implementation`.
+    """The outcome of :func:`spec.check_implementation`.
 
     Attributes
     ----------

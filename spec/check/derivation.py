@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Derivation", "Gradient", "sigmoid", "sigmoid_prime"]
+__all__ = ["Derivation", "sigmoid", "sigmoid_prime"]
 
 #: ``(grad_w, grad_b)``: lists of arrays, one per layer (in a mistake's shapes).
 Gradient = tuple[list[NDArray], list[NDArray]]

@@ -82,11 +82,16 @@ class Diagnosis:
     @property
     def message(self) -> str:
         """The diagnosis in one sentence or two."""
-        names = [f"∂C/∂{b}" for b in self.wrong_blocks]
+        # More than three blocks read better as "your gradient".
+        names = (
+            [f"∂C/∂{b}" for b in self.wrong_blocks]
+            if len(self.wrong_blocks) <= 3
+            else []
+        )
         blocks = " and ".join(
             [", ".join(names[:-1]), *names[-1:]] if names[:-1] else names
         )
-        verb = "equal" if len(self.wrong_blocks) > 1 else "equals"
+        verb = "equal" if len(names) > 1 else "equals"
         if self.kind == "named":
             text = (
                 f"{self.equation}: {self.title} — your {blocks or 'gradient'} {verb} the "
