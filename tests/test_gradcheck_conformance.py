@@ -8,6 +8,9 @@ with the correct code whatever the seed.
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 import tutorial_net
@@ -15,6 +18,7 @@ from seeded_mistakes import CRASHING, PER_EXAMPLE, SEEDED
 
 import backprop
 import spec
+from spec.check.conformance_export import to_json, to_junit
 from spec.check.mistakes import MISTAKES
 
 #: Seeds of the false-alarm test: the done-when criterion of the battery.
@@ -153,6 +157,34 @@ def test_gradcheck_conformance_hidden_layer_localised_to_bp2():
     report = spec.check_implementation(half_hidden_delta, cost="quadratic")
     assert report.diagnosis is not None
     assert report.diagnosis.equation == "BP2"
+
+
+def test_gradcheck_conformance_wrong_number_of_layers():
+    def first_layer_only(weights, biases, x, y, cost="cross_entropy"):
+        grad_w, grad_b = backprop.gradients(weights, biases, x, y, cost=cost)
+        return grad_w[:1], grad_b[:1]
+
+    report = spec.check_implementation(first_layer_only, cost="quadratic")
+    depth_2 = next(r for r in report.cases if r.case.label == "depth 2, non-square")
+    assert depth_2.verdict == "failed"
+    assert depth_2.problem == (
+        "returned 1 weight and 1 bias gradients for a network of 2 layers"
+    )
+    assert report.diagnosis is not None
+    assert report.diagnosis.message.startswith("No value could be compared")
+
+
+def test_gradcheck_conformance_report_as_json_and_junit():
+    mistake = next(m for m in SEEDED if m.name == "sum_not_mean")
+    report = _check(mistake)
+    document = json.loads(to_json(report))
+    assert document["diagnosis"]["mistake"] == "sum_not_mean"
+    assert document["counts"] == report.counts()
+    assert all(c["max_rel_err"] is not None for c in document["cases"])
+    suite = ET.fromstring(to_junit(report)).find("testsuite")
+    assert suite is not None
+    assert len(suite.findall("testcase")) == len(report.cases)
+    assert len(suite.findall("testcase/failure")) == report.counts()["failed"]
 
 
 def test_gradcheck_conformance_validates_arguments():

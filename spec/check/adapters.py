@@ -71,7 +71,7 @@ def _split(result: Any, returns: tuple[str, str], call: str) -> tuple[list, list
     grad_w, grad_b = (first, second) if returns == ("w", "b") else (second, first)
     try:
         return [np.asarray(g) for g in grad_w], [np.asarray(g) for g in grad_b]
-    except TypeError:
+    except (TypeError, ValueError):  # not iterable, or ragged
         raise ImplementationError(
             call, "returned a pair whose items are not lists of arrays, one per layer"
         ) from None

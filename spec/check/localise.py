@@ -33,8 +33,11 @@ def _ratio(
 
 
 def localise(observations: Sequence[Observation]) -> Diagnosis:
+    """The first implicated equation, and any constant ratio, of failing cases."""
     failing = [o for o in observations if o.verdict != "passed"]
-    compared = [o for o in failing if o.verdict == "failed" and o.reference]
+    compared = [
+        o for o in failing if o.verdict == "failed" and o.reference and o.wrong_blocks
+    ]
     crashes = [o for o in failing if o.verdict == "crashed"]
     crash = ""
     if crashes:
@@ -43,16 +46,14 @@ def localise(observations: Sequence[Observation]) -> Diagnosis:
             f"the first {crashes[0].case.name}"
         )
     if not compared:
-        return Diagnosis(
-            "localised",
-            "",
-            "",
-            "the code crashed on every case it did not pass, so no value could be "
-            "compared",
-            "",
-            len(failing),
-            crash=crash,
+        unmatched = [o for o in failing if o.verdict == "failed"]
+        title = (
+            f"no value could be compared: {unmatched[0].problem}"
+            if unmatched
+            else "the code crashed on every case it did not pass, so no value could "
+            "be compared"
         )
+        return Diagnosis("localised", "", "", title, "", len(failing), crash=crash)
     # The deepest failing network says most about which layer goes wrong first.
     first = max(compared, key=lambda o: len(o.case.sizes))
     n_layers = len(first.case.sizes) - 1
