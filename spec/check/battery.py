@@ -10,14 +10,16 @@ The standard suite runs non-square networks of depth 1 to 4 *and* square ones (a
 missing transpose hides on square layers and only crashes on others), width-1
 layers, m = 1 and m ≥ 2 (a sum for a mean hides at m = 1), moderately saturated
 weights, float64 and float32, each for every declared cost. Adding an activation
-or a cost is a change of this data.
+or a cost is a change of this data (a :class:`Shape` lists its activations; the
+costs are those the oracle derives, :data:`spec.COSTS`), once the references
+and :mod:`spec.check.derivation` know it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,7 +28,15 @@ import backprop
 from spec.check.numeric import complex_step_gradient
 from spec.oracle import oracle_gradients
 
-__all__ = ["SUITES", "Case", "CaseData", "case_data", "reference_gradient", "suite"]
+__all__ = [
+    "SUITES",
+    "Case",
+    "CaseData",
+    "Shape",
+    "case_data",
+    "reference_gradient",
+    "suite",
+]
 
 #: Activations the references can differentiate today.
 SUPPORTED_ACTIVATIONS = ("sigmoid",)
@@ -86,25 +96,34 @@ class Case:
         return len(set(self.sizes)) == 1
 
 
-#: (label, sizes, m, weight scale, dtype, reference): the shapes of the standard
-#: suite, each run for every declared cost.
-_STANDARD: tuple[tuple[str, tuple[int, ...], int, float, str, str], ...] = (
-    ("depth 1", (3, 2), 3, 1.0, "float64", "oracle"),
-    ("depth 2, non-square", (3, 4, 2), 3, 1.0, "float64", "oracle"),
-    ("depth 3, non-square", (2, 3, 4, 3), 2, 1.0, "float64", "oracle"),
-    ("depth 4, non-square", (3, 4, 2, 3, 2), 2, 1.0, "float64", "oracle"),
-    ("square layers", (3, 3, 3, 3), 2, 1.0, "float64", "oracle"),
-    ("width-1 layers", (1, 3, 1, 2), 2, 1.0, "float64", "oracle"),
-    ("m = 1", (3, 4, 2), 1, 1.0, "float64", "oracle"),
-    ("saturated", (3, 4, 2), 3, 3.0, "float64", "oracle"),
-    ("float32", (3, 4, 2), 3, 1.0, "float32", "oracle"),
-    ("larger, complex step", (6, 10, 8, 5), 4, 1.0, "float64", "complex"),
+class Shape(NamedTuple):
+    """A row of a suite: a :class:`Case` less its cost (each suite row runs for
+    every declared cost); ``activations`` empty means the sigmoid everywhere."""
+
+    label: str
+    sizes: tuple[int, ...]
+    m: int
+    weight_scale: float = 1.0
+    dtype: str = "float64"
+    reference: str = "oracle"
+    activations: tuple[str, ...] = ()
+
+
+_STANDARD = (
+    Shape("depth 1", (3, 2), 3),
+    Shape("depth 2, non-square", (3, 4, 2), 3),
+    Shape("depth 3, non-square", (2, 3, 4, 3), 2),
+    Shape("depth 4, non-square", (3, 4, 2, 3, 2), 2),
+    Shape("square layers", (3, 3, 3, 3), 2),
+    Shape("width-1 layers", (1, 3, 1, 2), 2),
+    Shape("m = 1", (3, 4, 2), 1),
+    Shape("saturated", (3, 4, 2), 3, weight_scale=3.0),
+    Shape("float32", (3, 4, 2), 3, dtype="float32"),
+    Shape("larger, complex step", (6, 10, 8, 5), 4, reference="complex"),
 )
 
-#: The suites by name: the rows of their cases, each run for every declared cost.
-SUITES: dict[str, tuple[tuple[str, tuple[int, ...], int, float, str, str], ...]] = {
-    "standard": _STANDARD,
-}
+#: The suites by name: their rows, each run for every declared cost.
+SUITES: dict[str, tuple[Shape, ...]] = {"standard": _STANDARD}
 
 
 def suite(name: str, costs: Sequence[str]) -> list[Case]:
@@ -112,9 +131,18 @@ def suite(name: str, costs: Sequence[str]) -> list[Case]:
     if name not in SUITES:
         raise ValueError(f"suite must be one of {list(SUITES)}, got {name!r}")
     return [
-        Case(label, sizes, m, cost, dtype, scale, reference)
+        Case(
+            row.label,
+            row.sizes,
+            row.m,
+            cost,
+            row.dtype,
+            row.weight_scale,
+            row.reference,
+            row.activations,
+        )
         for cost in costs
-        for label, sizes, m, scale, dtype, reference in SUITES[name]
+        for row in SUITES[name]
     ]
 
 

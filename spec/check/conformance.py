@@ -26,6 +26,7 @@ from spec.check.conformance_report import CaseResult, ConformanceReport
 from spec.check.diagnosis import Observation, diagnose, shape_warnings
 from spec.check.netcheck import network_blocks
 from spec.check.options import default_tolerances
+from spec.cost import COSTS
 
 __all__ = ["check_implementation", "normalise"]
 
@@ -124,7 +125,7 @@ def _target_name(gradients: Callable[..., Any]) -> str:
 def check_implementation(
     gradients: Callable[..., Any],
     *,
-    cost: str | Sequence[str] = ("quadratic", "cross_entropy"),
+    cost: str | Sequence[str] = COSTS,
     suite: str = "standard",
     rng: int | np.random.Generator = 0,
 ) -> ConformanceReport:
@@ -137,7 +138,8 @@ def check_implementation(
         project's convention (:func:`backprop.gradients`); wrap any other
         convention with :func:`spec.adapt`.
     cost : str or sequence of str
-        The cost(s) it implements; each case is run for each.
+        The cost(s) it implements; each case is run for each. All of
+        :data:`spec.COSTS` by default.
     suite : {"standard"}
         The cases (:data:`spec.check.battery.SUITES`).
     rng : int or numpy.random.Generator
@@ -157,8 +159,8 @@ def check_implementation(
     """
     costs = (cost,) if isinstance(cost, str) else tuple(cost)
     for c in costs:
-        if c not in backprop.COSTS:
-            raise ValueError(f"cost must be among {list(backprop.COSTS)}, got {c!r}")
+        if c not in COSTS:  # the costs the oracle derives
+            raise ValueError(f"cost must be among {list(COSTS)}, got {c!r}")
     if not costs:
         raise ValueError("cost must name at least one cost, got an empty sequence")
     if not callable(gradients):

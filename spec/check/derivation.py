@@ -62,7 +62,10 @@ class Derivation:
         :math:`a^L - y` for cross-entropy (its :math:`\sigma'` cancels)."""
         if cost == "cross_entropy":
             return self.bp1_cross_entropy(a_L, y, z_L)
-        return self.bp1_quadratic(a_L, y, z_L)
+        if cost == "quadratic":
+            return self.bp1_quadratic(a_L, y, z_L)
+        # Not a ValueError, which would read as "undefined on these shapes".
+        raise NotImplementedError(f"the derivation has no BP1 for cost {cost!r}")
 
     def bp1_quadratic(self, a_L: NDArray, y: NDArray, z_L: NDArray) -> NDArray:
         r""":math:`\delta^L = (a^L - y) \odot \sigma'(z^L)`."""
