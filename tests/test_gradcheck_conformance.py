@@ -23,6 +23,8 @@ from spec.check.mistakes import MISTAKES
 
 #: Seeds of the false-alarm test: the done-when criterion of the battery.
 N_SEEDS = 20
+#: A second seed for the seeded mistakes: the names must not depend on the data.
+OTHER_SEED = 3
 
 
 def _check(mistake, **kwargs):
@@ -78,6 +80,13 @@ def test_gradcheck_conformance_names_seeded_mistake(mistake):
     expected = next(m for m in MISTAKES if m.name == mistake.name)
     assert diagnosis.equation == expected.equation
     assert f"on all {len(report.cases)} cases" in diagnosis.message
+
+
+@pytest.mark.parametrize("mistake", SEEDED, ids=lambda m: m.name)
+def test_gradcheck_conformance_names_seeded_mistake_on_other_data(mistake):
+    report = _check(mistake, rng=OTHER_SEED)
+    assert report.diagnosis is not None
+    assert report.diagnosis.mistake == mistake.name, str(report)
 
 
 def test_gradcheck_conformance_missing_transpose_crashes_off_square_and_warns():

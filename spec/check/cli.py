@@ -32,6 +32,11 @@ from spec.prove import ProofResult, prove_backprop
 __all__ = ["load_function", "register_check", "register_prove"]
 
 
+def _on_path(folder: Path) -> None:
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+
 def load_function(target: str) -> Callable[..., Any]:
     """The function named by ``MODULE:FUNCTION``.
 
@@ -50,7 +55,7 @@ def load_function(target: str) -> Callable[..., Any]:
         if path.suffix == ".py" or "/" in module_part:
             if not path.is_file():
                 raise ValueError(f"{module_part}: no such file")
-            sys.path.insert(0, str(path.resolve().parent))
+            _on_path(path.resolve().parent)
             spec_ = importlib.util.spec_from_file_location(path.stem, path)
             if spec_ is None or spec_.loader is None:
                 raise ValueError(f"{module_part}: not a Python module")
@@ -58,7 +63,7 @@ def load_function(target: str) -> Callable[..., Any]:
             sys.modules[path.stem] = module
             spec_.loader.exec_module(module)
         else:
-            sys.path.insert(0, str(Path.cwd()))
+            _on_path(Path.cwd())
             module = importlib.import_module(module_part)
     except ValueError:
         raise
