@@ -117,3 +117,10 @@ def test_adapt_validates_options(options, error, match):
 def test_adapt_rejects_non_callable():
     with pytest.raises(TypeError, match="fn must be callable"):
         spec.adapt(3)
+
+
+def test_gradcheck_adapted_tutorial_with_check_network(net):
+    gradients = spec.adapt(
+        tutorial_net.gradients, layout="columns", per_example=True, returns=("b", "w")
+    )
+    assert spec.check_network(*net, gradients=gradients, method="oracle").passed

@@ -23,7 +23,8 @@ from spec.check.battery import Case, CaseData, case_data, reference_gradient
 from spec.check.battery import suite as suite_cases
 from spec.check.compare import compare_gradients
 from spec.check.conformance_report import CaseResult, ConformanceReport
-from spec.check.diagnosis import Observation, diagnose, shape_warnings
+from spec.check.diagnosis import diagnose, shape_warnings
+from spec.check.findings import Observation
 from spec.check.netcheck import network_blocks
 from spec.check.options import default_tolerances
 from spec.cost import COSTS

@@ -4,10 +4,9 @@ Every mistake of the catalogue (:data:`spec.check.mistakes.MISTAKES`) is evaluat
 by the spec on every case of the battery. A mistake is *named* when the code under
 test agrees with it on every case, to the tolerance of the check: the same values
 where both compute, and a crash exactly where the mistake's own shapes do not fit.
-When none agrees, the diagnosis *localises*: the first equation implicated by which
-blocks are wrong (``b^L`` wrong: BP1 or BP3; ``b^L`` right and ``W^L`` wrong: BP4;
-the output layer right and a hidden one wrong: BP2), with the constant ratio or
-sign between the claimed and the right gradient if there is one.
+When none agrees, the diagnosis *localises* (:func:`spec.check.localise.localise`):
+the first equation implicated by which blocks are wrong, with the constant ratio
+or sign between the claimed and the right gradient if there is one.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ from spec.check.findings import Diagnosis, Observation, agree, wrong_blocks
 from spec.check.localise import localise
 from spec.check.mistakes import MISTAKES, Mistake
 
-__all__ = ["Diagnosis", "Observation", "diagnose", "shape_warnings"]
+__all__ = ["diagnose", "shape_warnings"]
 
 
 def _interleave(grad: tuple[list[NDArray], list[NDArray]]) -> list[NDArray]:
-    return [np.asarray(g) for pair in zip(*grad, strict=False) for g in pair]
+    return [np.asarray(g) for pair in zip(*grad, strict=True) for g in pair]
 
 
 def _agrees(mistake: Mistake, obs: Observation) -> bool:
