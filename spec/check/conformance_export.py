@@ -64,6 +64,7 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
             "title": d.title,
             "breaks": d.breaks,
             "n_cases": d.n_cases,
+            "n_crashed": d.n_crashed,
             "also": list(d.also),
             "wrong_blocks": list(d.wrong_blocks),
             "ratio": _number(d.ratio),

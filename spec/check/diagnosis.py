@@ -53,6 +53,7 @@ def diagnose(observations: Sequence[Observation]) -> Diagnosis:
         len(observations),
         also=tuple(m.name for m in matches[1:]),
         wrong_blocks=wrong_blocks(failing),
+        n_crashed=sum(o.verdict == "crashed" for o in observations),
     )
 
 

@@ -65,6 +65,9 @@ class Diagnosis:
         Per wrong block of the first failing case, a constant ratio where one holds.
     crash : str
         The first crash, with the shapes of the call; empty if none.
+    n_crashed : int
+        Of ``n_cases``, those on which the code crashed (for a named mistake: where
+        its derivation is undefined too).
     """
 
     kind: str
@@ -78,6 +81,7 @@ class Diagnosis:
     ratio: float | None = None
     block_ratios: tuple[tuple[str, float], ...] = ()
     crash: str = ""
+    n_crashed: int = 0
 
     @property
     def message(self) -> str:
@@ -93,10 +97,18 @@ class Diagnosis:
         )
         verb = "equal" if len(names) > 1 else "equals"
         if self.kind == "named":
+            where = f"on all {self.n_cases} cases"
+            if self.n_crashed:
+                computed = self.n_cases - self.n_crashed
+                where = (
+                    f"on all {computed} cases where it computes, and crashes on the "
+                    f"{self.n_crashed} where that derivation's shapes do not fit: "
+                    f"{self.n_cases} of {self.n_cases} cases agree"
+                )
             text = (
                 f"{self.equation}: {self.title} — your {blocks or 'gradient'} {verb} the "
-                f"derivation with this mistake on all {self.n_cases} cases "
-                f"(the line it breaks: {self.breaks})"
+                f"derivation with this mistake {where} (the line it breaks: "
+                f"{self.breaks})"
             )
             if self.also:
                 text += f"; indistinguishable here from {', '.join(self.also)}"
