@@ -1,4 +1,6 @@
-"""Command line: ``backprop train`` and ``backprop evaluate``.
+"""Command line: ``backprop train`` and ``backprop evaluate``, and the subcommands
+other packages add (entry points of the group ``backprop.commands``, such as
+``backprop check`` and ``backprop prove`` from :mod:`spec`).
 
 ``backprop train`` trains a sigmoid network on MNIST with a preset (``fast`` by
 default, or ``tutorial``), prints the test accuracy before training and after
@@ -14,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +48,13 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``backprop`` command."""
+def build_parser(plugin: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the ``backprop`` command.
+
+    Subcommands from the entry points of the group ``backprop.commands`` are
+    listed; only the one named ``plugin`` is imported and given its options, so
+    ``backprop train`` does not pay for importing the others.
+    """
     parser = argparse.ArgumentParser(
         prog="backprop",
         description="Train and evaluate sigmoid networks on MNIST by backpropagation.",
@@ -100,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("file", type=Path, metavar="FILE.npz")
     _data_options(evaluate)
+
+    for command in entry_points(group="backprop.commands"):
+        if command.name == plugin:
+            command.load()(commands)  # registers its subparser and sets `run`
+        else:
+            commands.add_parser(command.name, help=f"(see backprop {command.name} -h)")
     return parser
 
 
@@ -308,11 +322,15 @@ def _evaluate_file(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``backprop`` command; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    plugin = next((word for word in words if not word.startswith("-")), None)
+    args = build_parser(plugin).parse_args(argv)
     try:
         if args.command == "train":
             return _train(args)
-        return _evaluate_file(args)
+        if args.command == "evaluate":
+            return _evaluate_file(args)
+        return int(args.run(args))
     except MNISTError as exc:
         print(f"backprop: error: {exc}", file=sys.stderr)
         return 1

@@ -16,7 +16,10 @@ hold :mod:`backprop`, or anyone's code, to it.
 from __future__ import annotations
 
 from spec.caching import clear_caches
+from spec.check.adapters import ImplementationError, adapt
 from spec.check.compare import compare_gradients
+from spec.check.conformance import check_implementation
+from spec.check.conformance_report import CaseResult, ConformanceReport
 from spec.check.gradcheck import gradcheck
 from spec.check.netcheck import check_network
 from spec.check.report import GradcheckError, GradcheckReport
@@ -47,6 +50,8 @@ __all__ = [
     "COSTS",
     "DERIVATION_LIMIT",
     "VARIANTS",
+    "CaseResult",
+    "ConformanceReport",
     "DescentReport",
     "EpochReport",
     "GeneralProof",
@@ -54,9 +59,12 @@ __all__ = [
     "GradcheckReport",
     "Gradients",
     "IdentityResult",
+    "ImplementationError",
     "ProofResult",
     "SymbolicNetwork",
+    "adapt",
     "check_descent",
+    "check_implementation",
     "check_network",
     "check_sgd_epoch",
     "clear_caches",

@@ -7,7 +7,16 @@
 - :mod:`spec.check.compare`: tolerances, the options of a check, the comparison engine;
 - :mod:`spec.check.gradcheck`: :func:`spec.gradcheck` for any scalar function;
 - :mod:`spec.check.netcheck`: :func:`spec.check_network` for a network's gradient;
-- :mod:`spec.check.sgdcheck`: :func:`spec.check_descent` and :func:`spec.check_sgd_epoch`.
+- :mod:`spec.check.sgdcheck`: :func:`spec.check_descent` and :func:`spec.check_sgd_epoch`;
+- :mod:`spec.check.adapters`: :func:`spec.adapt`, anyone's gradient function in the
+  project's convention;
+- :mod:`spec.check.battery`, :mod:`spec.check.conformance`,
+  ``spec.check.conformance_report``: :func:`spec.check_implementation`, the
+  conformance battery, and what it returns;
+- :mod:`spec.check.derivation`, :mod:`spec.check.mistakes`,
+  :mod:`spec.check.findings`, :mod:`spec.check.diagnosis`,
+  :mod:`spec.check.localise`: the known mistakes as alternative derivations, and
+  the diagnosis that names or localises a wrong gradient.
 
 The public functions are re-exported by :mod:`spec`; this package re-exports
 nothing, so that each submodule keeps its name.

@@ -1,0 +1,208 @@
+"""The ``backprop check`` and ``backprop prove`` commands.
+
+:mod:`backprop.cli` finds them through the entry points of the group
+``backprop.commands`` (declared in ``pyproject.toml``) and imports this module
+only when one of them runs, so ``backprop train`` never imports :mod:`spec`. Each
+entry point registers its subcommand on the ``backprop`` parser and sets ``run``,
+the function that executes it and returns the exit status.
+
+``backprop check MODULE:FUNCTION`` runs :func:`spec.check_implementation` on a
+gradient function (through :func:`spec.adapt`): exit status 0 when conformant, 1
+when not, 2 for a usage error. ``backprop prove SIZES`` prints
+:func:`spec.prove_backprop`'s result: 0 proven, 1 not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from spec.check.adapters import LAYOUTS, REDUCTIONS, adapt
+from spec.check.battery import SUITES
+from spec.check.conformance import check_implementation
+from spec.check.conformance_export import to_json, to_junit
+from spec.costs import COSTS
+from spec.prove import ProofResult, prove_backprop
+
+__all__ = ["load_function", "register_check", "register_prove"]
+
+
+def _on_path(folder: Path) -> None:
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+
+def load_function(target: str) -> Callable[..., Any]:
+    """The function named by ``MODULE:FUNCTION``.
+
+    ``MODULE`` is a path to a ``.py`` file (``tests/tutorial_net.py``; its folder is
+    put on ``sys.path`` so that it can import its neighbours) or a dotted module
+    name importable from the current directory. ``FUNCTION`` may be dotted
+    (``Class.method``). Raises ValueError naming what could not be found.
+    """
+    module_part, sep, attr = target.rpartition(":")
+    if not sep or not module_part or not attr:
+        raise ValueError(
+            f"expected MODULE:FUNCTION such as net.py:backprop, got {target!r}"
+        )
+    path = Path(module_part)
+    try:
+        if path.suffix == ".py" or "/" in module_part:
+            if not path.is_file():
+                raise ValueError(f"{module_part}: no such file")
+            _on_path(path.resolve().parent)
+            spec_ = importlib.util.spec_from_file_location(path.stem, path)
+            if spec_ is None or spec_.loader is None:
+                raise ValueError(f"{module_part}: not a Python module")
+            module = importlib.util.module_from_spec(spec_)
+            sys.modules[path.stem] = module
+            spec_.loader.exec_module(module)
+        else:
+            _on_path(Path.cwd())
+            module = importlib.import_module(module_part)
+    except ValueError:
+        raise
+    except Exception as exc:  # the module under test does not import: say why
+        raise ValueError(
+            f"cannot import {module_part}: {type(exc).__name__}: {exc}"
+        ) from None
+    obj: Any = module
+    for name in attr.split("."):
+        if not hasattr(obj, name):
+            raise ValueError(f"{module_part} has no attribute {attr!r}")
+        obj = getattr(obj, name)
+    if not callable(obj):
+        raise ValueError(f"{target} is a {type(obj).__name__}, not a function")
+    return obj
+
+
+def _returns(text: str) -> tuple[str, str]:
+    order = tuple(part.strip() for part in text.split(","))
+    if order not in (("w", "b"), ("b", "w")):
+        raise argparse.ArgumentTypeError(f"expected w,b or b,w, got {text!r}")
+    return order
+
+
+def register_check(commands: Any) -> None:
+    """Add ``backprop check`` to the subcommands of the ``backprop`` parser."""
+    parser = commands.add_parser(
+        "check",
+        help="run the conformance battery on your own backprop",
+        description="Check a gradient function against the spec's oracle on a "
+        "battery of networks, and diagnose what is wrong. Exit status: 0 "
+        "conformant, 1 not, 2 usage error.",
+    )
+    parser.add_argument(
+        "target", metavar="MODULE:FUNCTION", help="e.g. net.py:backprop"
+    )
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="rows",
+        help="rows: x is (m, n_0), biases (n,); columns: x is (n_0, m), biases (n, 1)",
+    )
+    parser.add_argument(
+        "--per-example", action="store_true", help="FUNCTION takes one example"
+    )
+    parser.add_argument(
+        "--returns",
+        type=_returns,
+        default=("w", "b"),
+        metavar="{w,b|b,w}",
+        help="the order of the pair FUNCTION returns (default w,b)",
+    )
+    parser.add_argument(
+        "--reduction",
+        choices=REDUCTIONS,
+        default="mean",
+        help="FUNCTION returns the gradient of the mean (default) or summed batch cost",
+    )
+    parser.add_argument(
+        "--cost",
+        choices=COSTS,
+        action="append",
+        help="a cost FUNCTION implements (repeat for several; default: all)",
+    )
+    parser.add_argument(
+        "--no-cost-keyword",
+        action="store_true",
+        help="call FUNCTION without cost= (it implements one cost)",
+    )
+    parser.add_argument("--suite", choices=sorted(SUITES), default="standard")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the cases' data")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report")
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+    parser.set_defaults(run=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Execute ``backprop check``; the exit status."""
+    for path in (args.json, args.junit):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise ValueError(f"{path}: directory {path.parent} does not exist")
+    fn = load_function(args.target)
+    gradients = adapt(
+        fn,
+        layout=args.layout,
+        per_example=args.per_example,
+        returns=args.returns,
+        reduction=args.reduction,
+        cost_keyword=not args.no_cost_keyword,
+    )
+    report = check_implementation(
+        gradients, cost=tuple(args.cost or COSTS), suite=args.suite, rng=args.seed
+    )
+    print(report)
+    if args.json is not None:
+        args.json.write_text(to_json(report), encoding="utf-8")
+    if args.junit is not None:
+        args.junit.write_text(to_junit(report), encoding="utf-8")
+    return 0 if report.passed else 1
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(n) for n in text.replace("-", ",").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected layer widths such as 2,3,2, got {text!r}"
+        ) from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected at least two widths >= 1 such as 2,3,2, got {text!r}"
+        )
+    return sizes
+
+
+def register_prove(commands: Any) -> None:
+    """Add ``backprop prove`` to the subcommands of the ``backprop`` parser."""
+    parser = commands.add_parser(
+        "prove",
+        help="prove BP1-BP4 equal to the chain rule for a network",
+        description="Derive the gradient of the mean cost of a sigmoid network of "
+        "the given widths twice, directly and by BP1-BP4, and prove the two equal "
+        "by exact evaluation. Exit status: 0 proven, 1 not, 2 usage error.",
+    )
+    parser.add_argument("sizes", type=_sizes, metavar="SIZES", help="e.g. 2,3,2")
+    parser.add_argument(
+        "--m", type=int, default=2, help="examples per batch (default 2)"
+    )
+    parser.add_argument("--cost", choices=COSTS, default="cross_entropy")
+    parser.set_defaults(run=run_prove)
+
+
+def _proof(args: argparse.Namespace) -> ProofResult:
+    """The proof the arguments ask for (one per kind of claim)."""
+    return prove_backprop(args.sizes, m=args.m, cost=args.cost)
+
+
+def run_prove(args: argparse.Namespace) -> int:
+    """Execute ``backprop prove``; the exit status."""
+    result = _proof(args)
+    print(result)
+    return 0 if result.proven else 1

@@ -1,0 +1,159 @@
+"""What the conformance battery returns: :class:`CaseResult` per case and
+:class:`ConformanceReport`, and the report as text (verdict, a table of the cases,
+the diagnosis, warnings). The text is one rendering of the data; JSON and JUnit
+are others (:mod:`spec.check.conformance_export`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from spec.check.battery import Case
+from spec.check.findings import Diagnosis
+from spec.check.report import GradcheckReport
+
+__all__ = [
+    "VERDICTS",
+    "CaseResult",
+    "ConformanceReport",
+    "case_detail",
+    "format_conformance",
+    "verdict_line",
+]
+
+VERDICTS = ("passed", "failed", "crashed")
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseResult:
+    """How the code under test fared on one case.
+
+    Attributes
+    ----------
+    case : Case
+    verdict : {"passed", "failed", "crashed"}
+    wrong_blocks : tuple of str
+        The blocks (``"W^2"``, ``"b^1"``) with a wrong value or shape.
+    max_rel_err : float
+        Largest error over the largest entry (NaN if nothing was compared).
+    problem : str
+        What was wrong when nothing could be compared (a wrong shape, or what the
+        code raised); empty otherwise.
+    call : str
+        For a crash, the shapes the code was called with, in its own layout.
+    report : GradcheckReport or None
+        The entry-by-entry comparison, when shapes allowed one.
+    """
+
+    case: Case
+    verdict: str
+    wrong_blocks: tuple[str, ...] = ()
+    max_rel_err: float = float("nan")
+    problem: str = ""
+    call: str = ""
+    report: GradcheckReport | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the case passed."""
+        return self.verdict == "passed"
+
+
+@dataclasses.dataclass(frozen=True)
+class ConformanceReport:
+    """The outcome of :func:`spec.check_implementation`.
+
+    Attributes
+    ----------
+    target : str
+        The name of the function under test.
+    costs : tuple of str
+    suite : str
+    rng : int or None
+        The seed of the cases' data (``None`` if a Generator was passed).
+    cases : tuple of CaseResult
+    diagnosis : Diagnosis or None
+        What is wrong, when some case did not pass.
+    warnings : tuple of str
+        Shapes and batch sizes on which the mistake hides.
+    """
+
+    target: str
+    costs: tuple[str, ...]
+    suite: str
+    rng: int | None
+    cases: tuple[CaseResult, ...]
+    diagnosis: Diagnosis | None
+    warnings: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Conformant: every case passed."""
+        return all(r.passed for r in self.cases)
+
+    def counts(self) -> dict[str, int]:
+        """Cases per verdict."""
+        return {v: sum(r.verdict == v for r in self.cases) for v in VERDICTS}
+
+    def __str__(self) -> str:
+        return format_conformance(self)
+
+
+#: Longest detail shown in the table (the JSON and JUnit outputs keep all of it).
+DETAIL_WIDTH = 110
+
+
+def case_detail(result: CaseResult) -> str:
+    """One line on a case: its error, the wrong blocks, or what crashed."""
+    if result.verdict == "crashed":
+        return f"{result.problem} (called with {result.call})"
+    if result.problem:
+        return result.problem
+    err = (
+        ""
+        if math.isnan(result.max_rel_err)
+        else f"max rel err {result.max_rel_err:.1e}"
+    )
+    if result.passed:
+        return err
+    return f"wrong {', '.join(result.wrong_blocks)}; {err}"
+
+
+def verdict_line(report: ConformanceReport) -> str:
+    """``"conformant: 20 of 20 cases passed"`` or the counts of each verdict."""
+    n = len(report.cases)
+    counts = report.counts()
+    if report.passed:
+        return f"conformant: {n} of {n} cases passed"
+    parts = [f"{counts[v]} {v}" for v in ("failed", "crashed", "passed") if counts[v]]
+    return f"NOT conformant: {', '.join(parts)} of {n} cases"
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_conformance(report: ConformanceReport) -> str:
+    """The report as a table of cases, then the diagnosis and any warnings."""
+    rows = [
+        (f"{r.case.label}: {r.case.name}", r.verdict, case_detail(r))
+        for r in report.cases
+    ]
+    width = max(len("case"), *(len(c) for c, _, _ in rows))
+    costs = ", ".join(report.costs)
+    seed = "" if report.rng is None else f", rng {report.rng}"
+    lines = [
+        (
+            f"{report.target}: {verdict_line(report)} "
+            f"(suite {report.suite}, cost {costs}{seed})."
+        ),
+        f"  {'case':<{width}}  {'verdict':<7}  diagnosis",
+    ]
+    lines += [
+        f"  {case:<{width}}  {verdict:<7}  {_clip(detail, DETAIL_WIDTH)}".rstrip()
+        for case, verdict, detail in rows
+    ]
+    if report.diagnosis is not None:
+        lines.append(f"Diagnosis: {report.diagnosis.message}")
+    lines += [f"Warning: {w}." for w in report.warnings]
+    return "\n".join(lines)
