@@ -120,6 +120,21 @@ def test_gradcheck_cli_prove(capsys):
     assert "quadratic" in out
 
 
+def test_gradcheck_cli_prove_general_prints_the_lemma_table(capsys):
+    assert main(["prove", "--general", "--cost", "quadratic"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("BP1-BP4 for every size: cost quadratic")
+    for lemma in ("chain rule", "S1", "S2", "S3", "BP1", "BP2", "BP3", "BP4"):
+        assert f"\n{lemma} " in out
+    assert out.rstrip().splitlines()[-1].startswith("proven for every size")
+
+
+@pytest.mark.parametrize("argv", [["prove"], ["prove", "2,3,2", "--general"]])
+def test_gradcheck_cli_prove_wants_sizes_or_general(argv, capsys):
+    assert main(argv) == 2
+    assert "give either SIZES (such as 2,3,2) or --general" in capsys.readouterr().err
+
+
 def test_gradcheck_cli_prove_rejects_bad_sizes(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["prove", "2,x"])

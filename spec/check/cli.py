@@ -27,6 +27,7 @@ from spec.check.battery import SUITES
 from spec.check.conformance import check_implementation
 from spec.check.conformance_export import to_json, to_junit
 from spec.costs import COSTS
+from spec.general import GeneralProof, prove_general
 from spec.prove import ProofResult, prove_backprop
 
 __all__ = ["load_function", "register_check", "register_prove"]
@@ -186,9 +187,18 @@ def register_prove(commands: Any) -> None:
         help="prove BP1-BP4 equal to the chain rule for a network",
         description="Derive the gradient of the mean cost of a sigmoid network of "
         "the given widths twice, directly and by BP1-BP4, and prove the two equal "
-        "by exact evaluation. Exit status: 0 proven, 1 not, 2 usage error.",
+        "by exact evaluation; with --general, prove BP1-BP4 for every width, depth "
+        "and batch size at once and print the lemma table. Exit status: 0 proven, "
+        "1 not, 2 usage error.",
     )
-    parser.add_argument("sizes", type=_sizes, metavar="SIZES", help="e.g. 2,3,2")
+    parser.add_argument(
+        "sizes", type=_sizes, metavar="SIZES", nargs="?", help="e.g. 2,3,2"
+    )
+    parser.add_argument(
+        "--general",
+        action="store_true",
+        help="prove for symbolic widths and batch size instead of one SIZES",
+    )
     parser.add_argument(
         "--m", type=int, default=2, help="examples per batch (default 2)"
     )
@@ -196,13 +206,21 @@ def register_prove(commands: Any) -> None:
     parser.set_defaults(run=run_prove)
 
 
-def _proof(args: argparse.Namespace) -> ProofResult:
+def _proof(args: argparse.Namespace) -> ProofResult | GeneralProof:
     """The proof the arguments ask for (one per kind of claim)."""
+    if args.general:
+        return prove_general(cost=args.cost)
     return prove_backprop(args.sizes, m=args.m, cost=args.cost)
 
 
 def run_prove(args: argparse.Namespace) -> int:
     """Execute ``backprop prove``; the exit status."""
+    if args.general == (args.sizes is not None):
+        print(
+            "backprop prove: error: give either SIZES (such as 2,3,2) or --general",
+            file=sys.stderr,
+        )
+        return 2
     result = _proof(args)
     print(result)
     return 0 if result.proven else 1
