@@ -44,7 +44,7 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit, property and gradient-check tests (everything but MNIST)."""
     session.install(".[plot]", *_group("test"))
-    session.run("pytest", "-m", "not mnist", *session.posargs)
+    session.run("pytest", "-m", "not mnist and not interop", *session.posargs)
 
 
 @nox.session

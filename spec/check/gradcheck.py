@@ -33,9 +33,12 @@ from spec.check.compare import (
     scale_of,
     validate_claimed,
 )
+from spec.check.gradtree import check_tree_gradient, is_numpy_like
+from spec.check.kinks import kinks_along
 from spec.check.numeric import METHODS, Method, directional_derivative, numeric_gradient
-from spec.check.options import FAST_SIGMAS, CheckOptions
-from spec.check.report import Block, GradcheckReport
+from spec.check.options import FAST_SIGMAS, RESOLVED_METHODS, CheckOptions
+from spec.check.report import Block, GradcheckReport, Report
+from spec.check.taylor import taylor_test
 
 __all__ = ["check_claimed_gradient", "evaluate_scalar", "gradcheck"]
 
@@ -71,26 +74,35 @@ def _fast(
     n = options.n_directions
     rng = np.random.default_rng(options.rng)
     g64 = g.astype(np.float64).reshape(-1)
-    claimed, reference = [], []
+    claimed, reference, directions = [], [], []
     for b in blocks:
         for _ in range(n):
             u = np.zeros(theta.size)
             z = rng.standard_normal(b.stop - b.start)
             u[b.start : b.stop] = z / np.linalg.norm(z)
+            directions.append(u)
             claimed.append(float(u @ g64))
             reference.append(
                 directional_derivative(f, theta, u, method=method, eps=eps)
             )
     c, r = np.array(claimed), np.array(reference)
     scale = scale_of(g64, r)
+    tol = FAST_SIGMAS * (atol + rtol * scale)
+
+    def name(k: int) -> str:
+        return f"{blocks[k // n].name} u{k % n + 1}"
+
     return report_items(
         c,
         r,
-        tolerance=Tolerance(FAST_SIGMAS * (atol + rtol * scale), rtol, atol, scale),
-        name=lambda k: f"{blocks[k // n].name} u{k % n + 1}",
+        tolerance=Tolerance(tol, rtol, atol, scale),
+        name=name,
         groups=[(b, i * n, (i + 1) * n) for i, b in enumerate(blocks)],
         dtype=str(g.dtype),
         options=options,
+        kinks=kinks_along(
+            f, theta, directions.__getitem__, c, r, tol, eps, method, name
+        ),
     )
 
 
@@ -133,14 +145,23 @@ def check_claimed_gradient(
         )
     method: Method = options.method  # type: ignore[assignment]
     reference = numeric_gradient(f, theta64, method=method, eps=eps)
+    name = entry_namer(names, theta.shape)
+    g, r = claimed.astype(np.float64).reshape(-1), reference.reshape(-1)
+
+    def unit(k: int) -> NDArray:
+        return np.eye(1, theta.size, k).reshape(theta.shape)
+
+    tol = atol + rtol * scale_of(g, r)
+    kinks = kinks_along(f, theta64, unit, g, r, tol, eps, method, name)
     return compare_entries(
         claimed,
         reference,
         rtol=rtol,
         atol=atol,
-        names=entry_namer(names, theta.shape),
+        names=name,
         blocks=block_list,
         options=options,
+        kinks=kinks,
     )
 
 
@@ -159,7 +180,7 @@ def gradcheck(
     blocks: Any = None,
     n_worst: int = 5,
     raise_on_failure: bool = True,
-) -> GradcheckReport:
+) -> GradcheckReport | Report:
     r"""Check a claimed gradient of a scalar function against a numeric one.
 
     Entry :math:`i` passes when :math:`|g_i - r_i| \le \mathrm{atol} +
@@ -177,13 +198,17 @@ def gradcheck(
     grad : callable
         ``grad(theta) -> array`` shaped like ``theta``: the gradient under test,
         called once with ``theta`` as given (its dtype kept).
-    theta : array_like of float
-        The point, any shape.
-    method : {"central", "complex", "richardson"}
+    theta : array_like of float, or a tree of arrays
+        The point, any shape; or nested lists, tuples and dicts of arrays of
+        any library (NumPy, PyTorch, JAX, ...), whose entries are then named by
+        path (``theta["W1"][2, 3]``) and ``grad`` returns a tree like it.
+    method : {"central", "complex", "richardson", "auto", "taylor"}
         The numeric reference (:mod:`spec.check.numeric`): central differences
         with steps :math:`h_i = \varepsilon^{1/3}\max(1, |\theta_i|)`; the complex
-        step (``f`` must be analytic and accept complex input); or Richardson
-        extrapolation of central differences.
+        step (``f`` must be analytic and accept complex input); Richardson
+        extrapolation of central differences; ``"auto"``, the complex step where
+        the library and ``f`` allow it, else central differences (the report says
+        which); or ``"taylor"``, :func:`spec.taylor_test` (its report returned).
     fast : bool
         Compare along ``n_directions`` random unit directions per block instead
         of entry by entry: a few evaluations of ``f`` whatever the size of
@@ -222,8 +247,10 @@ def gradcheck(
     >>> report.passed
     True
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    if method not in (*METHODS, *RESOLVED_METHODS):
+        raise ValueError(
+            f"method must be one of {[*METHODS, *RESOLVED_METHODS]}, got {method!r}"
+        )
     options = CheckOptions(
         method=method,
         fast=fast,
@@ -234,6 +261,10 @@ def gradcheck(
         n_worst=n_worst,
         raise_on_failure=raise_on_failure,
     )
+    if method == "taylor":
+        return taylor_test(f, grad, theta, rng=rng, raise_on_failure=raise_on_failure)
+    if method == "auto" or not is_numpy_like(theta):
+        return check_tree_gradient(f, grad, theta, options)
     t = np.asarray(theta)
     if t.dtype.kind in "biu":
         t = t.astype(np.float64)
