@@ -10,7 +10,10 @@ the same line :math:`s \mapsto f(x + s u)`, by its one-sided difference quotient
 .. math:: l(s) = \frac{f(x) - f(x - s u)}{s}, \qquad
           r(s) = \frac{f(x + s u) - f(x)}{s}
 
-at the step :math:`h` of the check and at :math:`h/4`. Where ``f`` is smooth, the
+at the step :math:`h` of the check and at :math:`h/4`, each of first order: the
+interval is widened by the item's tolerance plus a bound of their truncation
+error at :math:`h/4` (:math:`|l(h) - l(h/4)|` or :math:`r`'s for a kink at
+:math:`x`; the gap at :math:`h/4` for one between :math:`h/4` and :math:`h`). Where ``f`` is smooth, the
 gap :math:`|r(s) - l(s)| \approx s\,|f''|` shrinks in proportion to :math:`s`
 (by 4 from :math:`h` to :math:`h/4`). A kink at :math:`x` leaves it as it is
 (the jump of the derivative), and a kink between :math:`h/4` and :math:`h` away
@@ -91,8 +94,16 @@ def find_kinks(
     found = {}
     for i in items:
         gap1, gap4 = abs(r1[i] - l1[i]), abs(r4[i] - l4[i])
-        if gap1 > tol and (gap4 >= _KEEPS * gap1 or gap1 > _COLLAPSES * gap4):
-            found[i] = Kink(name(i), float(claimed[i]), float(l4[i]), float(r4[i]), tol)
+        at_point = gap4 >= _KEEPS * gap1
+        if gap1 > tol and (at_point or gap1 > _COLLAPSES * gap4):
+            # A one-sided quotient errs by s f''/2 (first order). At the point,
+            # l(h) - l(h/4) = 3/8 h f'' is three times the error of l(h/4); a kink
+            # between h/4 and h leaves f smooth within h/4, where the gap itself,
+            # h/4 |f''|, is twice it.
+            margin = max(abs(l1[i] - l4[i]), abs(r1[i] - r4[i])) if at_point else gap4
+            found[i] = Kink(
+                name(i), float(claimed[i]), float(l4[i]), float(r4[i]), tol + margin
+            )
     return found
 
 
