@@ -109,7 +109,7 @@ def report_items(
     """Compare flat items (entries or directions); ``groups`` maps blocks to items.
 
     ``kinks`` maps items at a kink of the function to their one-sided
-    derivatives: those are judged by :attr:`Kink.passed`, not by the reference.
+    derivatives: those are judged by :attr:`spec.Kink.passed`, not by the reference.
     ``notes``, ``subject`` and ``check`` go into the report as they are.
     """
     tol = tolerance.tol
