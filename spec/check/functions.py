@@ -24,7 +24,7 @@ from spec.check.options import DEFAULT_RTOL
 from spec.check.report import METHOD_LABELS
 from spec.check.trees import TreeDef
 
-__all__ = ["FlatFunction", "choose_method", "precision_note"]
+__all__ = ["FlatFunction", "choose_method", "precision_note", "step_note"]
 
 #: Exceptions that mean "f does not take complex input" when the complex step is tried.
 _COMPLEX_REFUSALS = (TypeError, ValueError, RuntimeError, NotImplementedError)
@@ -182,3 +182,28 @@ def precision_note(fn: FlatFunction) -> str:
             f"the claimed values' {given}"
         )
     return ""
+
+
+def step_note(fn: FlatFunction, method: str) -> str:
+    """A sentence saying which step and tolerances ``method`` takes, and why."""
+    if method not in DEFAULT_RTOL:  # the Taylor test: no step, no tolerance
+        return ""
+    precision = "float64" if fn.eps < 1e-10 else "float32"
+    rtol = DEFAULT_RTOL[method][precision]
+    why = (
+        f"rtol {rtol:g} for {METHOD_LABELS.get(method, method)} on {precision} "
+        "values, at least 2^10 ulps of the claimed values' dtype; atol at least "
+        "rtol * |f(x)|"
+    )
+    if method == "complex":
+        step = "imaginary step h = 2.2e-16 (nothing cancels, so h can be tiny)"
+    elif method in ("central", "richardson"):
+        power = "1/3" if method == "central" else "1/5"
+        h = fn.eps ** (1 / 3 if method == "central" else 1 / 5)
+        step = (
+            f"step h = eps^({power}) * max(1, |x_i|), eps = {fn.eps:.1e} of f's "
+            f"{fn.f_dtype} values (h = {h:.1e} where |x_i| <= 1)"
+        )
+    else:
+        return f"tolerance: {why}"
+    return f"{step}; {why}"

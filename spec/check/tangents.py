@@ -29,7 +29,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spec.check.compare import Tolerance, report_items, scale_of
-from spec.check.functions import FlatFunction, choose_method, precision_note
+from spec.check.functions import (
+    FlatFunction,
+    choose_method,
+    precision_note,
+    step_note,
+)
 from spec.check.kinks import KINK_METHODS, find_kinks
 from spec.check.options import FAST_SIGMAS, CheckOptions
 from spec.check.report import Block, GradcheckReport
@@ -76,16 +81,13 @@ def prepare(
         why = "reference: none, the Taylor test (method='taylor')"
     else:
         method, why = choose_method(fn, method, options.rng)
-    notes = [why]
-    precision = precision_note(fn)
-    if precision:
-        notes.append(precision)
+    notes = [why, step_note(fn, method), precision_note(fn)]
     return Problem(
         fn,
         treedef,
         treedef.unflatten_as_given(flat),
         dataclasses.replace(options, method=method),
-        tuple(notes),
+        tuple(note for note in notes if note),
     )
 
 
