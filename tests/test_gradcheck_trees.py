@@ -62,6 +62,10 @@ def test_gradcheck_tree_gradient_right_and_wrong():
 
     with pytest.raises(spec.GradcheckError, match=r'theta\["W1"\]\[2, 3\]'):
         spec.gradcheck(tree_f, wrong, tree_point())
+    report = spec.gradcheck(
+        tree_f, wrong, tree_point(), names="params", raise_on_failure=False
+    )
+    assert [e.name for e in report.worst] == ['params["W1"][2, 3]']
 
 
 def test_gradcheck_list_of_arrays_is_a_tree():

@@ -234,8 +234,9 @@ def gradcheck(
         (:func:`~spec.check.options.default_tolerances`).
     rng : int or numpy.random.Generator
         Seed or generator of the fast-mode directions.
-    names : callable or sequence of str, optional
-        Name of each flat entry for the report, ``theta[k]`` by default.
+    names : callable or sequence of str, or str, optional
+        Name of each flat entry for the report, ``theta[k]`` by default; for a
+        tree, a str names its root (``names="params"``: ``params["W1"][2, 3]``).
     blocks : mapping of str to slice, or sequence of Block, optional
         Groups of entries summarised separately, and probed separately in fast
         mode; the whole of ``theta`` by default.
@@ -278,7 +279,8 @@ def gradcheck(
     if method == "taylor":
         return taylor_test(f, grad, theta, rng=rng, raise_on_failure=raise_on_failure)
     if method == "auto" or not is_numpy_like(theta):
-        return check_tree_gradient(f, grad, theta, options)
+        root = names if isinstance(names, str) else "theta"
+        return check_tree_gradient(f, grad, theta, options, root=root)
     t = np.asarray(theta)
     if t.dtype.kind in "biu":
         t = t.astype(np.float64)

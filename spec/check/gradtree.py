@@ -16,14 +16,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.arrays import to_numpy
 from spec.check.compare import shape_failure
 from spec.check.options import CheckOptions
 from spec.check.report import GradcheckReport
 from spec.check.tangents import Tangent, compare_tangents, prepare, tangents_for
-from spec.check.trees import flatten_like
+from spec.check.trees import flatten_like, tree_dtype
 
-__all__ = ["check_tree_gradient", "is_numpy_like", "tree_dtype"]
+__all__ = ["check_tree_gradient", "is_numpy_like"]
 
 
 def is_numpy_like(theta: Any) -> bool:
@@ -37,15 +36,6 @@ def is_numpy_like(theta: Any) -> bool:
             and not any(isinstance(t, np.ndarray) and t.ndim > 0 for t in theta)
         )
     return False
-
-
-def tree_dtype(tree: Any) -> np.dtype:
-    """The result dtype of a tree's leaves (each read as NumPy)."""
-    if isinstance(tree, dict):
-        return np.result_type(*(tree_dtype(v) for v in tree.values()))
-    if isinstance(tree, list | tuple):
-        return np.result_type(*(tree_dtype(v) for v in tree))
-    return to_numpy(tree).dtype
 
 
 def check_tree_gradient(

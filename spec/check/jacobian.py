@@ -14,16 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.arrays import to_numpy
 from spec.check.compare import shape_failure
 from spec.check.options import CheckOptions
 from spec.check.report import GradcheckReport
 from spec.check.tangents import Tangent, compare_tangents, prepare, tangents_for
 from spec.check.taylor import TaylorReport, taylor_of
-from spec.check.trees import flatten_like
+from spec.check.trees import flatten_like, tree_dtype
 
 __all__ = ["check_jacobian"]
 
@@ -104,7 +102,7 @@ def check_jacobian(
             "check_jacobian",
         ) from None
     matrix = matrix.reshape(-1, tree.size)
-    dtype = _dtype(value)
+    dtype = tree_dtype(value)
     if problem.options.method == "taylor":
         return taylor_of(
             problem.fn,
@@ -127,11 +125,3 @@ def check_jacobian(
         subject="Jacobian entries" if not fast else "outputs of J u",
         check="check_jacobian",
     )
-
-
-def _dtype(tree: Any) -> np.dtype:
-    if isinstance(tree, dict):
-        return np.result_type(*(_dtype(v) for v in tree.values()))
-    if isinstance(tree, list | tuple):
-        return np.result_type(*(_dtype(v) for v in tree))
-    return to_numpy(tree).dtype

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from spec.check.arrays import Library, from_numpy, library_of, to_numpy
 from spec.check.report import Block
 
-__all__ = ["Leaf", "TreeDef", "flatten", "flatten_like", "path_name"]
+__all__ = ["Leaf", "TreeDef", "flatten", "flatten_like", "path_name", "tree_dtype"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,3 +240,10 @@ def flatten_like(
             arr = arr.astype(np.result_type(arr.dtype, np.float64))
         parts.append(arr.reshape((*extra, leaf.stop - leaf.start)))
     return np.concatenate(parts, axis=-1)
+
+
+def tree_dtype(tree: Any) -> np.dtype:
+    """The result dtype of a tree's leaves (each read as NumPy)."""
+    found: list[Any] = []
+    _structure(tree, (), found)
+    return np.result_type(*(to_numpy(leaf).dtype for _, leaf in found))

@@ -29,7 +29,7 @@ from spec.check.tangents import (
     tangents_for,
 )
 from spec.check.taylor import TaylorReport, taylor_of
-from spec.check.trees import flatten_like
+from spec.check.trees import flatten_like, tree_dtype
 
 __all__ = ["check_vjp", "cotangent_for"]
 
@@ -130,7 +130,7 @@ def check_vjp(
         raise shape_failure(
             str(error), problem.options.method, "?", "check_vjp"
         ) from None
-    dtype = np.result_type(*(to_numpy(leaf).dtype for leaf in _leaves(value)))
+    dtype = tree_dtype(value)
 
     def claimed(t: Tangent) -> NDArray:
         return np.atleast_1d(claimed_flat @ t.u).astype(dtype)
@@ -160,11 +160,3 @@ def check_vjp(
         ),
         check="check_vjp",
     )
-
-
-def _leaves(tree: Any) -> list[Any]:
-    if isinstance(tree, dict):
-        return [leaf for value in tree.values() for leaf in _leaves(value)]
-    if isinstance(tree, list | tuple):
-        return [leaf for value in tree for leaf in _leaves(value)]
-    return [tree]
