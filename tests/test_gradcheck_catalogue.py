@@ -38,7 +38,7 @@ WRONG = 1e-6
 #: The forms each case is checked in, with fast mode or not (the Taylor test has none).
 FORMS = [
     pytest.param(form, fast, id=f"{form}{'-fast' if fast else ''}")
-    for form in ("jacobian", "vjp", "jvp")
+    for form in ("jacobian", "vjp", "jvp", "gradient")
     for fast in (False, True)
 ] + [pytest.param("taylor", False, id="taylor")]
 
@@ -73,6 +73,11 @@ def failed_names(report: GradcheckReport) -> set[str]:
     }
 
 
+def cotangent(case: Case, x) -> np.ndarray:
+    """The fixed cotangent of the VJP and gradient forms (seeded)."""
+    return np.random.default_rng(5).standard_normal(to_numpy(case.f(x)).shape)
+
+
 def run(case: Case, form: str, xp, *, wrong: bool, fast: bool):
     x = case.point(xp, dtype_of(case))
     jac = case.wrong if wrong else case.jac
@@ -80,10 +85,22 @@ def run(case: Case, form: str, xp, *, wrong: bool, fast: bool):
     if form == "jacobian":
         return spec.check_jacobian(case.f, jac, x, fast=fast, **common)
     if form == "vjp":
-        v = xp.asarray(np.random.default_rng(5).standard_normal(np.shape(case.f(x))))
+        v = xp.asarray(cotangent(case, x))
         return spec.check_vjp(case.f, vjp_of(jac), x, v=v, fast=fast, **common)
     if form == "jvp":
         return spec.check_jvp(case.f, jvp_of(jac), x, fast=fast, **common)
+    if form == "gradient":  # of <w, f(x)>, whose gradient is the VJP of w
+        if case.scalar:
+            return spec.gradcheck(case.f, jac, x, method="auto", fast=fast, **common)
+        w = xp.asarray(cotangent(case, x))
+        return spec.gradcheck(
+            lambda x: xp.sum(w * case.f(x)),
+            lambda x: vjp_of(jac)(x, w),
+            x,
+            method="auto",
+            fast=fast,
+            **common,
+        )
     if case.scalar:
         return spec.gradcheck(case.f, jac, x, method="taylor", **common)
     return spec.check_jvp(case.f, jvp_of(jac), x, method="taylor", **common)
@@ -102,15 +119,23 @@ def test_gradcheck_catalogue_wrong_derivatives_fail(case, form, fast, xp):
     report = run(case, form, xp, wrong=True, fast=fast)
     assert not report.passed, str(report)
     if fast or form == "taylor":
-        return
+        return  # fast mode names blocks and directions; the Taylor test, an order
     x = case.point(np, dtype_of(case))
     error = numpy_jacobian(case, case.wrong, x) - numpy_jacobian(case, case.jac, x)
     _, treedef = flatten(x)
     out_shape = np.shape(case.f(x))
     out = output_namer(out_shape)
-    if form == "vjp":
-        v = np.random.default_rng(5).standard_normal(out_shape).reshape(-1)
-        expected = {treedef.name(k) for k in np.flatnonzero(wrong_entries(v @ error))}
+    if case.scalar and form in ("vjp", "gradient"):
+        root = "theta" if form == "gradient" else "x"
+        expected = {
+            root + treedef.name(k)[1:] for k in np.flatnonzero(wrong_entries(error[0]))
+        }
+    elif form in ("vjp", "gradient"):
+        v = cotangent(case, x).reshape(-1)
+        root = "theta" if form == "gradient" else "x"
+        expected = {
+            root + treedef.name(k)[1:] for k in np.flatnonzero(wrong_entries(v @ error))
+        }
     elif case.scalar:
         expected = {treedef.name(k) for k in np.flatnonzero(wrong_entries(error[0]))}
     else:

@@ -1,9 +1,12 @@
 """Arrays of any library, through the Array API (``array-api-compat``).
 
 A check calls the user's function with arrays of the library it was given
-(NumPy, PyTorch, JAX, CuPy, ``array-api-strict``, ...), so that the function runs
-as it does in the user's code; the perturbations are made in that library, and
-the comparisons in float64 NumPy. This module converts between the two:
+(NumPy, PyTorch, JAX, CuPy, ``array-api-strict``, ...), on that library's device,
+so that the function runs as it does in the user's code; the comparisons are made
+in float64 NumPy. Each perturbed point :math:`x + h u` (or :math:`x + i h u`) is
+formed in float64 (complex128) IEEE arithmetic, which rounds alike in every
+library, and handed to the function as an array of its library. This module
+converts between the two:
 :func:`to_numpy` reads an array of any library, :func:`from_numpy` makes one like
 a given array, in a chosen dtype (float64, or complex128 for the complex step).
 """

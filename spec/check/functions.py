@@ -13,6 +13,7 @@ differences, saying why in the report.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +27,19 @@ from spec.check.trees import TreeDef
 
 __all__ = ["FlatFunction", "choose_method", "precision_note", "step_note"]
 
-#: Exceptions that mean "f does not take complex input" when the complex step is tried.
-_COMPLEX_REFUSALS = (TypeError, ValueError, RuntimeError, NotImplementedError)
+# NumPy >= 1.25 has it in numpy.exceptions, older ones at the top level.
+_ComplexWarning: type[Warning] = getattr(
+    getattr(np, "exceptions", np), "ComplexWarning", RuntimeWarning
+)
+#: Exceptions that mean "f does not take complex input" when the complex step is
+#: tried; NumPy's ComplexWarning (a cast that drops the imaginary part) among them.
+_COMPLEX_REFUSALS = (
+    TypeError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    _ComplexWarning,
+)
 
 
 @dataclasses.dataclass
@@ -45,8 +57,9 @@ class FlatFunction:
     value : ndarray
         ``f`` at the point (float64 input), as NumPy, in ``f``'s output shape.
     f_dtype : numpy.dtype
-        The dtype of ``f``'s values at float64 input (float32 if ``f`` computes in
-        float32 whatever it is given).
+        The precision of ``f``'s values at float64 input: float32 if ``f`` returns
+        float32 whatever it is given, or returns float64 values computed in float32
+        (``narrowed``; it ignores input changes below float32's resolution).
     what : str
         What ``f`` is called in messages.
     """
@@ -57,6 +70,7 @@ class FlatFunction:
     value: NDArray = dataclasses.field(init=False)
     f_dtype: np.dtype = dataclasses.field(init=False)
     what: str = "f"
+    narrowed: bool = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         value = self.raw(self.x)
@@ -68,6 +82,28 @@ class FlatFunction:
             raise ValueError(f"{self.what}(x) is not finite: {value!r}")
         self.value = value
         self.f_dtype = value.dtype if value.dtype.kind == "f" else np.dtype("float64")
+        self.narrowed = False
+        if self.f_dtype == np.float64 and self._ignores_small_changes():
+            self.f_dtype, self.narrowed = np.dtype(np.float32), True
+
+    def _ignores_small_changes(self) -> bool:
+        """Whether ``f`` computes in float32 or less though its values are float64.
+
+        Each entry is moved by :math:`2^{-35}` of itself, below float32's
+        resolution (:math:`2^{-24}`) and far above float64's: a function that rounds
+        its input to float32 returns exactly the same values, while one computing
+        in float64 moves by about :math:`2^{-25}` times its change under a move of
+        :math:`2^{-10}`. Only a clearly visible expected change counts.
+        """
+        signs = np.random.default_rng(2**35).choice([-1.0, 1.0], self.x.size)
+        f0 = self(self.x)
+        tiny = self(self.x * (1 + 2.0**-35 * signs)) - f0
+        large = self(self.x * (1 + 2.0**-10 * signs)) - f0
+        expected = float(np.abs(large).max(initial=0)) * 2.0**-25
+        resolvable = (
+            2**8 * float(np.finfo(np.float64).eps) * float(np.abs(f0).max(initial=0))
+        )
+        return bool(np.all(tiny == 0) and expected > max(resolvable, 1e-300))
 
     @property
     def eps(self) -> float:
@@ -152,7 +188,9 @@ def choose_method(fn: FlatFunction, method: str, rng: Any) -> tuple[str, str]:
     u = np.random.default_rng(rng).standard_normal(fn.x.size)
     u /= np.linalg.norm(u)
     try:
-        by_complex = fn.complex_jvp(u)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", _ComplexWarning)
+            by_complex = fn.complex_jvp(u)
     except _COMPLEX_REFUSALS as error:
         reason = f"{fn.what} refused complex input ({type(error).__name__}: {error})"
         return "central", f"reference: central differences (chosen: {reason})"
@@ -173,7 +211,14 @@ def choose_method(fn: FlatFunction, method: str, rng: Any) -> tuple[str, str]:
 
 
 def precision_note(fn: FlatFunction) -> str:
-    """A sentence when the reference is computed in higher precision than ``f``."""
+    """A sentence when the reference is computed in higher precision than ``f``,
+    or when ``f`` computes in lower precision than its values' dtype."""
+    if fn.narrowed:
+        return (
+            f"precision: {fn.what} returns float64 values but ignores input changes "
+            "below float32's resolution (it computes in float32 or less): steps and "
+            "tolerances for float32"
+        )
     given = fn.treedef.dtype
     if np.finfo(given).eps > np.finfo(np.result_type(fn.f_dtype, np.float32)).eps:
         return (
