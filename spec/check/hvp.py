@@ -191,7 +191,8 @@ def check_hvp(
 
     Returns
     -------
-    GradcheckReport
+    GradcheckReport or TaylorReport
+        A :class:`~spec.TaylorReport` with ``method="taylor"`` (and ``grad=``).
     """
     options = CheckOptions(
         method=method,

@@ -65,7 +65,8 @@ def check_jacobian(
 
     Returns
     -------
-    GradcheckReport
+    GradcheckReport or TaylorReport
+        A :class:`~spec.TaylorReport` with ``method="taylor"``.
 
     Raises
     ------

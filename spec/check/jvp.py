@@ -64,7 +64,7 @@ def check_jvp(
     *,
     u: Any = None,
     method: str = "auto",
-    fast: bool = False,
+    fast: bool = True,
     n_directions: int = 2,
     rtol: float | None = None,
     atol: float | None = None,
@@ -84,9 +84,10 @@ def check_jvp(
     x : array, number, or nested list, tuple or dict of them
         The point (a parameter tree; entries are named by path).
     u : tree shaped like ``x``, optional
-        The tangent (JAX's ``check_jvp`` tangent). By default random unit
-        tangents per leaf with ``fast=True``, or every unit vector
-        :math:`e_k` with ``fast=False`` (the default: every Jacobian entry named).
+        The tangent (JAX's ``check_jvp`` tangent). By default ``n_directions``
+        random unit tangents per leaf (``fast=True``, the default), or every unit
+        vector :math:`e_k` with ``fast=False`` (the whole Jacobian, every entry
+        named).
     method : {"auto", "complex", "central", "richardson", "taylor"}
         The numeric reference; ``"auto"`` takes the complex step where the
         library and ``f`` allow it, else central differences, and says which;
@@ -96,7 +97,8 @@ def check_jvp(
 
     Returns
     -------
-    GradcheckReport
+    GradcheckReport or TaylorReport
+        A :class:`~spec.TaylorReport` with ``method="taylor"``.
 
     Raises
     ------

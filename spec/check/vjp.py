@@ -97,7 +97,8 @@ def check_vjp(
 
     Returns
     -------
-    GradcheckReport
+    GradcheckReport or TaylorReport
+        A :class:`~spec.TaylorReport` with ``method="taylor"``.
 
     Raises
     ------
