@@ -47,7 +47,7 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit, property and gradient-check tests (everything but MNIST)."""
     session.install(".[plot]", *_group("test"))
-    session.run("pytest", "-m", "not mnist", *session.posargs)
+    session.run("pytest", "-m", "not mnist and not interop", *session.posargs)
 
 
 @nox.session
@@ -62,7 +62,19 @@ def mnist(session: nox.Session) -> None:
 def gradcheck(session: nox.Session) -> None:
     """Only the gradient checks: ``pytest -k gradcheck``."""
     session.install(".", *_group("test"))
-    session.run("pytest", "-k", "gradcheck", *session.posargs)
+    session.run("pytest", "-k", "gradcheck", "-m", "not interop", *session.posargs)
+
+
+@nox.session
+def interop(session: nox.Session) -> None:
+    """The derivative-check catalogue with PyTorch tensors (not in the default list).
+
+    PyTorch is installed with pip, pinned: on these machines ``torch==2.13.0``
+    comes from a local file, and uv would resolve a multi-GB CUDA build instead.
+    """
+    session.install(".", "pip", *_group("test"))
+    session.run("python", "-m", "pip", "install", "torch==2.13.0")
+    session.run("pytest", "-m", "interop", *session.posargs)
 
 
 DOCS_HTML = "docs/_build/html"

@@ -21,14 +21,19 @@ from spec.check.compare import compare_gradients
 from spec.check.conformance import check_implementation
 from spec.check.conformance_report import CaseResult, ConformanceReport
 from spec.check.gradcheck import gradcheck
+from spec.check.hvp import check_hessian, check_hvp
+from spec.check.jacobian import check_jacobian
+from spec.check.jvp import check_jvp
 from spec.check.netcheck import check_network
-from spec.check.report import GradcheckError, GradcheckReport
+from spec.check.report import GradcheckError, GradcheckReport, Kink
 from spec.check.sgdcheck import (
     DescentReport,
     EpochReport,
     check_descent,
     check_sgd_epoch,
 )
+from spec.check.taylor import TaylorReport, taylor_test
+from spec.check.vjp import check_vjp
 from spec.costs import COSTS, mean_cost
 from spec.derive import (
     DERIVATION_LIMIT,
@@ -60,13 +65,20 @@ __all__ = [
     "Gradients",
     "IdentityResult",
     "ImplementationError",
+    "Kink",
     "ProofResult",
     "SymbolicNetwork",
+    "TaylorReport",
     "adapt",
     "check_descent",
+    "check_hessian",
+    "check_hvp",
     "check_implementation",
+    "check_jacobian",
+    "check_jvp",
     "check_network",
     "check_sgd_epoch",
+    "check_vjp",
     "clear_caches",
     "compare_gradients",
     "differentiate",
@@ -84,4 +96,5 @@ __all__ = [
     "sigma_prime",
     "symbol",
     "symbolic_network",
+    "taylor_test",
 ]

@@ -17,6 +17,16 @@
   :mod:`spec.check.findings`, :mod:`spec.check.diagnosis`,
   :mod:`spec.check.localise`: the known mistakes as alternative derivations, and
   the diagnosis that names or localises a wrong gradient.
+- :mod:`spec.check.trees` and :mod:`spec.check.arrays`: parameter trees and arrays of
+  any library (the Array API), flattened to one float64 vector;
+- :mod:`spec.check.functions` and :mod:`spec.check.tangents`: a user's function as
+  seen by a check, the choice of reference, and the engine of every first-order
+  check (claimed against numeric :math:`J u`);
+- :mod:`spec.check.kinks`: items whose difference quotient straddles a kink;
+- :mod:`spec.check.gradtree`, :mod:`spec.check.jacobian`, :mod:`spec.check.vjp`,
+  :mod:`spec.check.jvp`, :mod:`spec.check.hvp` and :mod:`spec.check.taylor`: the
+  checks of gradients of trees, Jacobians, VJPs, JVPs, second order, and the
+  Taylor test.
 
 The public functions are re-exported by :mod:`spec`; this package re-exports
 nothing, so that each submodule keeps its name.

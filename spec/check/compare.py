@@ -21,6 +21,7 @@ from spec.check.report import (
     EntryError,
     GradcheckError,
     GradcheckReport,
+    Kink,
     ratio,
 )
 
@@ -100,17 +101,31 @@ def report_items(
     groups: Sequence[tuple[Block, int, int]],
     dtype: str,
     options: CheckOptions,
+    kinks: Mapping[int, Kink] | None = None,
+    notes: Sequence[str] = (),
+    subject: str = "",
+    check: str = "gradcheck",
 ) -> GradcheckReport:
-    """Compare flat items (entries or directions); ``groups`` maps blocks to items."""
+    """Compare flat items (entries or directions); ``groups`` maps blocks to items.
+
+    ``kinks`` maps items at a kink of the function to their one-sided
+    derivatives: those are judged by :attr:`spec.Kink.passed`, not by the reference.
+    ``notes``, ``subject`` and ``check`` go into the report as they are.
+    """
     tol = tolerance.tol
     finite = np.isfinite(claimed) & np.isfinite(reference)
     err = np.where(finite, np.abs(claimed - reference), np.inf)
+    kinks = dict(kinks or {})
     bad = ~(err <= tol)
+    judged = np.zeros(err.size, dtype=bool)  # by the one-sided derivatives instead
+    for k, kink in kinks.items():
+        judged[k], bad[k] = True, not kink.passed
     order = np.argsort(-err, kind="stable")
+    order = order[~judged[order]]
     if bad.any():  # list only failures then
         order = order[bad[order]]
     worst = [int(k) for k in order[: options.n_worst]]
-    max_abs = float(err.max(initial=0))
+    max_abs = float(err[~judged].max(initial=0))
     report = GradcheckReport(
         passed=not bad.any(),
         method=options.method,
@@ -140,6 +155,10 @@ def report_items(
         ),
         dtype=dtype,
         fast_sigmas=FAST_SIGMAS,
+        kinks=tuple(kinks[k] for k in sorted(kinks)),
+        notes=tuple(notes),
+        subject=subject,
+        check=check,
     )
     if not report.passed and options.raise_on_failure:
         raise GradcheckError(report)
@@ -155,8 +174,13 @@ def compare_entries(
     names: Callable[[int], str],
     blocks: Sequence[Block],
     options: CheckOptions,
+    **fields: Any,
 ) -> GradcheckReport:
-    """Compare two gradients entry by entry under ``atol + rtol * scale``."""
+    """Compare two gradients entry by entry under ``atol + rtol * scale``.
+
+    ``fields`` (``kinks``, ``notes``, ``subject``, ``check``) are passed on to
+    :func:`report_items`.
+    """
     g = claimed.astype(np.float64).reshape(-1)
     r = reference.astype(np.float64).reshape(-1)
     scale = scale_of(g, r)
@@ -169,10 +193,13 @@ def compare_entries(
         groups=[(b, b.start, b.stop) for b in blocks],
         dtype=str(claimed.dtype),
         options=entry_options,
+        **fields,
     )
 
 
-def shape_failure(problem: str, method: str, dtype: Any) -> GradcheckError:
+def shape_failure(
+    problem: str, method: str, dtype: Any, check: str = "gradcheck"
+) -> GradcheckError:
     """The error for a claimed gradient that cannot be compared at all."""
     nan = float("nan")
     report = GradcheckReport(
@@ -190,6 +217,7 @@ def shape_failure(problem: str, method: str, dtype: Any) -> GradcheckError:
         blocks=(),
         dtype=str(dtype),
         problem=problem,
+        check=check,
     )
     return GradcheckError(report)
 

@@ -20,6 +20,7 @@ __all__ = [
     "CLAIMED_ULPS",
     "DEFAULT_RTOL",
     "FAST_SIGMAS",
+    "RESOLVED_METHODS",
     "CheckOptions",
     "default_tolerances",
 ]
@@ -30,7 +31,15 @@ DEFAULT_RTOL: dict[str, dict[str, float]] = {
     "richardson": {"float64": 1e-8, "float32": 1e-3},
     "complex": {"float64": 1e-10, "float32": 1e-4},
     "reference": {"float64": 1e-10, "float32": 1e-4},
+    # Second derivatives (spec.check_hvp without grad=): the four-point formula of
+    # central differences with h = ε^(1/4) errs by ~ε^(1/2), 1.5e-8 in float64;
+    # central differences of a complex-step gradient as central differences.
+    "second_central": {"float64": 1e-5, "float32": 5e-2},
+    "central_of_complex": {"float64": 1e-6, "float32": 1e-2},
 }
+#: Method names resolved by the check itself: ``"auto"`` (the complex step where
+#: ``f`` allows it, else central differences) and ``"taylor"`` (the Taylor test).
+RESOLVED_METHODS = ("auto", "taylor")
 #: ``rtol`` is at least this many ulps of the claimed gradient's dtype.
 CLAIMED_ULPS = 2**10
 #: Fast mode allows this many times the per-entry tolerance (a 6-sigma bound).
@@ -46,8 +55,10 @@ class CheckOptions:
 
     Attributes
     ----------
-    method : {"central", "complex", "richardson", "reference"}
-        The numeric reference (:mod:`spec.check.numeric`), or a given one.
+    method : {"central", "complex", "richardson", "reference", "auto", "taylor"}
+        The numeric reference (:mod:`spec.check.numeric`), a given one, or one
+        the check resolves: ``"auto"`` (the complex step where ``f`` allows it,
+        else central differences), ``"taylor"`` (:func:`spec.taylor_test`).
     fast : bool
         Compare along random directions per block instead of entry by entry.
     n_directions : int
@@ -72,9 +83,10 @@ class CheckOptions:
     raise_on_failure: bool = True
 
     def __post_init__(self) -> None:
-        if self.method not in DEFAULT_RTOL:
+        if self.method not in DEFAULT_RTOL and self.method not in RESOLVED_METHODS:
             raise ValueError(
-                f"method must be one of {list(METHODS)}, got {self.method!r}"
+                f"method must be one of {[*METHODS, *RESOLVED_METHODS]}, got "
+                f"{self.method!r}"
             )
         for name in ("n_directions", "n_worst"):
             value = getattr(self, name)

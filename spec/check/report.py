@@ -18,6 +18,7 @@ __all__ = [
     "EntryError",
     "GradcheckError",
     "GradcheckReport",
+    "Kink",
     "Report",
     "format_report",
     "ratio",
@@ -29,6 +30,8 @@ METHOD_LABELS = {
     "richardson": "Richardson-extrapolated central differences",
     "complex": "the complex step",
     "reference": "the reference",
+    "second_central": "central differences of a central-difference gradient",
+    "central_of_complex": "central differences of a complex-step gradient",
 }
 
 
@@ -97,6 +100,34 @@ class EntryError:
 
 
 @dataclasses.dataclass(frozen=True)
+class Kink:
+    """An item whose one-sided derivatives disagree: a kink inside the step.
+
+    The item passes when ``claimed`` lies within ``[left, right]`` (either
+    order), widened by the item's tolerance ``tol``.
+    """
+
+    name: str
+    claimed: float
+    left: float
+    right: float
+    tol: float
+
+    @property
+    def passed(self) -> bool:
+        """Whether the claimed value lies within the one-sided derivatives."""
+        low, high = min(self.left, self.right), max(self.left, self.right)
+        return bool(low - self.tol <= self.claimed <= high + self.tol)
+
+    def __str__(self) -> str:
+        where = "within" if self.passed else "OUTSIDE"
+        return (
+            f"{self.name} at a kink: claimed value {self.claimed:.6e} {where} the "
+            f"one-sided derivatives [{self.left:.6e}, {self.right:.6e}]"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class BlockSummary:
     """How one block of parameters fared: ``n_failed`` of ``n_checked`` failed."""
 
@@ -140,6 +171,16 @@ class GradcheckReport:
     fast_sigmas : float
         In fast mode, the multiple of the per-entry tolerance a direction is
         allowed.
+    kinks : tuple of Kink
+        Items where the function has a kink inside the step, judged by the
+        one-sided derivatives instead of the reference.
+    notes : tuple of str
+        How the reference was chosen and computed (method, precision, steps).
+    subject : str
+        What the items are (``"gradient entries"``, ``"Jacobian entries"``...);
+        empty for the default of the mode.
+    check : str
+        The check that made the report (``"gradcheck"``, ``"check_jacobian"``...).
     """
 
     passed: bool
@@ -157,6 +198,10 @@ class GradcheckReport:
     dtype: str
     problem: str = ""
     fast_sigmas: float = 6.0
+    kinks: tuple[Kink, ...] = ()
+    notes: tuple[str, ...] = ()
+    subject: str = ""
+    check: str = "gradcheck"
 
     def __str__(self) -> str:
         return format_report(self)
@@ -165,7 +210,7 @@ class GradcheckReport:
 def _table(report: GradcheckReport) -> list[str]:
     what, first, claimed, ref = (
         ("directions", "direction", "u.claimed", "D_u f")
-        if report.fast
+        if report.fast and not report.subject
         else ("entries", "entry", "claimed", "reference")
     )
     width = max(len(first), *(len(e.name) for e in report.worst))
@@ -197,18 +242,23 @@ def format_report(report: GradcheckReport) -> str:
     """The report as text: verdict, criterion, worst entries, and blocks."""
     label = METHOD_LABELS[report.method]
     if report.problem:
-        return f"gradcheck failed: {report.problem}"
+        return f"{report.check} failed: {report.problem}"
     if report.fast:
-        subject = f"{report.n_checked} random unit directions u"
+        subject = f"{report.n_checked} {report.subject or 'random unit directions u'}"
         crit = f"|u.claimed - D_u f| <= {report.fast_sigmas:g} * (atol + rtol * scale)"
+        if report.subject:
+            crit = (
+                f"|claimed - reference| <= {report.fast_sigmas:g} * "
+                "(atol + rtol * scale)"
+            )
     else:
-        subject = f"{report.n_checked} gradient entries"
+        subject = f"{report.n_checked} {report.subject or 'gradient entries'}"
         crit = "|claimed - reference| <= atol + rtol * scale"
     if report.passed:
-        verdict = f"gradcheck passed: all {subject} agree with {label}"
+        verdict = f"{report.check} passed: all {subject} agree with {label}"
     else:
         verdict = (
-            f"gradcheck failed: {report.n_failed} of {subject} differ from {label}"
+            f"{report.check} failed: {report.n_failed} of {subject} differ from {label}"
         )
     criterion = (
         f"  criterion: {crit}\n  with rtol = {report.rtol:.1e}, atol = "
@@ -218,11 +268,14 @@ def format_report(report: GradcheckReport) -> str:
         f"  max abs err {report.max_abs_err:.2e}, "
         f"max rel err {report.max_rel_err:.2e} (abs err / scale)"
     )
-    lines = [f"{verdict} ({report.dtype} gradient).", criterion, errors]
+    kind = "claimed values" if report.subject else "gradient"
+    lines = [f"{verdict} ({report.dtype} {kind}).", criterion, errors]
     if report.worst:
         lines += _table(report)
     if len(report.blocks) > 1:
         lines += _block_lines(report)
+    lines += [f"  {kink}" for kink in report.kinks]
+    lines += [f"  {note}" for note in report.notes]
     if report.fast and not report.passed:
         wrong = ", ".join(b.name for b in report.blocks if b.n_failed)
         where = f"Wrong: {wrong}. " if len(report.blocks) > 1 else ""
