@@ -103,7 +103,7 @@ def learning_curve_figure(
         above, costs (log scale) below.
     """
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     if not records:
         raise ValueError("records must hold at least one evaluation, got none")
@@ -169,6 +169,9 @@ def learning_curve_figure(
         label="test cost",
     )
     ax_cost.set_yscale("log")
+    # 0.1, 1, 10 rather than powers of ten in mathtext (which an SVG would write
+    # one glyph at a time).
+    ax_cost.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax_cost.set_ylabel("cost (mean per example)")
     ax_cost.set_xlabel("epoch")
     ax_cost.xaxis.set_major_locator(MaxNLocator(integer=True))
