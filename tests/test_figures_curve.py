@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,28 @@ def test_learning_curve_has_integer_epoch_ticks_and_every_series():
 def test_learning_curve_needs_records():
     with pytest.raises(ValueError, match="records must hold at least one"):
         learning_curve_figure([])
+
+
+def test_backprop_train_plot_draws_the_minibatch_costs_and_integer_epochs(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from mnist_files import write_idx_dir
+
+    from backprop.cli import main
+
+    data = tmp_path / "idx"
+    write_idx_dir(data, n_train=60, n_test=20)
+    plot = tmp_path / "curve.svg"
+    args = ["train", "--data-dir", str(data), "--cache-dir", str(tmp_path / "c")]
+    args += ["--no-progress", "--epochs", "2", "--batch-size", "7", "--sizes"]
+    status = main([*args, "784,8,10", "--plot", str(plot)])
+    assert status == 0
+    svg = plot.read_text()
+    ET.fromstring(svg)  # well-formed
+    # matplotlib names each line by its label in the SVG's comments and ids.
+    for label in ("training cost of each minibatch", "test cost", "this run"):
+        assert label in svg
+    # Integer epoch ticks only: 0, 1, 2 (and 3 for the tutorial's last point).
+    ticks = set(re.findall(r"<!-- (\d+(?:\.\d+)?) -->", svg))
+    assert {"0", "1", "2", "3"} <= ticks
+    assert not ticks & {"0.0", "0.5", "1.0", "1.5", "2.5"}  # what a float axis shows

@@ -133,14 +133,16 @@ class SpecFigure(SphinxDirective):
         logger.info("spec-figure: no learning curve, MNIST is missing: %s", exc)
         note = nodes.admonition(classes=["note", "spec-figure-missing"])
         note += nodes.title("", "Learning curve not drawn")
-        first = str(exc).strip().splitlines()[0]
+        first = str(exc).strip().splitlines()[0].rstrip(":")
         note += nodes.paragraph(
             "",
             "",
             nodes.Text(
                 "The learning curve is drawn while these pages are built, from a "
-                f"training run on MNIST; this build could not load MNIST ({first}). "
+                "training run on MNIST; this build could not load MNIST: "
             ),
+            nodes.literal("", first),
+            nodes.Text(". "),
             nodes.literal("", "nox -s docs"),
             nodes.Text(" fetches the data set first, into the cache that "),
             nodes.literal("", "nox -s mnist"),

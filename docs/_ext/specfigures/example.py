@@ -135,15 +135,14 @@ def example_diagram(ex: Any, prefix: str) -> Drawing:
     width = 40 + max(
         max(sizes) * (card_w + gap_x), 80 + 2 * (INDEX_W + widest * NUMBER_W + 10) + 30
     )
-    mat_rows = [max(ex.weights[l].shape[0] for l in range(L))]
     y = 52.0
     tops = []
     for h in heights:
         tops.append(y)
         y += h + gap_y
     net_bottom = y - gap_y
-    matrices_h = 44 + ROW * mat_rows[0] + 16
-    height = net_bottom + 40 + L * matrices_h + 10
+    matrices_h = [44 + ROW * w.shape[0] + 16 for w in ex.weights]
+    height = net_bottom + 30 + sum(matrices_h)
     d = Drawing(
         width,
         height,
@@ -208,5 +207,5 @@ def example_diagram(ex: Any, prefix: str) -> Drawing:
         _matrix(
             d, 100 + mat_w + 30, y, f"$∂C/∂W^{{{l}}}$", f"dC/dW^{l}", ex.grad_w[l - 1]
         )
-        y += matrices_h
+        y += matrices_h[l - 1]
     return d
