@@ -153,12 +153,15 @@ def learning_curve_figure(
         )
         window = min(SMOOTHING, len(costs))
         running = np.convolve(costs, np.ones(window) / window, mode="valid")
+        # Smooth over `window` steps, so a point every window/10 loses nothing
+        # visible and keeps a vector file small.
+        every = max(1, window // 10)
         ax_cost.plot(
-            batch_positions(batch_costs)[window - 1 :],
-            running,
+            batch_positions(batch_costs)[window - 1 :: every],
+            running[::every],
             "-",
-            color=COST_COLOR,
-            linewidth=1.6,
+            color=foreground,
+            linewidth=1.4,
             label=f"its running mean over {window} minibatches",
         )
     ax_cost.plot(
