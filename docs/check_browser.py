@@ -424,6 +424,7 @@ def image_problems(browser: str, pages: Sequence[Path], root: Path) -> list[str]
     problems: list[str] = []
     files: dict[Path, str] = {}  # image file -> where it was first seen
     inline: list[tuple[str, str, Path]] = []  # (where, svg text, its base)
+    seen: set[str] = set()
     for page in pages:
         name = page.relative_to(root).as_posix()
         text = page.read_text(encoding="utf-8")
@@ -444,8 +445,11 @@ def image_problems(browser: str, pages: Sequence[Path], root: Path) -> list[str]
             if not m.group(0).startswith("</"):
                 depth, start = depth + 1, m.start() if depth == 0 else start
             elif depth and (depth := depth - 1) == 0:
-                where = f"{name}, inline SVG {len(inline) + 1}"
-                inline.append((where, text[start : m.end()], page))
+                svg = text[start : m.end()]
+                if svg not in seen:  # a theme repeats its icons on every page
+                    seen.add(svg)
+                    where = f"{name}, inline SVG {len(inline) + 1}"
+                    inline.append((where, svg, page))
     for path, name in files.items():
         if path.suffix == ".svg":
             where = f"{name}, {path.relative_to(root)}"
@@ -518,7 +522,9 @@ def image_problems(browser: str, pages: Sequence[Path], root: Path) -> list[str]
             if not u.startswith("file:")
         ]
     n_inline = sum(", inline SVG" in where for where, _, _ in inline)
-    print(f"{len(files)} image files and {n_inline} inline SVGs loaded as images")
+    print(
+        f"{len(files)} image files and {n_inline} distinct inline SVGs loaded as images"
+    )
     return problems
 
 

@@ -93,7 +93,7 @@ def network_diagram(sizes: Sequence[int], prefix: str) -> Drawing:
         d.text(x, 28, head, anchor="middle", bold=True, size=15)
         d.text(x, 47, f"({names[l]})", anchor="middle", size=13)
     last = len(pos[-1]) - 1
-    labelled = {(1, 0, 0): FORWARD, (L, last, len(pos[L - 1]) - 1): BACKWARD}
+    labelled = {(1, 0, 0): FORWARD, (L, last, len(pos[L - 1]) - 1): FORWARD}
     if L > 1:
         labelled[(1, len(pos[1]) - 1, len(pos[0]) - 1)] = FORWARD
     _edges(d, pos, r, labelled)
