@@ -66,8 +66,8 @@ def test_network_diagram_labels_neurons_and_weights(sizes):
         for i in range(sizes[l]):
             assert f"z{l}{i}, a{l}{i}" in labels  # z^l_i, a^l_i, as plain text
         assert f"W{l}: {sizes[l]} × {sizes[l - 1]}" in labels
-    assert "w100" in labels  # w^1_00: into neuron 0 of layer 1 from input 0
-    assert f"w{L}{sizes[L] - 1}{sizes[L - 1] - 1}" in labels
+    assert "w10,0" in labels  # w^1_{0,0}: into neuron 0 of layer 1 from input 0
+    assert f"w{L}{sizes[L] - 1},{sizes[L - 1] - 1}" in labels
 
 
 def test_passes_diagram_annotates_every_step_with_its_equation():

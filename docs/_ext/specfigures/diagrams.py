@@ -10,6 +10,7 @@ of layer :math:`l`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from specfigures.svg import BACKWARD, FG, FORWARD, Drawing
 
@@ -53,12 +54,12 @@ def _edges(
 
 
 def _edge_label(
-    d: Drawing, pos: list[list[Point]], l: int, i: int, j: int, label: str, **kw: object
+    d: Drawing, pos: list[list[Point]], l: int, i: int, j: int, label: str, **kw: Any
 ) -> None:
     """A label just above the middle of the edge of w^l_ij."""
     (x1, y1), (x2, y2) = pos[l - 1][j], pos[l][i]
     t = 0.55
-    d.text(x1 + t * (x2 - x1), y1 + t * (y2 - y1) - 7, label, anchor="middle", **kw)  # type: ignore[arg-type]
+    d.text(x1 + t * (x2 - x1), y1 + t * (y2 - y1) - 7, label, anchor="middle", **kw)
 
 
 def network_diagram(sizes: Sequence[int], prefix: str) -> Drawing:
@@ -98,7 +99,7 @@ def network_diagram(sizes: Sequence[int], prefix: str) -> Drawing:
         labelled[(1, len(pos[1]) - 1, len(pos[0]) - 1)] = FORWARD
     _edges(d, pos, r, labelled)
     for (l, i, j), color in labelled.items():
-        _edge_label(d, pos, l, i, j, f"$w^{{{l}}}_{{{i}{j}}}$", size=15, color=color)
+        _edge_label(d, pos, l, i, j, f"$w^{{{l}}}_{{{i},{j}}}$", size=15, color=color)
     for l, column in enumerate(pos):
         for i, (x, y) in enumerate(column):
             d.circle(x, y, r, fill=FG)
@@ -137,7 +138,7 @@ def passes_diagram(sizes: Sequence[int], prefix: str) -> Drawing:
     tallest = max(sizes)
     top = 78.0
     net_bottom = top + tallest * dy
-    height = net_bottom + 200
+    height = net_bottom + 185
     d = Drawing(
         2 * panel + gap,
         height,
@@ -185,28 +186,31 @@ def passes_diagram(sizes: Sequence[int], prefix: str) -> Drawing:
             mid = (x_a + x_b) / 2
             if side == 0:
                 d.line(x_a, y_arrow, x_b, y_arrow, color=color, width=2.4, arrow=True)
-                rows = (
-                    [f"$z^{{{l}}} = W^{{{l}}}a^{{{l - 1}}} + b^{{{l}}}$",
-                     f"$a^{{{l}}} = σ(z^{{{l}}})$"]
-                    if l <= L
-                    else [f"$C(a^{{{L}}}, y)$"]
-                )  # fmt: skip
+                forward = f"$z^{{{l}}} = W^{{{l}}}a^{{{l - 1}}} + b^{{{l}}}$"
+                squash = f"$a^{{{l}}} = σ(z^{{{l}}})$"
+                rows = [forward, squash] if l <= L else [f"$C(a^{{{L}}}, y)$"]
             elif l == 1:
                 continue  # no error is carried into the input
             else:
                 d.line(x_b, y_arrow, x_a, y_arrow, color=color, width=2.4, arrow=True)
                 bp = "BP1" if l == L + 1 else "BP2"
                 k = l - 1  # the layer whose error this arrow delivers
-                rows = [bp] + (
-                    [f"$δ^{{{L}}} = ∇_{{a}}C ⊙ σ′(z^{{{L}}})$"]
-                    if bp == "BP1"
-                    else [f"$δ^{{{k}}} = ((W^{{{k + 1}}})^{{T}}δ^{{{k + 1}}})$",
-                          f"⊙ $σ′(z^{{{k}}})$"]
-                )  # fmt: skip
+                if bp == "BP1":
+                    rows = [bp, f"$δ^{{{L}}} = ∇_{{a}}C ⊙ σ′(z^{{{L}}})$"]
+                else:
+                    back = f"$δ^{{{k}}} = ((W^{{{k + 1}}})^{{T}}δ^{{{k + 1}}})$"
+                    rows = [bp, back, f"⊙ $σ′(z^{{{k}}})$"]
             for n, row in enumerate(rows):
                 bold = row.startswith("BP")
-                d.text(mid, y_arrow + 24 + 19 * n, row, anchor="middle", size=size,
-                       bold=bold, color=color if bold else FG)  # fmt: skip
+                d.text(
+                    mid,
+                    y_arrow + 24 + 19 * n,
+                    row,
+                    anchor="middle",
+                    size=size,
+                    bold=bold,
+                    color=color if bold else FG,
+                )
         if side == 0:
             d.text(
                 x_left + margin - 16,

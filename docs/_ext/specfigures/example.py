@@ -65,8 +65,8 @@ def _card(
     )
     d.text(x + 8, y + 17, title, size=SIZE - 1, bold=True)
     for k in range(columns):
-        d.text(x + LABEL_W + (k + 1) * NUMBER_W, y + 33, f"$k$ = {k}", size=SIZE - 2,
-               anchor="end")  # fmt: skip
+        x_k = x + LABEL_W + (k + 1) * NUMBER_W
+        d.text(x_k, y + 33, f"$k$ = {k}", size=SIZE - 2, anchor="end")
     ruled = False
     for n, (label, quantity, values) in enumerate(rows):
         base = y + HEAD + ROW * n + 12

@@ -22,8 +22,6 @@ FG = "currentColor"
 FORWARD = "#3d7fd9"
 BACKWARD = "#e07b24"
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
-#: Average advance of a character, in em: enough to lay out, not to typeset.
-CHAR_EM = 0.56
 
 _SCRIPT = re.compile(r"([\^_])(\{[^}]*\}|.)")
 
@@ -53,14 +51,6 @@ def _segments(label: str) -> list[tuple[str, str, bool]]:
 def plain(label: str) -> str:
     """The label as plain text: what a reader selects or a test reads back."""
     return "".join(text for text, _, _ in _segments(label))
-
-
-def text_width(label: str, size: float) -> float:
-    """Estimated width of a label at font size ``size``."""
-    return sum(
-        len(text) * CHAR_EM * size * (0.72 if kind else 1.0)
-        for text, kind, _ in _segments(label)
-    )
 
 
 def _math_tspans(text: str) -> str:
