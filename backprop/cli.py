@@ -148,23 +148,16 @@ def _write_json(path: Path, records: list[dict[str, Any]]) -> None:
         fh.write("\n")
 
 
-def _plot(path: Path, records: list[dict[str, Any]], title: str) -> None:
-    import matplotlib
+def _plot(
+    path: Path,
+    records: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+    title: str,
+) -> None:
+    from backprop.plotting import save_learning_curve
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = [r["epoch"] for r in records]
-    fig, ax_acc = plt.subplots(figsize=(6, 4), layout="constrained")
-    ax_acc.plot(epochs, [100 * r["test_accuracy"] for r in records], "o-", color="C0")
-    ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("test accuracy (%)", color="C0")
-    ax_cost = ax_acc.twinx()
-    ax_cost.plot(epochs, [r["test_cost"] for r in records], "s--", color="C1")
-    ax_cost.set_ylabel("test cost (mean per example)", color="C1")
-    ax_acc.set_title(title)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    batch_costs = [h["batch_costs"] for h in history if "batch_costs" in h]
+    save_learning_curve(path, records, batch_costs, title=title)
 
 
 def _test_scores(net: Network, data: MNIST) -> tuple[float, float]:
@@ -263,9 +256,10 @@ def _train(args: argparse.Namespace) -> int:
         clock[0] = time.perf_counter()
 
     interrupted = False
+    history: list[dict[str, Any]] = []  # stays empty when interrupted
     clock[0] = time.perf_counter()
     try:
-        net.fit(
+        history = net.fit(
             data.x_train,
             data.y_train,
             epochs=preset.epochs,
@@ -274,6 +268,7 @@ def _train(args: argparse.Namespace) -> int:
             rng=args.seed,
             callback=after_epoch,
             progress=not args.no_progress,
+            record_batch_costs=args.plot is not None,
         )
     except KeyboardInterrupt:
         interrupted = True
@@ -298,6 +293,7 @@ def _train(args: argparse.Namespace) -> int:
         _plot(
             args.plot,
             curve + records,
+            history,
             f"{desc}, {args.preset} preset, seed {args.seed}",
         )
         print(f"wrote {args.plot}")

@@ -139,7 +139,8 @@ class Network:
         rng: Any = 0,
         callback: EpochCallback | None = None,
         progress: bool = False,
-    ) -> list[dict[str, float]]:
+        record_batch_costs: bool = False,
+    ) -> list[dict[str, Any]]:
         """Train by minibatch SGD (see :func:`backprop.sgd`); returns the history.
 
         The parameters are replaced after every epoch, so ``callback`` sees the
@@ -162,6 +163,7 @@ class Network:
             rng=rng,
             callback=keep,
             progress=progress,
+            record_batch_costs=record_batch_costs,
         )
         return history
 

@@ -409,6 +409,125 @@ def screenshot(browser: str, page: Path, png: Path) -> str | None:
     return None
 
 
+def image_problems(browser: str, pages: Sequence[Path], root: Path) -> list[str]:
+    """Every ``<img>``, ``<object>`` and inline ``<svg>`` of the pages, loaded.
+
+    An image file must exist in the build; an inline SVG must be well-formed XML.
+    Neither may refer to anything outside the build (``href``, ``xlink:href``,
+    ``src`` or CSS ``url()``), a figure (``<img>``, or an SVG with ``role="img"``)
+    must carry its alt text (``alt``, or a ``<title>``), and each is then loaded
+    as an image by Chromium, from a probe page outside the build: a broken image
+    (``naturalWidth`` 0, or an error event) or a network request fails the check.
+    """
+    import xml.etree.ElementTree as ET
+
+    problems: list[str] = []
+    files: dict[Path, str] = {}  # image file -> where it was first seen
+    inline: list[tuple[str, str, Path]] = []  # (where, svg text, its base)
+    seen: set[str] = set()
+    for page in pages:
+        name = page.relative_to(root).as_posix()
+        text = page.read_text(encoding="utf-8")
+        for m in re.finditer(r"<(img|object)\b[^>]*>", text):
+            tag = m.group(0)
+            url = re.search(r'\s(?:src|data)="([^"]*)"', tag)
+            if url is None:
+                continue
+            path, problem = local_target(url.group(1), page, root)
+            if problem or path is None:
+                problems.append(f"{name}: {tag[:80]} {problem or 'loads nothing'}")
+                continue
+            files.setdefault(path, name)
+            if m.group(1) == "img" and not re.search(r'\salt="[^"]+"', tag):
+                problems.append(f"{name}: image {url.group(1)} has no alt text")
+        depth, start = 0, 0
+        for m in re.finditer(r"<svg\b|</svg\s*>", text):
+            if not m.group(0).startswith("</"):
+                depth, start = depth + 1, m.start() if depth == 0 else start
+            elif depth and (depth := depth - 1) == 0:
+                svg = text[start : m.end()]
+                if svg not in seen:  # a theme repeats its icons on every page
+                    seen.add(svg)
+                    where = f"{name}, inline SVG {len(inline) + 1}"
+                    inline.append((where, svg, page))
+    for path, name in files.items():
+        if path.suffix == ".svg":
+            where = f"{name}, {path.relative_to(root)}"
+            inline.append((where, path.read_text("utf-8"), path))
+    for where, svg, base in inline:
+        try:
+            tree = ET.fromstring(
+                svg
+                if "xmlns=" in svg
+                else svg.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
+            )
+        except ET.ParseError as exc:
+            problems.append(f"{where}: not well-formed SVG ({exc})")
+            continue
+        for element in tree.iter():
+            refs = [
+                v
+                for k, v in element.attrib.items()
+                if k.split("}")[-1] in ("href", "src")
+            ]
+            css = element.attrib.get("style", "")
+            if element.tag.split("}")[-1] == "style":
+                css += element.text or ""
+            for ref in refs + css_urls(css):
+                if problem := local_target(ref, base, root)[1]:
+                    problems.append(f"{where}: refers to {ref!r}, which {problem}")
+        if tree.get("role") == "img" and not any(
+            e.tag.split("}")[-1] == "title" and (e.text or "").strip() for e in tree
+        ):
+            problems.append(f"{where}: a figure without alt text (<title>)")
+    with tempfile.TemporaryDirectory(prefix="check-images-") as tmp:
+        work = Path(tmp)
+        sources = [
+            (f"{name}, {path.relative_to(root)}", path.as_uri())
+            for path, name in files.items()
+        ]
+        for n, (where, svg, _) in enumerate(inline):
+            if ", inline SVG" in where:
+                standalone = work / f"inline-{n}.svg"
+                if "xmlns=" not in svg:
+                    svg = svg.replace(
+                        "<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1
+                    )
+                standalone.write_text(svg, encoding="utf-8")
+                sources.append((where, standalone.as_uri()))
+        handlers = (
+            "onload=\"this.dataset.state = this.naturalWidth > 0 ? 'ok' : 'empty'\" "
+            "onerror=\"this.dataset.state = 'broken'\""
+        )
+        images = "".join(
+            f'<img id="i{n}" src="{url}" {handlers}>'
+            for n, (_, url) in enumerate(sources)
+        )
+        (work / "probe.html").write_text(
+            f"<!doctype html><html><body>{images}</body></html>"
+        )
+        done = run_browser(
+            browser, (work / "probe.html").as_uri(), work, ["--dump-dom"]
+        )
+        states = dict(
+            re.findall(r'<img id="i(\d+)"[^>]*data-state="(\w+)"', done.stdout)
+        )
+        for n, (where, _) in enumerate(sources):
+            state = states.get(str(n), "no load event")
+            if state != "ok":
+                problems.append(f"{where}: did not load as an image ({state})")
+        problems += [
+            f"loading the images requested {u}"
+            for u in page_requests(work / "netlog.json")
+            if not u.startswith("file:")
+        ]
+    n_inline = sum(", inline SVG" in where for where, _, _ in inline)
+    print(
+        f"{len(files)} image files and {n_inline} distinct inline SVGs loaded as images"
+    )
+    return problems
+
+
 # --- main -----------------------------------------------------------------------------
 
 
@@ -479,7 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"checking {len(pages)} pages of {root} with {browser}")
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(lambda p: check_page(browser, p, root), pages))
-    problems = []
+    problems = image_problems(browser, pages, root)
     for item in args.screenshot:
         page_name, sep, png = item.partition("=")
         if not sep:

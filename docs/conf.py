@@ -29,6 +29,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "specdocs",
+    "specfigures",
 ]
 
 exclude_patterns = ["_build", "_include", "node_modules", "Thumbs.db", ".DS_Store"]
