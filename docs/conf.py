@@ -28,6 +28,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "specdocs",
+    "generalproof",
 ]
 
 exclude_patterns = ["_build", "_include", "node_modules", "Thumbs.db", ".DS_Store"]

@@ -65,7 +65,7 @@ class Gradients:
     biases: tuple[sympy.ImmutableMatrix, ...]
 
     def entries(self) -> Iterator[tuple[str, sympy.Expr]]:
-        """Yield ``(label, expression)`` in :attr:`SymbolicNetwork.parameters` order.
+        """Yield ``(label, expression)`` in :attr:`spec.SymbolicNetwork.parameters` order.
 
         Labels read like ``"∂C/∂w^{2}_{1,0}"``.
         """
