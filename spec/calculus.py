@@ -11,8 +11,9 @@ three differences that change its cost but not its value:
 - which subexpressions contain which symbol is computed once for all symbols (a
   bit mask per node), and so is each :math:`f'(u)` of the chain rule;
 - sums and products of derivatives are built as they come (``_from_args``),
-  without SymPy's canonical sorting and merging of terms, which was most of the
-  derivation's time (profiled in ``benchmarks/bench_proofs.py``). A product with a
+  without SymPy's canonical sorting and merging of terms, which cProfile showed
+  to be most of the derivation's time (the times now are in
+  ``benchmarks/results/bench_proofs.txt``). A product with a
   factor 0 is dropped and a factor 1 left out; nothing else is simplified.
 
 The results are therefore equal to ``sympy.diff``'s as functions, not always as
