@@ -5,8 +5,8 @@ entry by exact evaluation modulo :math:`p = 2^{61} - 1` (:mod:`spec.modular`):
 sound, because an identity of rational expressions in uninterpreted
 :math:`\sigma, \ln` holds for the real ones too; complete up to a probability of at
 most :math:`(d/p)^k` after :math:`k` random points. ``sympy.simplify`` does not
-finish past about 17 parameters; exact evaluation does, in a small fraction of the
-derivation's time (measured in ``benchmarks/bench_proofs.py``).
+finish past about 17 parameters; exact evaluation does, in less time than the
+derivation it checks (measured in ``benchmarks/bench_proofs.py``).
 
 A wrong recursion (:data:`spec.recursion.VARIANTS`) is reported as not proven, with
 the entries that differ and a numeric counter-example. The identities about single
