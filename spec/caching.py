@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["cached", "clear_caches"]
+__all__ = ["cache_sizes", "cached", "clear_caches"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,3 +49,11 @@ def clear_caches() -> None:
     """
     for wrapper in _REGISTRY:
         wrapper.cache_clear()
+
+
+def cache_sizes() -> dict[str, int]:
+    """Entries held by each registered cache, by ``module.function`` name."""
+    return {
+        f"{wrapper.__module__}.{wrapper.__qualname__}": wrapper.cache_info().currsize
+        for wrapper in _REGISTRY
+    }

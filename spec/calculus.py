@@ -11,8 +11,9 @@ three differences that change its cost but not its value:
 - which subexpressions contain which symbol is computed once for all symbols (a
   bit mask per node), and so is each :math:`f'(u)` of the chain rule;
 - sums and products of derivatives are built as they come (``_from_args``),
-  without SymPy's canonical sorting and merging of terms, which was most of the
-  derivation's time (profiled in ``benchmarks/bench_proofs.py``). A product with a
+  without SymPy's canonical sorting and merging of terms, which cProfile showed
+  to be most of the derivation's time (the times now are in
+  ``benchmarks/results/bench_proofs.txt``). A product with a
   factor 0 is dropped and a factor 1 left out; nothing else is simplified.
 
 The results are therefore equal to ``sympy.diff``'s as functions, not always as
@@ -72,14 +73,19 @@ def gradient(expr: sympy.Expr, wrt: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
     # Keyed by id(): every node stays alive inside expr, and id() costs far less
     # than hashing a SymPy tree (most of the time once sorting is gone).
     masks: dict[int, int] = {}
+    # Each node's arguments with their masks, so that a derivative skips the
+    # arguments free of the symbol without looking each one up again.
+    arguments: dict[int, tuple[tuple[int, sympy.Expr, int], ...]] = {}
 
     def mask(node: sympy.Basic) -> int:
         found = masks.get(id(node))
         if found is None:
             if node.args:
+                pairs = tuple((i, arg, mask(arg)) for i, arg in enumerate(node.args))
+                arguments[id(node)] = pairs
                 found = 0
-                for arg in node.args:
-                    found |= mask(arg)
+                for _, _, bits in pairs:
+                    found |= bits
             else:
                 p = index.get(node)
                 found = 0 if p is None else 1 << p
@@ -115,14 +121,16 @@ def gradient(expr: sympy.Expr, wrt: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
             elif not node.args:  # a leaf that contains the symbol is the symbol
                 result = _ONE
             elif node.is_Add:
-                result = _sum([d(arg) for arg in node.args if masks[id(arg)] & bit])
+                result = _sum(
+                    [d(arg) for _, arg, bits in arguments[id(node)] if bits & bit]
+                )
             elif node.is_Mul:
                 args = node.args
                 result = _sum(
                     [
                         _product([*args[:i], *args[i + 1 :], d(arg)])
-                        for i, arg in enumerate(args)
-                        if masks[id(arg)] & bit
+                        for i, arg, bits in arguments[id(node)]
+                        if bits & bit
                     ]
                 )
             elif node.is_Pow and node.exp.is_Integer:
@@ -134,9 +142,9 @@ def gradient(expr: sympy.Expr, wrt: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
                 # exp; not Piecewise or Abs, which define their own derivatives).
                 result = _sum(
                     [
-                        _product([fdiff(node, i), d(arg)])
-                        for i, arg in enumerate(node.args, start=1)
-                        if masks[id(arg)] & bit
+                        _product([fdiff(node, i + 1), d(arg)])
+                        for i, arg, bits in arguments[id(node)]
+                        if bits & bit
                     ]
                 )
             else:

@@ -19,6 +19,8 @@ from typing import Any
 import mpmath
 import sympy
 
+from spec.graph import topological_order
+
 __all__ = ["mpmath_function", "mpmath_sigma"]
 
 
@@ -42,31 +44,14 @@ class _Unsupported(Exception):
     """A node the code writer does not translate."""
 
 
-def _topological(exprs: Sequence[sympy.Basic]) -> list[sympy.Basic]:
-    """Every distinct node, each after its arguments (iterative post-order)."""
-    order: list[sympy.Basic] = []
-    done: set[sympy.Basic] = set()
-    for root in exprs:
-        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if node in done:
-                continue
-            if expanded or not node.args:
-                done.add(node)
-                order.append(node)
-                continue
-            stack.append((node, True))
-            stack.extend((arg, False) for arg in node.args if arg not in done)
-    return order
-
-
 def _source(args: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> str:
-    names: dict[sympy.Basic, str] = {a: f"a{i}" for i, a in enumerate(args)}
+    symbols = {a: f"a{i}" for i, a in enumerate(args)}
+    names: dict[int, str] = {}  # by id(node), as topological_order tells them apart
     constants: list[str] = []
     body: list[str] = []
-    for node in _topological(exprs):
-        if node in names:
+    for node in topological_order(exprs):
+        if node in symbols:
+            names[id(node)] = symbols[node]
             continue
         name = f"s{len(names)}"
         if node.is_Rational:
@@ -75,19 +60,19 @@ def _source(args: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> str:
         elif node.is_Symbol:
             raise _Unsupported(f"free symbol {node} is not an argument")
         elif node.is_Add:
-            body.append(f"    {name} = {' + '.join(names[a] for a in node.args)}")
+            body.append(f"    {name} = {' + '.join(names[id(a)] for a in node.args)}")
         elif node.is_Mul:
-            body.append(f"    {name} = {' * '.join(names[a] for a in node.args)}")
+            body.append(f"    {name} = {' * '.join(names[id(a)] for a in node.args)}")
         elif node.is_Pow and node.exp.is_Integer:
-            body.append(f"    {name} = {names[node.base]} ** {int(node.exp)}")
+            body.append(f"    {name} = {names[id(node.base)]} ** {int(node.exp)}")
         elif node.is_Function and type(node).__name__ in _FUNCTIONS:
             [arg] = node.args
-            body.append(f"    {name} = {type(node).__name__}({names[arg]})")
+            body.append(f"    {name} = {type(node).__name__}({names[id(arg)]})")
         else:
             raise _Unsupported(f"{type(node).__name__}")
-        names[node] = name
-    outputs = ", ".join(names[e] for e in exprs)
-    signature = ", ".join(names[a] for a in args)
+        names[id(node)] = name
+    outputs = ", ".join(names[id(e)] for e in exprs)
+    signature = ", ".join(symbols.values())
     return "\n".join(
         [f"def f({signature}):", *constants, *body, f"    return [{outputs}]"]
     )

@@ -52,7 +52,7 @@ CHAIN_RULE = Lemma(
     ),
     kind="assumption",
     proven=True,
-    method="assumed: the chain rule of several variables, not proven here",
+    method="assumed, not proven here",
 )
 
 

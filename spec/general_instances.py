@@ -70,7 +70,7 @@ def cost_instance(cost: str) -> Lemma:
         lambda: sympy.diff(total, A[j]).doit(),
         _NABLA[cost],
         small={SLACK: 1},
-        method=f"sympy.diff of spec.costs.cost_term({cost!r}) over symbolic n_L",
+        method=f"sympy.diff of the {cost} cost summed over symbolic n_L",
         kind="instance",
     )
 
@@ -88,7 +88,7 @@ def bp1_instance(cost: str, bp1: Lemma, gradient: Lemma) -> Lemma:
         lambda: delta_L.xreplace({nabla[j]: at_sigma}).replace(dphi, sigma_prime),
         _DELTA_L[cost],
         small={},
-        method="BP1 with the two instances above, sympy.simplify",
+        method="BP1 with the two instances above",
         uses=("BP1", "phi = sigma", f"nabla_a C ({cost})"),
         kind="instance",
     )

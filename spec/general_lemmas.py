@@ -184,11 +184,11 @@ def decide(
     counterexample = None if proven else _refute(residual, small, seed)
     at = ", ".join(f"{symbol} = {value}" for symbol, value in small.items())
     if proven:
-        how = f"{method}; the difference simplifies to 0"
+        how = f"{method}; difference simplifies to 0"
     elif counterexample is not None:
-        how = f"{method}; REFUTED: the difference is not 0 at {at} (exact, mod p)"
+        how = f"{method}; REFUTED: difference not 0 at {at} (exact, mod p)"
     else:
-        how = f"{method}; NOT proven: the difference does not simplify to 0"
+        how = f"{method}; NOT proven: difference does not simplify to 0"
     return Lemma(
         name=name,
         claim=claim,

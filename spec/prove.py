@@ -5,8 +5,8 @@ entry by exact evaluation modulo :math:`p = 2^{61} - 1` (:mod:`spec.modular`):
 sound, because an identity of rational expressions in uninterpreted
 :math:`\sigma, \ln` holds for the real ones too; complete up to a probability of at
 most :math:`(d/p)^k` after :math:`k` random points. ``sympy.simplify`` does not
-finish past about 17 parameters; exact evaluation does, in a small fraction of the
-derivation's time (measured in ``benchmarks/bench_proofs.py``).
+finish past about 17 parameters; exact evaluation does, in less time than the
+derivation it checks (measured in ``benchmarks/bench_proofs.py``).
 
 A wrong recursion (:data:`spec.recursion.VARIANTS`) is reported as not proven, with
 the entries that differ and a numeric counter-example. The identities about single
@@ -33,7 +33,7 @@ from spec.derive import (
     validate_derivable,
 )
 from spec.evaluate import mpmath_function
-from spec.modular import MODULUS, evaluate_mod_p
+from spec.modular import MODULUS, ModularProgram
 from spec.network import SymbolicNetwork, symbolic_network
 from spec.recursion import validate_variant
 from spec.validation import validate_int
@@ -131,7 +131,8 @@ def _mismatches(
     rng: random.Random,
 ) -> list[str]:
     labels, direct_exprs = zip(*direct.entries(), strict=True)
-    recursion_exprs = [expr for _, expr in recursion.entries()]
+    direct_program = ModularProgram(direct_exprs)
+    recursion_program = ModularProgram([expr for _, expr in recursion.entries()])
     symbols = (*network.parameters, *network.data)
     differ: set[str] = set()
     done = 0
@@ -139,8 +140,8 @@ def _mismatches(
         point = {s: rng.randrange(MODULUS) for s in symbols}
         salt = rng.randbytes(16)
         try:
-            a = evaluate_mod_p(direct_exprs, point, salt)
-            b = evaluate_mod_p(recursion_exprs, point, salt)
+            a = direct_program(point, salt)
+            b = recursion_program(point, salt)
         except ZeroDivisionError:
             # The point lies on a pole of some entry (probability about 1/p):
             # it says nothing, so draw another.

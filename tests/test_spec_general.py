@@ -119,6 +119,17 @@ def test_general_formulas_agree_with_the_fixed_size_proof(proof, sizes, m):
         assert _residues(general, network, seed) == _residues(direct, network, seed)
 
 
+def test_general_formulas_equal_the_direct_derivative_symbolically(proof):
+    # On [2, 3, 2] the two are small enough for sympy.cancel: equal as rational
+    # functions of the weights, inputs, targets and each sigma(z), entry by entry.
+    general = proof.instantiate((2, 3, 2), 2)
+    direct = spec.direct_gradients((2, 3, 2), 2, proof.cost)
+    for (label, ours), (_, theirs) in zip(
+        general.entries(), direct.entries(), strict=True
+    ):
+        assert sympy.cancel(ours - theirs) == 0, label
+
+
 @pytest.mark.parametrize(
     ("variant", "sizes"),
     [

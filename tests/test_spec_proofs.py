@@ -11,6 +11,7 @@ import pytest
 import sympy
 
 import spec
+import spec.modular
 import spec.prove
 import spec.recursion
 from spec.modular import MODULUS, evaluate_mod_p
@@ -93,15 +94,15 @@ def test_proof_is_reproducible_from_its_seed():
 
 def test_point_on_a_pole_is_redrawn(monkeypatch):
     # A point where some denominator vanishes proves nothing; the next one counts.
-    real = spec.prove.evaluate_mod_p
     calls = itertools.count()
 
-    def pole_first(exprs, values, salt):
-        if next(calls) == 0:
-            raise ZeroDivisionError("denominator is 0 modulo p")
-        return real(exprs, values, salt)
+    class PoleFirst(spec.modular.ModularProgram):
+        def __call__(self, values, salt):
+            if next(calls) == 0:
+                raise ZeroDivisionError("denominator is 0 modulo p")
+            return super().__call__(values, salt)
 
-    monkeypatch.setattr(spec.prove, "evaluate_mod_p", pole_first)
+    monkeypatch.setattr(spec.prove, "ModularProgram", PoleFirst)
     result = spec.prove_backprop((2, 2, 2), evaluations=2, seed=0)
     assert result.proven
     assert next(calls) == 1 + 2 * 2

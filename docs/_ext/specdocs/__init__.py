@@ -62,6 +62,7 @@ def setup(app: Any) -> dict[str, Any]:
     from specdocs.equations import SpecEquation
     from specdocs.example import WorkedExample
     from specdocs.facts import NoxSessions, PresetsTable, SourceCode
+    from specdocs.general import GeneralProofTable, GeneralProofVariants
     from specdocs.mathjax import check_mathjax, copy_mathjax
     from specdocs.names import NotationNames
     from specdocs.proofs import SpecProof, SpecProofs
@@ -79,6 +80,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("source-code", SourceCode)
     app.add_directive("presets-table", PresetsTable)
     app.add_directive("notation-names", NotationNames)
+    app.add_directive("general-proof", GeneralProofTable)
+    app.add_directive("general-proof-variants", GeneralProofVariants)
     app.connect("builder-inited", check_mathjax)
     app.connect("build-finished", copy_mathjax)
     app.connect("env-check-consistency", check_api_coverage)
