@@ -65,7 +65,7 @@ def gradcheck(session: nox.Session) -> None:
     session.run("pytest", "-k", "gradcheck", "-m", "not interop", *session.posargs)
 
 
-@nox.session
+@nox.session(default=False)
 def interop(session: nox.Session) -> None:
     """The derivative-check catalogue with PyTorch tensors (not in the default list).
 

@@ -26,28 +26,37 @@ from specdocs.render import (
 def nox_sessions(noxfile: Path) -> tuple[list[tuple[str, str]], list[str]]:
     """The sessions of ``noxfile`` with their docstrings, and the default ones.
 
-    Read with :mod:`ast`, so the table is the noxfile's own word.
+    Read with :mod:`ast`, so the table is the noxfile's own word. A session is a
+    default one unless its decorator says ``default=False``, or unless a list in
+    ``nox.options.sessions`` leaves it out.
     """
     tree = ast.parse(noxfile.read_text(encoding="utf-8"))
     sessions: list[tuple[str, str]] = []
     defaults: list[str] = []
+    listed: list[str] | None = None
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
             ast.unparse(target) == "nox.options.sessions" for target in node.targets
         ):
-            defaults = list(ast.literal_eval(node.value))
+            listed = list(ast.literal_eval(node.value))
         if not isinstance(node, ast.FunctionDef):
             continue
         for decorator in node.decorator_list:
             call = decorator if isinstance(decorator, ast.Call) else None
             if ast.unparse(call.func if call else decorator) != "nox.session":
                 continue
-            name = node.name
+            name, default = node.name, True
             for keyword in call.keywords if call else ():
                 if keyword.arg == "name":
                     name = ast.literal_eval(keyword.value)
+                if keyword.arg == "default":
+                    default = bool(ast.literal_eval(keyword.value))
             doc = ast.get_docstring(node) or ""
             sessions.append((name, doc.split("\n\n")[0].replace("\n", " ")))
+            if default:
+                defaults.append(name)
+    if listed is not None:
+        defaults = [name for name in defaults if name in listed]
     return sessions, defaults
 
 
@@ -60,6 +69,8 @@ class NoxSessions(SphinxDirective):
         sessions, defaults = nox_sessions(noxfile)
         if not sessions:
             raise self.error(f"no nox sessions found in {noxfile}")
+        if not defaults:
+            raise self.error(f"no session of {noxfile} runs in plain nox")
         rows = [
             (f"``nox -s {name}``", "yes" if name in defaults else "no", doc)
             for name, doc in sessions
