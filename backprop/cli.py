@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(PRESETS),
         default="fast",
         help="fast: the quickest set-up that passes 95%% (default); tutorial: "
-        "784-200-10, cross-entropy, batch 10, lr 3.0, N(0,1) init, float64, 3 epochs",
+        "784-200-10, cross-entropy, batch 10, lr 3.0, N(0,1) init, float64, 3 epochs; "
+        "relu-softmax: ReLU hidden layer, softmax output, log-likelihood, He init",
     )
     train.add_argument("--epochs", type=int, help="passes over the training set")
     train.add_argument("--batch-size", type=int, help="examples per SGD step")
@@ -155,7 +156,7 @@ def _plot(path: Path, records: list[dict[str, Any]], title: str) -> None:
 
 def _test_scores(net: Network, data: MNIST) -> tuple[float, float]:
     """Test accuracy and mean test cost, from one forward pass."""
-    zs, activations = feedforward(net.weights, net.biases, data.x_test)
+    zs, activations = feedforward(net.weights, net.biases, data.x_test, net.activations)
     accuracy = float(np.mean(activations[-1].argmax(axis=1) == data.y_test))
     y = one_hot(data.y_test, n_classes=10, dtype=net.dtype)
     cost = get_cost(net.cost_name).value(zs[-1], activations[-1], y)
@@ -214,10 +215,14 @@ def _train(args: argparse.Namespace) -> int:
         init=preset.init,
         dtype=preset.dtype,
         cost=preset.cost,
+        activations=preset.activations,
+        l2=preset.l2,
     )
     desc = "-".join(map(str, preset.sizes))
+    sigmoid = set(preset.activations) == {"sigmoid"}
+    acts = "" if sigmoid else " " + "/".join(preset.activations)
     print(
-        f"{args.preset} preset: {desc} {preset.cost}, batch {preset.batch_size}, "
+        f"{args.preset} preset: {desc}{acts} {preset.cost}, batch {preset.batch_size}, "
         f"lr {preset.lr:g}, {preset.init} init, {preset.dtype}, "
         f"{preset.epochs} epochs, seed {args.seed}",
         flush=True,
