@@ -21,6 +21,7 @@ from backprop.activations import (
     tanh_prime,
 )
 from backprop.core import (
+    add_l2,
     backward,
     cost_value,
     feedforward,
@@ -41,6 +42,7 @@ __all__ = [
     "ACTIVATIONS",
     "COSTS",
     "Network",
+    "add_l2",
     "backward",
     "bp1",
     "bp2",

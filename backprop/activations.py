@@ -3,7 +3,7 @@ r"""Activation functions, each with its derivative beside it.
 Elementwise: the logistic sigmoid :math:`\sigma`, :math:`\tanh`, ReLU and the
 identity, each as ``phi`` and ``phi_prime`` of the weighted input :math:`z`; per
 row: softmax, whose Jacobian :math:`\operatorname{diag}(a) - a a^T` is applied as a
-product (:func:`softmax_backward`). All keep the dtype of their input (float32 in,
+product (:func:`backprop.softmax_backward`). All keep the dtype of their input (float32 in,
 float32 out) and accept complex input for the complex step; every function but
 ReLU (and its derivative) is analytic there. :mod:`backprop.layers` names them.
 """

@@ -56,7 +56,7 @@ def forward(
     one network in one dtype and ``x`` an ``(m, n_0)`` array of that dtype, as
     :func:`feedforward` and the training loop pass them; ``layers`` is one
     :class:`~backprop.layers.Activation` per layer (``None``: sigmoids), as from
-    :func:`~backprop.layers.resolve_activations`. Returns ``zs`` and
+    :func:`~backprop.resolve_activations`. Returns ``zs`` and
     ``activations`` as :func:`feedforward` does.
     """
     zs: Arrays = []
@@ -162,7 +162,7 @@ def add_l2(
     r"""Add the gradient of the L2 term to gradients from :func:`backward`, in place.
 
     :math:`\partial C / \partial W^l` gains :math:`\lambda W^l`
-    (:func:`~backprop.equations.weight_decay`); the biases are not decayed, so
+    (:func:`~backprop.weight_decay`); the biases are not decayed, so
     ``grad_b`` and ``biases`` are left as they are (they are taken so that every
     parameter's treatment is visible in one place).
     """
@@ -232,7 +232,7 @@ def mean_cost(
     r"""Mean cost of the network over the rows of ``x`` with targets ``y``.
 
     Plus :math:`\tfrac{\lambda}{2} \sum_l \lVert W^l \rVert^2`
-    (:func:`backprop.costs.l2_penalty`) when ``l2`` = :math:`\lambda` > 0.
+    (:func:`backprop.l2_penalty`) when ``l2`` = :math:`\lambda` > 0.
     Parameters are as for :func:`gradients`. The result has the parameters' dtype.
     """
     ws, bs, x, y, cost_fn, layers = validate_batch(

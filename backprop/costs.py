@@ -10,7 +10,7 @@ Per example, with :math:`a = a^L` and target :math:`y`:
   to :math:`\delta^L = a - y` (targets summing to 1).
 
 The value of a batch is the mean of the per-example costs. L2 regularisation adds
-:math:`\tfrac{\lambda}{2} \sum_l \lVert W^l \rVert^2` to it (:func:`l2_penalty`).
+:math:`\tfrac{\lambda}{2} \sum_l \lVert W^l \rVert^2` to it (:func:`backprop.l2_penalty`).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class LogLikelihoodCost:
     r"""Log-likelihood :math:`C = -\sum_i y_i \ln a_i` per example, softmax outputs.
 
     For a one-hot target of class :math:`y` it is :math:`-\ln a^L_y`. The value is
-    computed from :math:`z^L` by :func:`backprop.activations.log_softmax`, which
+    computed from :math:`z^L` by :func:`backprop.log_softmax`, which
     stays finite where :math:`a^L_i` rounds to 0.
     """
 
@@ -144,7 +144,7 @@ class LogLikelihoodCost:
 def l2_penalty(weights: Sequence[NDArray], l2: float) -> Any:
     r"""The L2 term of the cost: :math:`\tfrac{\lambda}{2} \sum_l \lVert W^l \rVert^2`.
 
-    Biases are not decayed. Its gradient is :func:`backprop.equations.weight_decay`.
+    Biases are not decayed. Its gradient is :func:`backprop.weight_decay`.
 
     Parameters
     ----------

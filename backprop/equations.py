@@ -8,7 +8,7 @@ BP1 and BP2 take the layer's activation (``activation=``, a name or a
 :class:`backprop.layers.Activation`; the sigmoid by default): they apply its
 transposed Jacobian :math:`(\partial a^l / \partial z^l)^T`, which for an
 elementwise :math:`\phi` is :math:`\odot\, \phi'(z^l)`. With L2 regularisation
-BP4 gains the term :func:`weight_decay`.
+BP4 gains the term :func:`backprop.weight_decay`.
 """
 
 from __future__ import annotations

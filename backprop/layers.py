@@ -4,10 +4,10 @@ A layer's activation :math:`\phi_l` enters backpropagation twice: forward as
 :math:`a^l = \phi_l(z^l)` and backward as the transposed Jacobian
 :math:`(\partial a^l / \partial z^l)^T` applied to a gradient (BP1 and BP2). For
 an elementwise :math:`\phi` that product is :math:`g \odot \phi'(z)`; for softmax
-it is :func:`backprop.activations.softmax_backward`.
+it is :func:`backprop.softmax_backward`.
 
 ``activations=`` of :func:`backprop.gradients`, :func:`backprop.sgd` and
-:class:`backprop.Network` names them (:func:`resolve_activations`):
+:class:`backprop.Network` names them (:func:`backprop.resolve_activations`):
 
 - ``None``: the sigmoid in every layer (the tutorial's network);
 - one name, such as ``"tanh"``: that activation in every layer;
@@ -132,7 +132,7 @@ class Softmax(Activation):
     r"""Softmax over each row; only for the output layer.
 
     Its Jacobian :math:`\operatorname{diag}(a) - a a^T` is not diagonal, so it has no
-    ``prime``: :meth:`backward` applies the Jacobian as a product.
+    ``prime``: :meth:`Activation.backward` applies the Jacobian as a product.
     """
 
     name = "softmax"

@@ -20,7 +20,7 @@ class Preset:
     init: str
     dtype: str
     epochs: int
-    #: (hidden, output) activations, as :func:`backprop.layers.resolve_activations`
+    #: (hidden, output) activations, as :func:`backprop.resolve_activations`
     #: reads a pair: any number of hidden layers, then the output layer.
     activations: tuple[str, str] = ("sigmoid", "sigmoid")
     l2: float = 0.0
