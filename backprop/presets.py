@@ -64,7 +64,7 @@ PRESETS = {
     ),
     # ReLU hidden units, a softmax output and the log-likelihood cost, with He
     # init (N(0, 2/n_in), biases 0): >= 97.5 % on every seed tried in 5 epochs
-    # (measured seeds 0-4 in benchmarks/results/bench_mnist.txt). Plain SGD, no
+    # (seeds 0-4 in benchmarks/results/bench_relu_softmax.txt). Plain SGD, no
     # momentum or schedule; α = 0.2 at batch 32 is the largest rate tried whose
     # accuracy no longer swings by tenths of a percent from epoch to epoch.
     "relu-softmax": Preset(

@@ -2,7 +2,7 @@
 
 The presets run through the command line exactly as a user runs them, with the
 default seed: the seed is not chosen to pass (the MNIST how-to and
-benchmarks/results/bench_mnist.txt report several).
+benchmarks/results/bench_relu_softmax.txt report several).
 """
 
 from __future__ import annotations
