@@ -212,7 +212,13 @@ def check_network(
     if method == "oracle":
         if np.ndim(y_ref) == 1:  # integer labels
             y_ref = one_hot(y_ref, sizes[-1], np.float64)
-        ref = backprop.pack(*oracle_gradients(weights, biases, x_ref, y_ref, cost=cost))
+        # One activation name per layer and l2 go to the oracle only where they
+        # differ from a sigmoid net without L2 (the guard above refuses them until
+        # spec.oracle_gradients takes activations= and l2=).
+        if extra:
+            extra["activations"] = tuple(names_given)
+        grads = oracle_gradients(weights, biases, x_ref, y_ref, cost=cost, **extra)
+        ref = backprop.pack(*grads)
         return compare_gradients(
             claimed,
             ref,
