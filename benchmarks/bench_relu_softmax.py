@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 import warnings
 from pathlib import Path
@@ -172,6 +173,7 @@ def run(
 ) -> dict[str, Any]:
     """Ours over ``seeds``, then the peers at seed 0; the rows and the seed table."""
     epochs = PRESET.epochs
+    load_before = os.getloadavg()[0]
     by_seed = [{"seed": s, **ours(data, epochs=epochs, seed=s)} for s in seeds]
     rows = [{"name": "ours", **by_seed[0]}]
     peers = [("scikit-learn MLPClassifier", sklearn_mlp, skip_sklearn)]
@@ -186,10 +188,11 @@ def run(
     for r in rows:
         r["seconds_per_epoch"] = float(np.mean(r["seconds"]))
         r["ratio_to_ours"] = r["seconds_per_epoch"] / rows[0]["seconds_per_epoch"]
-    threads = THREADS[0]
     return {
         "preset": PRESET.as_dict(),
-        "threads": threads,
+        "threads": THREADS[0],
+        "load_average": [load_before, os.getloadavg()[0]],
+        "cpus": os.cpu_count(),
         "rows": rows,
         "seeds": by_seed,
     }
@@ -217,6 +220,13 @@ def report(results: dict[str, Any]) -> str:
         mean = float(np.mean(item["seconds"]))
         lines.append(f"  seed {item['seed']}: {acc}  ({mean:.2f} s/epoch, {ok})")
     threads = results.get("threads")
+    load = results.get("load_average")
+    if load:
+        lines.append(
+            f"\n1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at "
+            f"the end, on {results.get('cpus')} CPUs: times are wall clock and "
+            "grow with the machine's other work."
+        )
     lines.append(
         f"\nthreads: {threads or 'as backprop.sgd chooses at the batch size'}; "
         "scikit-learn starts from its Glorot-uniform weights, ours and PyTorch "
