@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import backprop
 import spec
@@ -164,3 +166,20 @@ def test_gradcheck_wrong_tanh_caught_on_every_shape():
     with pytest.raises(GradcheckError):
         spec.check_network(*data, cost="quadratic", activations="tanh", gradients=wrong)
     assert spec.check_network(*data, cost="quadratic", activations="tanh").passed
+
+
+@given(
+    widths=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    n_out=st.integers(2, 4),
+    m=st.integers(2, 4),
+    hidden=st.sampled_from(HIDDEN),
+    pair=st.sampled_from(PAIRS),
+    l2=st.sampled_from([0.0, 0.01, 1.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_gradcheck_random_networks(widths, n_out, m, hidden, pair, l2, seed):
+    out, cost = pair
+    sizes = (*widths, n_out)
+    activations = (hidden, out)
+    data = away_from_kinks(sizes, activations, m=m, seed=seed)
+    assert spec.check_network(*data, cost=cost, activations=activations, l2=l2).passed
