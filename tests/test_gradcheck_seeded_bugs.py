@@ -138,6 +138,8 @@ def test_gradcheck_relu_prime_of_a_is_not_a_bug(activations, monkeypatch):
     # relu'(relu(z)) = [max(z, 0) > 0] = [z > 0] = relu'(z): evaluating the
     # derivative at a^l instead of z^l, a bug for tanh and the sigmoid
     # (bp2_tanh_prime_of_a, bp2_sigma_prime_of_a), gives the same numbers for ReLU.
+    # A leaky ReLU would not reveal it either (it keeps the sign of z, and its
+    # derivative depends on that sign only), so the catalogue shows the bug on tanh.
     bug = BY_NAME["bp2_tanh_prime_of_a"]
     cost = "log_likelihood" if activations[-1] == "softmax" else "quadratic"
     weights, biases, x, y = bug_batch(bug, cost)
