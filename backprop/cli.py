@@ -64,8 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(PRESETS),
         default="fast",
         help="fast: the quickest set-up that passes 95%% (default); tutorial: "
-        "784-200-10, cross-entropy, batch 10, lr 3.0, N(0,1) init, float64, 3 epochs; "
-        "relu-softmax: ReLU hidden layer, softmax output, log-likelihood, He init",
+        "784-200-10, cross-entropy, batch 10, lr 3.0, N(0,1) init, float64, 3 epochs",
     )
     train.add_argument("--epochs", type=int, help="passes over the training set")
     train.add_argument("--batch-size", type=int, help="examples per SGD step")
@@ -219,10 +218,8 @@ def _train(args: argparse.Namespace) -> int:
         l2=preset.l2,
     )
     desc = "-".join(map(str, preset.sizes))
-    sigmoid = set(preset.activations) == {"sigmoid"}
-    acts = "" if sigmoid else " " + "/".join(preset.activations)
     print(
-        f"{args.preset} preset: {desc}{acts} {preset.cost}, batch {preset.batch_size}, "
+        f"{args.preset} preset: {desc} {preset.cost}, batch {preset.batch_size}, "
         f"lr {preset.lr:g}, {preset.init} init, {preset.dtype}, "
         f"{preset.epochs} epochs, seed {args.seed}",
         flush=True,

@@ -290,7 +290,7 @@ def test_relu_softmax_preset_trains_and_saves_its_activations(
     )
     assert status == 0
     out = capsys.readouterr().out
-    assert "relu-softmax preset: 784-8-10 relu/softmax log_likelihood" in out
+    assert "relu-softmax preset: 784-8-10 log_likelihood, batch 7" in out
     net = Network.load(saved)
     assert net.activations == ("relu", "softmax")
     assert net.cost_name == "log_likelihood"
