@@ -245,11 +245,17 @@ def log_softmax(z: NDArray) -> NDArray:
     r""":math:`\ln a_j = z_j - \ln \sum_k e^{z_k}` per row, without overflow.
 
     Computed as :math:`(z_j - c) - \ln \sum_k e^{z_k - c}` with :math:`c` the
-    row's largest (real part of an) entry; exact where :math:`a_j` underflows to 0.
+    row's largest (real part of an) entry, so it is exact where :math:`a_j`
+    underflows to 0. The sum is 1 plus a remainder :math:`r` (the other terms,
+    and :math:`e^{z_k - c} - 1` for the largest, by ``expm1``), and its logarithm
+    is ``log1p(r)``: for an output saturated near 1, :math:`\ln a_j \approx -r`
+    keeps its digits where :math:`\ln(1 + r)` would round to 0.
     """
     z = _as_float(z)
     shifted = z - z.real.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    is_top = np.arange(z.shape[-1]) == shifted.real.argmax(axis=-1)[..., None]
+    rest = np.where(is_top, np.expm1(shifted), np.exp(shifted))
+    return shifted - np.log1p(rest.sum(axis=-1, keepdims=True))
 
 
 def softmax_backward(a: NDArray, grad: NDArray) -> NDArray:

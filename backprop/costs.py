@@ -137,8 +137,16 @@ class LogLikelihoodCost:
         :math:`\operatorname{diag}(a) - a a^T` give
         :math:`-y + a \sum_i y_i`; written so, it is exact for any targets and is
         :math:`a^L - y` when each row of ``y`` sums to 1 (one-hot or soft labels).
+
+        Evaluated as :math:`a_i (s - y_i) - y_i (1 - a_i)` with :math:`s = \sum_i
+        y_i`, the same since :math:`\sum_i a_i = 1`, taking :math:`1 - a_i` for the
+        largest output as the sum of the others: where an output saturates onto
+        its target, :math:`a_i - 1` would cancel to a few significant digits.
         """
-        return a * y.sum(axis=1, keepdims=True) - y
+        is_top = np.arange(a.shape[1]) == a.real.argmax(axis=1)[:, None]
+        others = np.where(is_top, 0, a).sum(axis=1, keepdims=True)
+        rest = np.where(is_top, others, 1 - a)  # 1 - a, without cancellation
+        return a * (y.sum(axis=1, keepdims=True) - y) - y * rest
 
 
 def l2_penalty(weights: Sequence[NDArray], l2: float) -> Any:

@@ -254,3 +254,18 @@ def test_sgd_with_relu_softmax_and_l2_lowers_the_cost():
         weights, biases, x, labels, epochs=20, batch_size=6, lr=0.3, rng=2, **kwargs
     )
     assert backprop.mean_cost(ws, bs, x, labels, **kwargs) < 0.5 * before
+
+
+def test_log_likelihood_saturated_onto_its_target_keeps_relative_accuracy():
+    # a_0 = 1 - 4.46e-18 rounds to 1: a - y would give 0 and ln a would give 0.
+    z, y = np.array([[40.0, 0.0, -3.0]]), np.array([[1.0, 0.0, 0.0]])
+    e = [mpmath.exp(mpmath.mpf(v)) for v in (40, 0, -3)]
+    exact = -(e[1] + e[2]) / sum(e)  # δ_0 = a_0 - 1, and ln a_0 to first order
+    cost = backprop.get_cost("log_likelihood")
+    delta = cost.delta(z, backprop.softmax(z), y)
+    assert _rel_err(delta[0, 0], exact) < REL_ULPS
+    assert _rel_err(backprop.log_softmax(z)[0, 0], mpmath.log(e[0] / sum(e))) < REL_ULPS
+    assert (
+        _rel_err(cost.value(z, backprop.softmax(z), y), -mpmath.log(e[0] / sum(e)))
+        < REL_ULPS
+    )
