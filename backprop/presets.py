@@ -65,8 +65,10 @@ PRESETS = {
     # ReLU hidden units, a softmax output and the log-likelihood cost, with He
     # init (N(0, 2/n_in), biases 0): >= 97.5 % on every seed tried in 5 epochs
     # (seeds 0-4 in benchmarks/results/bench_relu_softmax.txt). Plain SGD, no
-    # momentum or schedule; α = 0.2 at batch 32 is the largest rate tried whose
-    # accuracy no longer swings by tenths of a percent from epoch to epoch.
+    # momentum or schedule; α = 0.2 at batch 32 is the largest rate tried (of
+    # 0.15, 0.2, 0.3, 0.5) whose accuracy no longer swings by tenths of a percent
+    # from epoch to epoch. L2 with λ = 1e-4 (Nielsen's λ = 5 over 50 000 images)
+    # raised the worst of the five seeds from 97.54-97.60 % to 97.64-97.71 %.
     "relu-softmax": Preset(
         sizes=(784, 200, 10),
         cost="log_likelihood",
@@ -76,5 +78,6 @@ PRESETS = {
         dtype="float32",
         epochs=5,
         activations=("relu", "softmax"),
+        l2=1e-4,
     ),
 }
