@@ -147,7 +147,7 @@ def check_network(
     n_worst : int
         How many of the worst entries the report lists.
     raise_on_failure : bool
-        Raise :class:`GradcheckError` on failure (else return the report).
+        Raise :class:`~spec.GradcheckError` on failure (else return the report).
 
     Returns
     -------
