@@ -54,7 +54,9 @@ class Activation:
     name = ""
     #: Whether :math:`\phi` is analytic (the complex step is valid through it).
     analytic = True
-    #: Whether :math:`\phi` acts on each entry alone (its Jacobian is diagonal).
+    #: Whether :math:`\phi` acts on each entry alone (its Jacobian is diagonal);
+    #: only such activations may be used in hidden layers (BP2 needs
+    #: :math:`\phi'`).
     elementwise = True
 
     def value(self, z: NDArray) -> NDArray:
@@ -157,8 +159,6 @@ _BY_NAME: dict[str, Activation] = {
 }
 #: The names of the activations.
 ACTIVATIONS: tuple[str, ...] = tuple(_BY_NAME)
-#: Activations allowed only in the output layer.
-OUTPUT_ONLY = ("softmax",)
 #: The output activation each cost requires, where it requires one.
 COST_OUTPUT = {"cross_entropy": "sigmoid", "log_likelihood": "softmax"}
 _WHY = {
@@ -181,8 +181,8 @@ def get_activation(name: object) -> Activation:
 def resolve_activations(activations: Any, n_layers: int) -> tuple[Activation, ...]:
     """The activation of each of ``n_layers`` layers, from ``activations=``.
 
-    See the module docstring for the accepted forms. Softmax is allowed in the
-    output layer only.
+    See the module docstring for the accepted forms. Softmax (not elementwise)
+    is allowed in the output layer only.
 
     Returns
     -------
@@ -211,7 +211,7 @@ def resolve_activations(activations: Any, n_layers: int) -> tuple[Activation, ..
         )
     layers = tuple(get_activation(n) for n in names)
     for l, layer in enumerate(layers[:-1], start=1):
-        if layer.name in OUTPUT_ONLY:
+        if not layer.elementwise:
             raise ValueError(
                 f"activations: {layer.name} is for the output layer only, got it "
                 f"for hidden layer {l} of {n_layers} (activations={activations!r})"
