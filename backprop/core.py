@@ -165,6 +165,15 @@ def add_l2(
     (:func:`~backprop.weight_decay`); the biases are not decayed, so
     ``grad_b`` and ``biases`` are left as they are (they are taken so that every
     parameter's treatment is visible in one place).
+
+    Parameters
+    ----------
+    grad_w, grad_b : list of ndarray
+        Gradients from :func:`backward`, shaped like the weights and biases.
+    weights, biases : list of ndarray
+        :math:`W^l`, shape ``(n_l, n_{l-1})``, and :math:`b^l`, shape ``(n_l,)``.
+    l2 : float
+        :math:`\lambda \ge 0`; 0 leaves everything unchanged.
     """
     if l2:
         for g, w in zip(grad_w, weights, strict=True):
