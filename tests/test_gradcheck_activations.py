@@ -175,11 +175,12 @@ def test_gradcheck_wrong_tanh_caught_on_every_shape():
     hidden=st.sampled_from(HIDDEN),
     pair=st.sampled_from(PAIRS),
     l2=st.sampled_from([0.0, 0.01, 1.0]),
+    dtype=st.sampled_from(["float64", "float32"]),
     seed=st.integers(0, 2**16),
 )
-def test_gradcheck_random_networks(widths, n_out, m, hidden, pair, l2, seed):
+def test_gradcheck_random_networks(widths, n_out, m, hidden, pair, l2, dtype, seed):
     out, cost = pair
     sizes = (*widths, n_out)
     activations = (hidden, out)
-    data = away_from_kinks(sizes, activations, m=m, seed=seed)
+    data = away_from_kinks(sizes, activations, m=m, seed=seed, dtype=dtype)
     assert spec.check_network(*data, cost=cost, activations=activations, l2=l2).passed
