@@ -40,9 +40,7 @@ def test_tanh_accurate_in_relative_terms(z):
 
 
 @pytest.mark.parametrize(("phi", "phi_prime"), ELEMENTWISE)
-def test_complex_step_through_each_analytic_activation_gives_its_derivative(
-    phi, phi_prime
-):
+def test_gradcheck_complex_step_through_each_analytic_activation(phi, phi_prime):
     z = np.linspace(-30, 30, 61) + 0.1
     h = 1e-30
     step = phi(z.astype(np.complex128) + 1j * h).imag / h
@@ -50,7 +48,7 @@ def test_complex_step_through_each_analytic_activation_gives_its_derivative(
     np.testing.assert_allclose(step, phi_prime(z), rtol=1e-13, atol=0)
 
 
-def test_complex_step_through_softmax_gives_its_jacobian():
+def test_gradcheck_complex_step_through_softmax_gives_its_jacobian():
     rng = np.random.default_rng(0)
     z = rng.normal(0, 5, (2, 4))
     a = backprop.softmax(z)
@@ -64,7 +62,7 @@ def test_complex_step_through_softmax_gives_its_jacobian():
         np.testing.assert_allclose(column, exact, rtol=1e-13, atol=1e-300)
 
 
-def test_softmax_backward_is_the_jacobian_product():
+def test_gradcheck_softmax_backward_is_the_jacobian_product():
     rng = np.random.default_rng(1)
     a = backprop.softmax(rng.normal(size=(3, 5)))
     g = rng.normal(size=(3, 5))
