@@ -162,7 +162,7 @@ def _plot(
 
 def _test_scores(net: Network, data: MNIST) -> tuple[float, float]:
     """Test accuracy and mean test cost, from one forward pass."""
-    zs, activations = feedforward(net.weights, net.biases, data.x_test)
+    zs, activations = feedforward(net.weights, net.biases, data.x_test, net.activations)
     accuracy = float(np.mean(activations[-1].argmax(axis=1) == data.y_test))
     y = one_hot(data.y_test, n_classes=10, dtype=net.dtype)
     cost = get_cost(net.cost_name).value(zs[-1], activations[-1], y)
@@ -221,6 +221,8 @@ def _train(args: argparse.Namespace) -> int:
         init=preset.init,
         dtype=preset.dtype,
         cost=preset.cost,
+        activations=preset.activations,
+        l2=preset.l2,
     )
     desc = "-".join(map(str, preset.sizes))
     print(

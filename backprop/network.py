@@ -13,23 +13,38 @@ from numpy.typing import NDArray
 from backprop.core import feedforward, forward, gradients, mean_cost
 from backprop.costs import get_cost
 from backprop.files import atomic_write
+from backprop.layers import resolve_activations, validate_combination
 from backprop.params import init_params
 from backprop.training import EpochCallback, sgd
-from backprop.validation import validate_labels, validate_params, validate_x
+from backprop.validation import (
+    validate_l2,
+    validate_labels,
+    validate_params,
+    validate_x,
+)
 
 __all__ = ["Network", "evaluate", "predict"]
 
-#: Written into every saved file and checked on load.
+#: Written into every saved sigmoid network without L2, checked on load (files of
+#: earlier versions, which have no activations and no L2, are such networks).
 FILE_FORMAT = "backprop-spec network v1"
+#: Written into files with other activations or L2, which v1 readers must refuse
+#: rather than read as sigmoid networks.
+FILE_FORMAT_V2 = "backprop-spec network v2"
 
 
-def predict(weights: Any, biases: Any, x: Any) -> NDArray:
-    """Predicted class of each row of ``x``: the index of the largest output."""
-    _, activations = feedforward(weights, biases, x)
-    return activations[-1].real.argmax(axis=1)
+def predict(weights: Any, biases: Any, x: Any, activations: Any = None) -> NDArray:
+    """Predicted class of each row of ``x``: the index of the largest output.
+
+    ``activations`` as for :func:`backprop.gradients` (sigmoids by default).
+    """
+    _, a = feedforward(weights, biases, x, activations)
+    return a[-1].real.argmax(axis=1)
 
 
-def evaluate(weights: Any, biases: Any, x: Any, labels: Any) -> float:
+def evaluate(
+    weights: Any, biases: Any, x: Any, labels: Any, activations: Any = None
+) -> float:
     """Fraction of the rows of ``x`` whose predicted class equals ``labels``.
 
     Parameters
@@ -40,16 +55,20 @@ def evaluate(weights: Any, biases: Any, x: Any, labels: Any) -> float:
         Inputs.
     labels : array_like of int, shape (m,)
         True classes in ``[0, n_L)``.
+    activations : str or sequence of str, optional
+        The activation of each layer (sigmoids by default).
     """
     ws, bs, dtype = validate_params(weights, biases)
+    layers = resolve_activations(activations, len(ws))
     x = validate_x(x, ws[0].shape[1], dtype)
     labels = validate_labels(labels, x.shape[0], ws[-1].shape[0])
-    _, activations = forward(ws, bs, x)
-    return float(np.mean(activations[-1].real.argmax(axis=1) == labels))
+    _, a = forward(ws, bs, x, layers)
+    return float(np.mean(a[-1].real.argmax(axis=1) == labels))
 
 
 class Network:
-    """A sigmoid network: ``weights``, ``biases`` and the cost it is trained on.
+    r"""A network: ``weights``, ``biases``, its activations and the cost it is
+    trained on.
 
     Parameters
     ----------
@@ -57,15 +76,24 @@ class Network:
         Layer widths ``[n_0, ..., n_L]``.
     rng : int or numpy.random.Generator
         Seed or generator for :func:`backprop.init_params`.
-    init : {"normal", "scaled"}
+    init : {"normal", "scaled", "he"}
         Initialisation, see :func:`backprop.init_params`.
     dtype : {"float64", "float32"}
         Dtype of the parameters, kept through training.
-    cost : {"cross_entropy", "quadratic"}
+    cost : {"cross_entropy", "quadratic", "log_likelihood"}
         Cost used by :meth:`fit`, :meth:`gradients` and :meth:`cost`.
+    activations : str or sequence of str, optional
+        The activation of each layer: one name for all, a pair (hidden, output)
+        such as ``("relu", "softmax")``, or one name per layer
+        (:mod:`backprop.layers`); sigmoids by default.
+    l2 : float, default 0.0
+        :math:`\lambda` of the L2 term :math:`\tfrac{\lambda}{2} \sum_l \lVert W^l
+        \rVert^2` added to the cost by :meth:`fit`, :meth:`gradients`, :meth:`cost`.
 
     Attributes
     ----------
+    activations : tuple of str
+        The activation of each layer, one name per layer.
     weights : list of ndarray
         ``weights[l - 1]`` is :math:`W^l`, shape ``(n_l, n_{l-1})``.
     biases : list of ndarray
@@ -80,19 +108,35 @@ class Network:
         init: str = "normal",
         dtype: Any = "float64",
         cost: str = "cross_entropy",
+        activations: Any = None,
+        l2: float = 0.0,
     ) -> None:
+        weights, biases = init_params(sizes, rng=rng, init=init, dtype=dtype)
+        self._set(weights, biases, cost, activations, l2)
+
+    def _set(
+        self, weights: Any, biases: Any, cost: str, activations: Any, l2: float
+    ) -> None:
+        ws, bs, _ = validate_params(weights, biases)
+        layers = resolve_activations(activations, len(ws))
         self.cost_name = get_cost(cost).name
-        self.weights, self.biases = init_params(sizes, rng=rng, init=init, dtype=dtype)
+        validate_combination(self.cost_name, layers[-1])
+        self.activations = tuple(layer.name for layer in layers)
+        self.l2 = validate_l2(l2)
+        self.weights, self.biases = ws, bs
 
     @classmethod
     def from_params(
-        cls, weights: Any, biases: Any, cost: str = "cross_entropy"
+        cls,
+        weights: Any,
+        biases: Any,
+        cost: str = "cross_entropy",
+        activations: Any = None,
+        l2: float = 0.0,
     ) -> Network:
         """A network holding the given parameters (validated, not copied)."""
-        ws, bs, _ = validate_params(weights, biases)
         net = cls.__new__(cls)
-        net.cost_name = get_cost(cost).name
-        net.weights, net.biases = ws, bs
+        net._set(weights, biases, cost, activations, l2)
         return net
 
     @property
@@ -106,27 +150,37 @@ class Network:
         return self.weights[0].dtype
 
     def __repr__(self) -> str:
-        return f"Network({self.sizes}, dtype={self.dtype}, cost={self.cost_name!r})"
+        sigmoid = set(self.activations) == {"sigmoid"}
+        extra = "" if sigmoid else f", activations={self.activations!r}"
+        extra += f", l2={self.l2!r}" if self.l2 else ""
+        return (
+            f"Network({self.sizes}, dtype={self.dtype}, cost={self.cost_name!r}{extra})"
+        )
 
     def feedforward(self, x: Any) -> NDArray:
         """Output activations :math:`a^L`, shape ``(m, n_L)``."""
-        return feedforward(self.weights, self.biases, x)[1][-1]
+        return feedforward(self.weights, self.biases, x, self.activations)[1][-1]
 
     def predict(self, x: Any) -> NDArray:
         """Predicted class of each row of ``x``."""
-        return predict(self.weights, self.biases, x)
+        return predict(self.weights, self.biases, x, self.activations)
 
     def evaluate(self, x: Any, labels: Any) -> float:
         """Accuracy on ``x`` against integer ``labels``, as a fraction."""
-        return evaluate(self.weights, self.biases, x, labels)
+        return evaluate(self.weights, self.biases, x, labels, self.activations)
 
     def cost(self, x: Any, y: Any) -> float:
-        """Mean cost over the rows of ``x``."""
-        return float(mean_cost(self.weights, self.biases, x, y, self.cost_name).real)
+        """Mean cost over the rows of ``x`` (with the L2 term, if any)."""
+        value = mean_cost(
+            self.weights, self.biases, x, y, self.cost_name, self.activations, self.l2
+        )
+        return float(value.real)
 
     def gradients(self, x: Any, y: Any) -> tuple[list[NDArray], list[NDArray]]:
         """Gradient of the mean cost, see :func:`backprop.gradients`."""
-        return gradients(self.weights, self.biases, x, y, self.cost_name)
+        return gradients(
+            self.weights, self.biases, x, y, self.cost_name, self.activations, self.l2
+        )
 
     def fit(
         self,
@@ -160,6 +214,8 @@ class Network:
             batch_size=batch_size,
             lr=lr,
             cost=self.cost_name,
+            activations=self.activations,
+            l2=self.l2,
             rng=rng,
             callback=keep,
             progress=progress,
@@ -176,11 +232,15 @@ class Network:
         into place, so an interrupted save never leaves a truncated file.
         """
         path = Path(path)
+        v1 = set(self.activations) == {"sigmoid"} and not self.l2
         arrays: dict[str, NDArray] = {
-            "format": np.array(FILE_FORMAT),
+            "format": np.array(FILE_FORMAT if v1 else FILE_FORMAT_V2),
             "sizes": np.array(self.sizes),
             "cost": np.array(self.cost_name),
         }
+        if not v1:
+            arrays["activations"] = np.array(self.activations)
+            arrays["l2"] = np.array(self.l2)
         for l, (w, b) in enumerate(
             zip(self.weights, self.biases, strict=True), start=1
         ):
@@ -191,7 +251,11 @@ class Network:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Network:
-        """Read a network written by :meth:`save`, checking its format and shapes."""
+        """Read a network written by :meth:`save`, checking its format and shapes.
+
+        Files without activations (all earlier files) hold sigmoid networks
+        without L2.
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no network file at {path}")
@@ -205,10 +269,11 @@ class Network:
                 f"expected a file written by Network.save"
             ) from exc
         fmt = arrays.get("format")
-        if fmt is None or str(fmt) != FILE_FORMAT:
+        if fmt is None or str(fmt) not in (FILE_FORMAT, FILE_FORMAT_V2):
             raise ValueError(
                 f"{path} has format {None if fmt is None else str(fmt)!r}; "
-                f"expected {FILE_FORMAT!r} (a file written by Network.save)"
+                f"expected {FILE_FORMAT!r} or {FILE_FORMAT_V2!r} (a file written "
+                f"by Network.save)"
             )
         sizes = [int(n) for n in arrays["sizes"]]
         weights: list[NDArray] = []
@@ -227,6 +292,10 @@ class Network:
                     )
                 out.append(arrays[key])
         try:
-            return cls.from_params(weights, biases, cost=str(arrays["cost"]))
+            acts = [
+                str(a) for a in arrays.get("activations", ["sigmoid"] * len(biases))
+            ]
+            l2 = float(arrays.get("l2", 0.0))
+            return cls.from_params(weights, biases, str(arrays["cost"]), acts, l2)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path} holds an invalid network: {exc}") from exc

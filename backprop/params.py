@@ -12,7 +12,7 @@ from backprop.validation import validate_params, validate_sizes
 
 __all__ = ["as_generator", "describe_index", "init_params", "pack", "unpack"]
 
-INITS = ("normal", "scaled")
+INITS = ("normal", "scaled", "he")
 
 
 def as_generator(rng: Any, name: str = "rng") -> np.random.Generator:
@@ -43,11 +43,15 @@ def init_params(
         ``[n_0, n_1, ..., n_L]``, at least two layers.
     rng : int or numpy.random.Generator
         Seed or generator; the same seed gives the same parameters.
-    init : {"normal", "scaled"}
+    init : {"normal", "scaled", "he"}
         ``"normal"``: every weight and bias from :math:`\mathcal N(0, 1)` (the
         tutorial's). ``"scaled"``: weights of layer l from
         :math:`\mathcal N(0, 1/n_{l-1})`, which keeps :math:`z^l` of order one and
         the sigmoids out of saturation; biases from :math:`\mathcal N(0, 1)`.
+        ``"he"`` (He et al. 2015, for ReLU layers): weights from
+        :math:`\mathcal N(0, 2/n_{l-1})`, which keeps the mean square of
+        :math:`z^l` constant from layer to layer when half the units are off;
+        biases 0.
     dtype : {"float64", "float32"}
         Values are drawn in float64 and rounded, so both dtypes share one draw.
 
@@ -70,9 +74,12 @@ def init_params(
     gen = as_generator(rng)
     weights, biases = [], []
     for n_in, n_out in itertools.pairwise(sizes):
-        scale = 1 / np.sqrt(n_in) if init == "scaled" else 1.0
-        weights.append((gen.standard_normal((n_out, n_in)) * scale).astype(dt))
-        biases.append(gen.standard_normal(n_out).astype(dt))
+        scale = {"normal": 1.0, "scaled": 1 / np.sqrt(n_in), "he": np.sqrt(2 / n_in)}
+        weights.append((gen.standard_normal((n_out, n_in)) * scale[init]).astype(dt))
+        if init == "he":
+            biases.append(np.zeros(n_out, dtype=dt))
+        else:
+            biases.append(gen.standard_normal(n_out).astype(dt))
     return weights, biases
 
 

@@ -1,4 +1,5 @@
-"""Named training set-ups for MNIST: the tutorial's, and a fast one."""
+"""Named training set-ups for MNIST: the tutorial's, a fast one, and a ReLU network
+with a softmax output."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ class Preset:
     init: str
     dtype: str
     epochs: int
+    #: (hidden, output) activations, as :func:`backprop.resolve_activations`
+    #: reads a pair: any number of hidden layers, then the output layer.
+    activations: tuple[str, str] = ("sigmoid", "sigmoid")
+    l2: float = 0.0
 
     def with_overrides(self, **changes: Any) -> Preset:
         """A copy with the given fields replaced; ``None`` values are ignored."""
@@ -28,6 +33,7 @@ class Preset:
         """The fields as a JSON-ready dict."""
         d = asdict(self)
         d["sizes"] = list(self.sizes)
+        d["activations"] = list(self.activations)
         return d
 
 
@@ -55,5 +61,23 @@ PRESETS = {
         init="scaled",
         dtype="float32",
         epochs=2,
+    ),
+    # ReLU hidden units, a softmax output and the log-likelihood cost, with He
+    # init (N(0, 2/n_in), biases 0): >= 97.5 % on every seed tried in 5 epochs
+    # (seeds 0-4 in benchmarks/results/bench_relu_softmax.txt). Plain SGD, no
+    # momentum or schedule; α = 0.2 at batch 32 is the largest rate tried (of
+    # 0.15, 0.2, 0.3, 0.5) whose accuracy no longer swings by tenths of a percent
+    # from epoch to epoch. L2 with λ = 1e-4 (Nielsen's λ = 5 over 50 000 images)
+    # raised the worst of the five seeds from 97.54-97.60 % to 97.64-97.71 %.
+    "relu-softmax": Preset(
+        sizes=(784, 200, 10),
+        cost="log_likelihood",
+        batch_size=32,
+        lr=0.2,
+        init="he",
+        dtype="float32",
+        epochs=5,
+        activations=("relu", "softmax"),
+        l2=1e-4,
     ),
 }

@@ -5,6 +5,10 @@ minibatch:
 
 .. math:: w \leftarrow w - \alpha \frac{\partial C}{\partial w}, \qquad
           b \leftarrow b - \alpha \frac{\partial C}{\partial b}
+
+With L2 regularisation :math:`\partial C / \partial w` includes :math:`\lambda w`,
+so the weights shrink by the factor :math:`1 - \alpha\lambda` at every step
+(weight decay); the biases do not.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from backprop.core import backward, forward
+from backprop.core import Layers, add_l2, backward, forward
 from backprop.costs import Cost
+from backprop.layers import Activation
 from backprop.params import as_generator
 from backprop.validation import (
     validate_batch,
     validate_epochs,
+    validate_l2,
     validate_lr,
     validate_positive_int,
 )
@@ -51,14 +57,21 @@ def sgd_step(
     lr: float,
     cost: Cost,
     grad_w_buffers: list[NDArray] | None = None,
+    layers: Layers = None,
+    l2: float = 0.0,
 ) -> None:
     """One step on one minibatch, in place; unvalidated (see :func:`sgd`).
 
     ``grad_w_buffers``, arrays shaped like the weights, receive the weight
     gradients: reusing them spares allocating weight-sized arrays at every step.
+    ``layers`` (one :class:`~backprop.layers.Activation` per layer, ``None`` for
+    sigmoids) and ``l2`` are as :func:`sgd` validated them.
     """
-    zs, activations = forward(weights, biases, x)
-    grad_w, grad_b = backward(weights, zs, activations, y, cost, out=grad_w_buffers)
+    zs, activations = forward(weights, biases, x, layers)
+    grad_w, grad_b = backward(
+        weights, zs, activations, y, cost, out=grad_w_buffers, layers=layers
+    )
+    add_l2(grad_w, grad_b, weights, biases, l2)
     update(weights, grad_w, lr)
     update(biases, grad_b, lr)
 
@@ -73,6 +86,8 @@ def sgd(
     batch_size: int = 10,
     lr: float = 3.0,
     cost: str = "cross_entropy",
+    activations: Any = None,
+    l2: float = 0.0,
     rng: Any = 0,
     callback: EpochCallback | None = None,
     progress: bool = False,
@@ -99,8 +114,13 @@ def sgd(
         Examples per step, >= 1.
     lr : float
         Learning rate :math:`\alpha > 0`.
-    cost : {"cross_entropy", "quadratic"}
+    cost : {"cross_entropy", "quadratic", "log_likelihood"}
         Cost whose batch mean is descended.
+    activations : str or sequence of str, optional
+        The activation of each layer, as for :func:`backprop.gradients`.
+    l2 : float, default 0.0
+        :math:`\lambda`: each step descends the batch mean plus
+        :math:`\tfrac{\lambda}{2} \sum_l \lVert W^l \rVert^2`.
     rng : int or numpy.random.Generator
         Drives the shuffling; the same seed gives bit-identical results.
     callback : callable, optional
@@ -129,7 +149,10 @@ def sgd(
         ``batch_costs``, an array of the minibatch costs of the epoch in the order
         of its steps.
     """
-    ws, bs, x, y, cost_fn = validate_batch(weights, biases, x, y, cost)
+    ws, bs, x, y, cost_fn, layers = validate_batch(
+        weights, biases, x, y, cost, activations
+    )
+    l2 = validate_l2(l2)
     epochs = validate_epochs(epochs)
     batch_size = validate_positive_int(batch_size, "batch_size")
     lr = validate_lr(lr)
@@ -142,7 +165,19 @@ def sgd(
     step_cost = cost_fn if recorder is None else recorder
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         ws, bs, history = _epochs(
-            ws, bs, x, y, epochs, batch_size, lr, step_cost, gen, callback, progress
+            ws,
+            bs,
+            x,
+            y,
+            epochs,
+            batch_size,
+            lr,
+            step_cost,
+            gen,
+            callback,
+            progress,
+            layers=layers,
+            l2=l2,
         )
     if recorder is not None:
         steps = len(range(0, x.shape[0], batch_size))  # of every epoch
@@ -167,9 +202,13 @@ class _CostRecorder:
     def value(self, z: NDArray, a: NDArray, y: NDArray) -> np.generic:
         return self.cost.value(z, a, y)
 
-    def delta(self, z: NDArray, a: NDArray, y: NDArray) -> NDArray:
+    def delta(
+        self, z: NDArray, a: NDArray, y: NDArray, output: Activation | None = None
+    ) -> NDArray:
         self.values.append(float(self.cost.value(z, a, y).real))
-        return self.cost.delta(z, a, y)
+        if output is None:
+            return self.cost.delta(z, a, y)
+        return self.cost.delta(z, a, y, output)
 
 
 def _epochs(
@@ -184,6 +223,8 @@ def _epochs(
     gen: np.random.Generator,
     callback: EpochCallback | None,
     progress: bool,
+    layers: Layers = None,
+    l2: float = 0.0,
 ) -> tuple[list[NDArray], list[NDArray], list[dict[str, Any]]]:
     ws = [w.copy() for w in ws]
     bs = [b.copy() for b in bs]
@@ -196,7 +237,7 @@ def _epochs(
         order = gen.permutation(n)
         for start in tqdm(starts, desc=f"epoch {epoch}", disable=not progress):
             batch = order[start : start + batch_size]
-            sgd_step(ws, bs, x[batch], y[batch], lr, cost_fn, buffers)
+            sgd_step(ws, bs, x[batch], y[batch], lr, cost_fn, buffers, layers, l2)
         history.append({"epoch": epoch, "seconds": time.perf_counter() - t0})
         if callback is not None and callback(epoch, ws, bs):
             break

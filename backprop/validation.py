@@ -16,11 +16,13 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from backprop.costs import Cost, get_cost
+from backprop.layers import Activation, resolve_activations, validate_combination
 
 __all__ = [
     "one_hot",
     "validate_batch",
     "validate_epochs",
+    "validate_l2",
     "validate_labels",
     "validate_lr",
     "validate_params",
@@ -82,6 +84,15 @@ def validate_lr(lr: Any) -> float:
     if not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite number > 0, got {lr}")
     return float(lr)
+
+
+def validate_l2(l2: Any) -> float:
+    """Validate an L2 strength: a finite real number >= 0."""
+    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real):
+        raise TypeError(f"l2 must be a real number >= 0, got {_describe(l2)}")
+    if not math.isfinite(l2) or l2 < 0:
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2}")
+    return float(l2)
 
 
 def _all_finite(arr: NDArray) -> bool:
@@ -244,7 +255,8 @@ def validate_targets(
     """Validate targets: an ``(m, n_out)`` array, or ``m`` integer labels.
 
     Integer labels are one-hot encoded. For the cross-entropy cost the targets must
-    lie in [0, 1], the range in which it is a cost at all.
+    lie in [0, 1], the range in which it is a cost at all (so too for the
+    log-likelihood, whose targets are probabilities).
     """
     arr = np.asarray(y)
     _validate_numeric(arr, "y")
@@ -258,24 +270,31 @@ def validate_targets(
     if np.iscomplexobj(arr) and not np.issubdtype(dtype, np.complexfloating):
         raise TypeError(f"y is complex ({arr.dtype}) but the parameters are {dtype}")
     _validate_finite(arr, "y")
-    if cost == "cross_entropy" and (np.any(arr.real < 0) or np.any(arr.real > 1)):
+    bounded = cost in ("cross_entropy", "log_likelihood")
+    if bounded and (np.any(arr.real < 0) or np.any(arr.real > 1)):
         raise ValueError(
-            "y must lie in [0, 1] for the cross-entropy cost, got values in "
-            f"[{arr.real.min()}, {arr.real.max()}]"
+            f"y must lie in [0, 1] for the {str(cost).replace('_', '-')} cost, got "
+            f"values in [{arr.real.min()}, {arr.real.max()}]"
         )
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
 def validate_batch(
-    weights: Any, biases: Any, x: Any, y: Any, cost: object
-) -> tuple[list[NDArray], list[NDArray], NDArray, NDArray, Cost]:
-    """Validate a network, a batch and a cost name together: the common prologue.
+    weights: Any, biases: Any, x: Any, y: Any, cost: object, activations: Any = None
+) -> tuple[
+    list[NDArray], list[NDArray], NDArray, NDArray, Cost, tuple[Activation, ...]
+]:
+    """Validate a network, a batch, a cost and the activations: the common prologue.
 
     Returns the weight and bias arrays, ``x`` cast to their dtype, ``y`` as an
-    ``(m, n_L)`` array of that dtype (integer labels one-hot encoded) and the cost.
+    ``(m, n_L)`` array of that dtype (integer labels one-hot encoded), the cost
+    and the activation of each layer (a cost that makes no sense on the output
+    activation is a ValueError naming both).
     """
     cost_fn = get_cost(cost)
     ws, bs, dtype = validate_params(weights, biases)
+    layers = resolve_activations(activations, len(ws))
+    validate_combination(cost_fn.name, layers[-1])
     x = validate_x(x, ws[0].shape[1], dtype)
     y = validate_targets(y, x.shape[0], ws[-1].shape[0], dtype, cost_fn.name)
-    return ws, bs, x, y, cost_fn
+    return ws, bs, x, y, cost_fn, layers

@@ -16,7 +16,10 @@ same settings:
   vectors, one backward pass per example), timed on a few thousand examples and
   scaled to an epoch;
 - the GEMM floor: the five matrix products of every minibatch, alone;
-- PyTorch CPU at batch 10 float64 and batch 64 float32, if ``import torch`` works.
+- PyTorch CPU at batch 10 float64 and batch 64 float32, if ``import torch`` works;
+- the ``relu-softmax`` preset (ReLU, softmax output, log-likelihood) beside
+  scikit-learn's ``MLPClassifier(activation="relu")`` and PyTorch at the same
+  settings, and over the seeds (``bench_relu_softmax.py``, also runnable alone).
 
 Run: ``python benchmarks/bench_mnist.py [--epochs 3] [--seeds 0 1 2 3 4]``.
 """
@@ -43,6 +46,7 @@ from backprop.training import SMALL_BATCH
 sys.path.insert(0, str(Path(__file__).parent))
 import itertools
 
+import bench_relu_softmax
 from bench_epoch import gemm_floor
 
 TARGET = 0.95
@@ -269,6 +273,7 @@ def main() -> None:
     parser.add_argument("--loop-examples", type=int, default=3000)
     parser.add_argument("--skip-sklearn", action="store_true")
     parser.add_argument("--skip-torch", action="store_true")
+    parser.add_argument("--skip-relu-softmax", action="store_true")
     parser.add_argument(
         "--json",
         type=Path,
@@ -415,6 +420,16 @@ def main() -> None:
         "weights are Glorot-uniform. Every contender runs with the BLAS threads "
         "sgd uses at its batch size."
     )
+    if not args.skip_relu_softmax:
+        print("\nrelu-softmax preset and its peers ...", flush=True)
+        relu = bench_relu_softmax.run(
+            bench_relu_softmax.load_data(),
+            seeds=args.seeds,
+            skip_sklearn=args.skip_sklearn,
+            skip_torch=args.skip_torch,
+        )
+        results["relu_softmax"] = relu
+        print(bench_relu_softmax.report(relu))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -68,3 +68,6 @@ DESCENT_RTOL = 1e-4
 #: 1/batch_size: measured ~2e-5 (O(lr) drift and least-squares conditioning); a
 #: dropped or repeated example is off by 100 %.
 EPOCH_TOL = 1e-3
+
+#: The costs of a sigmoid output layer (log-likelihood needs a softmax output).
+SIGMOID_OUTPUT_COSTS = ("quadratic", "cross_entropy")

@@ -2,9 +2,10 @@
 
 Each :class:`SeededBug` replaces one function of :mod:`backprop` with a wrong
 variant, by patching the name where it is looked up (``backprop.core`` imports
-``bp2``, ``bp3``, ``bp4`` and ``backward`` by name, ``backprop.costs`` imports
-``bp1``, ``backprop.equations`` imports ``sigmoid_prime``, ``backprop.training`` imports
-``backward``). The real source is never edited: ``bug.apply(monkeypatch)`` patches
+``bp2``, ``bp3``, ``bp4``, ``backward`` and ``weight_decay`` by name,
+``backprop.costs`` imports ``bp1``, ``backprop.training`` imports ``backward`` and
+``add_l2``; an activation's derivative is a method of its class in
+:mod:`backprop.layers`). The real source is never edited: ``bug.apply(monkeypatch)`` patches
 for one test, ``with bug.applied():`` anywhere else. The wrong variants accept
 (and ignore) the optional buffers the real functions take (``out=``).
 
@@ -40,9 +41,11 @@ import backprop
 import backprop.core
 import backprop.costs
 import backprop.equations
+import backprop.layers
 import backprop.network
 import backprop.training
-from backprop.activations import sigmoid, sigmoid_prime
+from backprop.activations import sigmoid, sigmoid_prime, softmax_backward
+from backprop.layers import get_activation
 
 Patch = tuple[Any, str, Any]
 
@@ -62,6 +65,16 @@ class SeededBug:
     blames: str = r"^[Wb]\^\d"
     #: Runs on any shape (so also on the 784-200-10 network).
     any_shape: bool = True
+    #: The network's activations (``activations=`` of backprop.gradients).
+    activations: Any = None
+    #: The network's L2 strength.
+    l2: float = 0.0
+
+    @property
+    def analytic(self) -> bool:
+        """Whether the complex step applies (no ReLU in the network)."""
+        layers = backprop.resolve_activations(self.activations, len(self.sizes) - 1)
+        return all(layer.analytic for layer in layers)
 
     def apply(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Install the bug for the duration of one test."""
@@ -91,6 +104,8 @@ def _everywhere(name: str, value: Callable[..., Any]) -> tuple[Patch, ...]:
         "bp3": (backprop.equations, backprop.core),
         "bp4": (backprop.equations, backprop.core),
         "backward": (backprop.core, backprop.training),
+        "add_l2": (backprop.core, backprop.training),
+        "weight_decay": (backprop.equations, backprop.core),
     }[name]
     return tuple((module, name, value) for module in modules)
 
@@ -98,41 +113,68 @@ def _everywhere(name: str, value: Callable[..., Any]) -> tuple[Patch, ...]:
 # -- wrong equations -------------------------------------------------------------
 
 
-def _bp1_no_sigma_prime(nabla_a, z):
+def _bp1_no_sigma_prime(nabla_a, z, activation="sigmoid", a=None):
     return nabla_a
 
 
-def _bp1_sigma_prime_of_a(nabla_a, z):
+def _bp1_sigma_prime_of_a(nabla_a, z, activation="sigmoid", a=None):
     return nabla_a * sigmoid_prime(sigmoid(z))
 
 
-def _quadratic_delta_shortcut(self, z, a, y):
+def _quadratic_delta_shortcut(self, z, a, y, output=None):
     return a - y
 
 
-def _cross_entropy_delta_stray_sigma_prime(self, z, a, y):
+def _cross_entropy_delta_stray_sigma_prime(self, z, a, y, output=None):
     return (a - y) * sigmoid_prime(z)
 
 
-def _cross_entropy_delta_sign(self, z, a, y):
+def _cross_entropy_delta_sign(self, z, a, y, output=None):
     return y - a
 
 
-def _bp2_no_transpose(w_next, delta_next, z):
+def _log_likelihood_delta_stray_jacobian(self, z, a, y, output=None):
+    # The shortcut a − y is already δ^L; applying the softmax Jacobian again is
+    # the softmax analogue of the stray σ' above.
+    return softmax_backward(a, a - y)
+
+
+def _bp2_no_transpose(w_next, delta_next, z, activation="sigmoid"):
     return (delta_next @ w_next.T) * sigmoid_prime(z)
 
 
-def _bp2_no_sigma_prime(w_next, delta_next, z):
+def _bp2_no_sigma_prime(w_next, delta_next, z, activation="sigmoid"):
     return delta_next @ w_next
 
 
-def _bp2_sigma_prime_of_a(w_next, delta_next, z):
-    return (delta_next @ w_next) * sigmoid_prime(sigmoid(z))
+def _bp2_prime_of_a(w_next, delta_next, z, activation="sigmoid"):
+    # φ'(a) instead of φ'(z): wrong for the sigmoid and tanh, harmless for ReLU.
+    phi = get_activation(activation)
+    return (delta_next @ w_next) * phi.prime(phi.value(z))
 
 
-def _sigmoid_prime_forgets_sigma(z):
+def _sigmoid_prime_forgets_sigma(self, z):
     # σ'(z) written as a(1 − a) but fed z instead of a = σ(z).
     return z * (1 - z)
+
+
+def _tanh_prime_without_square(self, z):
+    # tanh' written as 1 − tanh instead of 1 − tanh².
+    return 1 - np.tanh(z)
+
+
+def _softmax_jacobian_diagonal_only(self, z, grad, a=None):
+    # (diag(a) − a aᵀ) g without its − a aᵀ g: only the diagonal of the Jacobian.
+    return backprop.softmax(z) * grad
+
+
+def _add_l2_to_biases_too(grad_w, grad_b, weights, biases, l2):
+    for g, p in zip([*grad_w, *grad_b], [*weights, *biases], strict=True):
+        g += l2 * p
+
+
+def _weight_decay_without_lambda(w, l2):
+    return w
 
 
 def _bp3_sum(delta):
@@ -166,18 +208,19 @@ def _bp4_transposed(delta, a_prev, out=None):
 def _backward(variant: str) -> Callable[..., Any]:
     """A backward pass with one wrong line, calling the (real) equations."""
 
-    def backward(weights, zs, activations, y, cost, out=None):
+    def backward(weights, zs, activations, y, cost, out=None, layers=None):
         n_layers = len(weights)
+        layers = layers or ["sigmoid"] * n_layers
         grad_w = [np.zeros_like(w) for w in weights]
         grad_b = [np.zeros(w.shape[0], dtype=w.dtype) for w in weights]
-        delta = cost.delta(zs[-1], activations[-1], y)
+        delta = cost.delta(zs[-1], activations[-1], y, get_activation(layers[-1]))
         stop = 0 if variant == "stops_early" else -1
         for l in range(n_layers - 1, stop, -1):
             if l < n_layers - 1:
                 w_next = (
                     weights[l] if variant == "weight_off_by_one" else weights[l + 1]
                 )
-                delta = backprop.core.bp2(w_next, delta, zs[l])
+                delta = backprop.core.bp2(w_next, delta, zs[l], layers[l])
             a_prev = activations[l + 1] if variant == "a_l" else activations[l]
             grad_b[l] = backprop.core.bp3(delta)
             grad_w[l] = backprop.core.bp4(delta, a_prev)
@@ -186,12 +229,12 @@ def _backward(variant: str) -> Callable[..., Any]:
     return backward
 
 
-def _quadratic_value_no_half(self, z, a, y):
+def _quadratic_value_no_half(self, z, a, y, output=None):
     d = a - y
     return (d * d).sum(axis=1).mean()
 
 
-def _quadratic_delta_doubled(self, z, a, y):
+def _quadratic_delta_doubled(self, z, a, y, output=None):
     return 2 * (a - y) * sigmoid_prime(z)
 
 
@@ -208,9 +251,11 @@ def _update_wrong_sign(params, grads, lr):
         p += lr * g
 
 
-def _sgd_step_skips_biases(weights, biases, x, y, lr, cost, grad_w_buffers=None):
-    zs, activations = backprop.core.forward(weights, biases, x)
-    grad_w, _ = backprop.core.backward(weights, zs, activations, y, cost)
+def _sgd_step_skips_biases(
+    weights, biases, x, y, lr, cost, grad_w_buffers=None, layers=None, l2=0.0
+):
+    zs, activations = backprop.core.forward(weights, biases, x, layers)
+    grad_w, _ = backprop.core.backward(weights, zs, activations, y, cost, layers=layers)
     backprop.training.update(weights, grad_w, lr)
 
 
@@ -221,7 +266,19 @@ def _epochs_variant(variant: str) -> Callable[..., Any]:
     """
 
     def epochs_loop(
-        ws, bs, x, y, epochs, batch_size, lr, cost_fn, gen, callback, progress
+        ws,
+        bs,
+        x,
+        y,
+        epochs,
+        batch_size,
+        lr,
+        cost_fn,
+        gen,
+        callback,
+        progress,
+        layers=None,
+        l2=0.0,
     ):
         ws, bs = [w.copy() for w in ws], [b.copy() for b in bs]
         n = x.shape[0]
@@ -237,7 +294,9 @@ def _epochs_variant(variant: str) -> Callable[..., Any]:
             extra = 1 if variant == "overlapping" else 0  # Bug: off-by-one slice.
             for start in range(0, stop, batch_size):
                 batch = order[start : start + batch_size + extra]
-                backprop.training.sgd_step(ws, bs, x[batch], y[batch], lr, cost_fn)
+                backprop.training.sgd_step(
+                    ws, bs, x[batch], y[batch], lr, cost_fn, None, layers, l2
+                )
             history.append({"epoch": epoch, "seconds": time.perf_counter() - t0})
             if callback is not None and callback(epoch, ws, bs):
                 break
@@ -302,13 +361,68 @@ BUGS: tuple[SeededBug, ...] = (
     SeededBug(
         "bp2_sigma_prime_of_a",
         "BP2 with σ' evaluated at a^l instead of z^l",
-        _everywhere("bp2", _bp2_sigma_prime_of_a),
+        _everywhere("bp2", _bp2_prime_of_a),
         blames=r"^[Wb]\^[12]\[",
     ),
     SeededBug(
         "sigmoid_prime_of_z_not_a",
         "σ'(z) computed as z(1 − z), the a(1 − a) formula fed z",
-        ((backprop.equations, "sigmoid_prime", _sigmoid_prime_forgets_sigma),),
+        ((backprop.layers.Sigmoid, "prime", _sigmoid_prime_forgets_sigma),),
+    ),
+    # -- activations other than the sigmoid, the softmax output, L2 ---------------
+    SeededBug(
+        "tanh_prime_without_square",
+        "tanh'(z) as 1 − tanh(z) instead of 1 − tanh²(z)",
+        ((backprop.layers.Tanh, "prime", _tanh_prime_without_square),),
+        costs=("quadratic",),
+        activations="tanh",
+    ),
+    SeededBug(
+        "bp2_tanh_prime_of_a",
+        "BP2 with tanh' evaluated at a^l instead of z^l",
+        _everywhere("bp2", _bp2_prime_of_a),
+        costs=("quadratic", "log_likelihood"),
+        activations=("tanh", "softmax"),
+        blames=r"^[Wb]\^[12]\[",
+    ),
+    SeededBug(
+        "softmax_jacobian_without_aat",
+        "softmax Jacobian applied as diag(a), without its − a aᵀ",
+        ((backprop.layers.Softmax, "backward", _softmax_jacobian_diagonal_only),),
+        costs=("quadratic",),
+        activations=("tanh", "softmax"),
+    ),
+    SeededBug(
+        "log_likelihood_delta_stray_jacobian",
+        "log-likelihood δ^L = (diag(a) − a aᵀ)(a − y): the shortcut, then the "
+        "Jacobian again",
+        (
+            (
+                backprop.costs.LogLikelihoodCost,
+                "delta",
+                _log_likelihood_delta_stray_jacobian,
+            ),
+        ),
+        costs=("log_likelihood",),
+        activations=("relu", "softmax"),
+    ),
+    SeededBug(
+        "l2_decays_biases",
+        "L2 adds λ b^l to the bias gradients, though the cost decays only weights",
+        _everywhere("add_l2", _add_l2_to_biases_too),
+        costs=("quadratic", "log_likelihood"),
+        activations=("relu", "softmax"),
+        l2=0.3,
+        blames=r"^b\^",
+    ),
+    SeededBug(
+        "l2_without_lambda",
+        "L2 adds W^l to the weight gradients instead of λ W^l",
+        _everywhere("weight_decay", _weight_decay_without_lambda),
+        costs=("quadratic", "cross_entropy"),
+        activations=("tanh", "sigmoid"),
+        l2=0.3,
+        blames=r"^W\^",
     ),
     SeededBug(
         "bp3_sum_not_mean",

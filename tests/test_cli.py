@@ -272,3 +272,35 @@ def test_evaluate_rejects_bad_files(tmp_path, data_dir):
         match=r"holds a \[3, 2\] network; MNIST needs 784 inputs and 10 outputs",
     ):
         main(["evaluate", str(small), "--data-dir", str(data_dir)])
+
+
+def test_relu_softmax_preset_trains_and_saves_its_activations(
+    data_dir, tmp_path, capsys
+):
+    saved = tmp_path / "net.npz"
+    status = _train(
+        data_dir,
+        tmp_path,
+        "--preset",
+        "relu-softmax",
+        "--sizes",
+        "784,8,10",
+        "--save",
+        str(saved),
+    )
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "relu-softmax preset: 784-8-10 log_likelihood, batch 7" in out
+    net = Network.load(saved)
+    assert net.activations == ("relu", "softmax")
+    assert net.cost_name == "log_likelihood"
+    assert main(["evaluate", str(saved), "--data-dir", str(data_dir)]) == 0
+
+
+def test_relu_softmax_preset_refuses_the_cross_entropy_cost(data_dir, tmp_path, capsys):
+    status = _train(
+        data_dir, tmp_path, "--preset", "relu-softmax", "--cost", "cross_entropy"
+    )
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "cost 'cross_entropy' needs a sigmoid output layer" in err

@@ -58,4 +58,10 @@ def test_gradcheck_fast_full_network_rejects_gradient_bug(
     # Bugs that need square layers raise on 784-200-10 before any comparison.
     expected = GradcheckError if bug.any_shape else (GradcheckError, ValueError)
     with pytest.raises(expected):
-        spec.check_network(*full_network, cost=cost, fast=True)
+        spec.check_network(
+            *full_network,
+            cost=cost,
+            activations=bug.activations,
+            l2=bug.l2,
+            fast=True,
+        )

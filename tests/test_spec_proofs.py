@@ -234,15 +234,16 @@ def test_modular_evaluation_is_exact_arithmetic():
 
 @pytest.mark.parametrize("name", ["bp1", "bp2", "bp3", "bp4"])
 def test_recursion_reads_like_backprop_equations(name):
-    # One vocabulary: the same parameter names, in the same order, as backprop's
-    # (backprop's bp4 adds an output buffer; spec's batch forms keyword-only extras).
+    # One vocabulary: the same required parameters, in the same order, as
+    # backprop's; options with defaults (backprop's output buffer and activation,
+    # spec's keyword-only batch forms) may differ, as on the docs' names page.
     import backprop.equations
 
     def positional(function):
         return [
             p.name
             for p in inspect.signature(function).parameters.values()
-            if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "out"
+            if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty
         ]
 
     ours = getattr(spec.recursion, name)

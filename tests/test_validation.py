@@ -87,7 +87,7 @@ def test_quadratic_cost_accepts_any_real_target(net):
 def test_unknown_cost(net):
     with pytest.raises(
         ValueError,
-        match=r"cost must be one of \['cross_entropy', 'quadratic'\], got 'mse'",
+        match=r"cost must be one of \['cross_entropy', 'log_likelihood', 'quadratic'\], got 'mse'",
     ):
         backprop.gradients(*net, cost="mse")
 
@@ -156,7 +156,8 @@ def test_bad_sizes(sizes, error, message):
 
 def test_bad_init_options():
     with pytest.raises(
-        ValueError, match=r"init must be one of \['normal', 'scaled'\], got 'xavier'"
+        ValueError,
+        match=r"init must be one of \['normal', 'scaled', 'he'\], got 'xavier'",
     ):
         backprop.init_params([2, 2], init="xavier")
     with pytest.raises(TypeError, match=r"dtype must be float32 or float64, got int32"):

@@ -78,7 +78,9 @@ def check_network(
     y: Any,
     *,
     cost: str = "cross_entropy",
-    method: str = "complex",
+    activations: Any = None,
+    l2: float = 0.0,
+    method: str | None = None,
     fast: bool = False,
     n_directions: int = 2,
     rtol: float | None = None,
@@ -91,10 +93,13 @@ def check_network(
     r"""Check the gradient of a :mod:`backprop` network's mean cost in one call.
 
     The cost :math:`C(\theta)` is :func:`backprop.mean_cost` of the parameters
-    packed into :math:`\theta` (:func:`backprop.pack`), evaluated in float64 (in
-    complex128 for the complex step: backprop's sigmoid and costs are analytic);
-    the claimed gradient is ``gradients(weights, biases, x, y, cost=cost)`` in
-    the parameters' own dtype. Entries are named ``W^l[i,j]`` and ``b^l[i]``
+    packed into :math:`\theta` (:func:`backprop.pack`), with the given
+    ``activations`` and ``l2``, evaluated in float64 (in complex128 for the
+    complex step, valid because backprop's sigmoid, tanh, identity, softmax and
+    costs are analytic); the claimed gradient is ``gradients(weights, biases, x,
+    y, cost=cost)`` in the parameters' own dtype, with ``activations=`` and
+    ``l2=`` passed on only where they differ from the defaults (so a gradient
+    function of the sigmoid-only signature can still be checked). Entries are named ``W^l[i,j]`` and ``b^l[i]``
     (:func:`backprop.describe_index`) and summarised per :math:`W^l` and
     :math:`b^l`.
 
@@ -106,13 +111,25 @@ def check_network(
         Inputs.
     y : array_like, shape (m, n_L), or (m,) integer labels
         Targets.
-    cost : {"cross_entropy", "quadratic"}
+    cost : {"cross_entropy", "quadratic", "log_likelihood"}
         The per-example cost; the batch cost is its mean.
-    method : {"complex", "central", "richardson", "oracle"}
+    activations : str or sequence of str, optional
+        The activation of each layer, as for :func:`backprop.gradients`
+        (sigmoids by default).
+    l2 : float, default 0.0
+        :math:`\lambda` of the L2 term :math:`\tfrac{\lambda}{2}\sum_l \lVert W^l
+        \rVert^2`.
+    method : {"complex", "central", "richardson", "oracle"}, optional
         The reference: a numeric derivative of :math:`C` (see
         :func:`spec.gradcheck`),
         or ``"oracle"``, :func:`spec.oracle_gradients` (exact formulas evaluated in
-        high precision; small networks only; ``fast`` is ignored).
+        high precision; small networks only; ``fast`` is ignored; sigmoid
+        networks without L2 only, for now). By default the complex step where the
+        network is analytic, central differences where it has ReLU, which is
+        not (the complex step is refused there: at a kink it would return one
+        one-sided derivative and pass silently). Central differences are exact
+        only away from the kinks: a step across :math:`z = 0` sees the average of
+        the two one-sided slopes.
     fast : bool
         Check ``n_directions`` random directions per :math:`W^l` and
         :math:`b^l` instead of every entry: a few forward passes whatever the
@@ -144,8 +161,13 @@ def check_network(
     >>> check_network(weights, biases, x, y).passed
     True
     """
-    backprop.mean_cost(weights, biases, x, y, cost=cost)  # validates every argument
+    # Validates every argument, and the activations against the cost.
+    backprop.mean_cost(weights, biases, x, y, cost, activations, l2)
     ws = [np.asarray(w) for w in weights]
+    layers = backprop.resolve_activations(activations, len(ws))
+    analytic = all(layer.analytic for layer in layers)
+    if method is None:
+        method = "complex" if analytic else "central"
     dtype = ws[0].dtype
     sizes = [ws[0].shape[1]] + [w.shape[0] for w in ws]
     blocks = network_blocks(ws)
@@ -153,6 +175,19 @@ def check_network(
     if label not in METHOD_LABELS:
         raise ValueError(
             f"method must be one of {[*METHODS, 'oracle']}, got {method!r}"
+        )
+    names_given = [layer.name for layer in layers]
+    if method == "complex" and not analytic:
+        raise ValueError(
+            f"method='complex' needs an analytic network, but activations "
+            f"{names_given} include relu, which has a kink at z = 0; use "
+            f"method='central' (the default for such networks)"
+        )
+    if method == "oracle" and (set(names_given) != {"sigmoid"} or l2):
+        raise ValueError(
+            f"method='oracle' covers sigmoid networks without L2 so far, got "
+            f"activations {names_given} and l2={l2!r}; use method='complex' or "
+            f"'central'"
         )
     options = CheckOptions(
         method=label,
@@ -165,14 +200,25 @@ def check_network(
         raise_on_failure=raise_on_failure,
     )
     grad_fn = backprop.gradients if gradients is None else gradients
-    grad_w, grad_b = grad_fn(weights, biases, x, y, cost=cost)
+    extra: dict[str, Any] = {}
+    if activations is not None:
+        extra["activations"] = activations
+    if l2:
+        extra["l2"] = l2
+    grad_w, grad_b = grad_fn(weights, biases, x, y, cost=cost, **extra)
     claimed = pack_claimed(grad_w, grad_b, blocks, label)
     names = functools.partial(backprop.describe_index, sizes)
     x_ref, y_ref = _as_reference(x, dtype), _as_reference(y, dtype)
     if method == "oracle":
         if np.ndim(y_ref) == 1:  # integer labels
             y_ref = one_hot(y_ref, sizes[-1], np.float64)
-        ref = backprop.pack(*oracle_gradients(weights, biases, x_ref, y_ref, cost=cost))
+        # One activation name per layer and l2 go to the oracle only where they
+        # differ from a sigmoid net without L2 (the guard above refuses them until
+        # spec.oracle_gradients takes activations= and l2=).
+        if extra:
+            extra["activations"] = tuple(names_given)
+        grads = oracle_gradients(weights, biases, x_ref, y_ref, cost=cost, **extra)
+        ref = backprop.pack(*grads)
         return compare_gradients(
             claimed,
             ref,
@@ -186,7 +232,7 @@ def check_network(
 
     def f(theta: NDArray) -> Any:
         return backprop.mean_cost(
-            *backprop.unpack(theta, sizes), x_ref, y_ref, cost=cost
+            *backprop.unpack(theta, sizes), x_ref, y_ref, cost, activations, l2
         )
 
     return check_claimed_gradient(
