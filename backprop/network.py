@@ -25,11 +25,9 @@ from backprop.validation import (
 
 __all__ = ["Network", "evaluate", "predict"]
 
-#: Written into every saved sigmoid network without L2, checked on load (files of
-#: earlier versions, which have no activations and no L2, are such networks).
+#: Written into every saved sigmoid network without L2 (as all earlier files are).
 FILE_FORMAT = "backprop-spec network v1"
-#: Written into files with other activations or L2, which v1 readers must refuse
-#: rather than read as sigmoid networks.
+#: Written into files with other activations or L2, so v1 readers refuse them.
 FILE_FORMAT_V2 = "backprop-spec network v2"
 
 
