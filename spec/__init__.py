@@ -26,12 +26,8 @@ from spec.check.jacobian import check_jacobian
 from spec.check.jvp import check_jvp
 from spec.check.netcheck import check_network
 from spec.check.report import GradcheckError, GradcheckReport, Kink
-from spec.check.sgdcheck import (
-    DescentReport,
-    EpochReport,
-    check_descent,
-    check_sgd_epoch,
-)
+from spec.check.sgdcheck import check_descent, check_sgd_epoch
+from spec.check.sgdreports import DescentReport, EpochReport
 from spec.check.taylor import TaylorReport, taylor_test
 from spec.check.vjp import check_vjp
 from spec.costs import COSTS, mean_cost

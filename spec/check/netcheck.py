@@ -24,9 +24,29 @@ from spec.check.options import CheckOptions
 from spec.check.report import METHOD_LABELS, Block, GradcheckReport
 from spec.oracle import oracle_gradients
 
-__all__ = ["GradientFunction", "check_network", "network_blocks", "pack_claimed"]
+__all__ = [
+    "GradientFunction",
+    "check_network",
+    "network_blocks",
+    "network_keywords",
+    "pack_claimed",
+]
 
 GradientFunction = Callable[..., tuple[Sequence[Any], Sequence[Any]]]
+
+
+def network_keywords(activations: Any, l2: float) -> dict[str, Any]:
+    """``activations=`` and ``l2=`` for a function under test, where not defaults.
+
+    A gradient or training function written for sigmoid networks without L2 need
+    not take these keywords; they are passed only to describe another network.
+    """
+    extra: dict[str, Any] = {}
+    if activations is not None:
+        extra["activations"] = activations
+    if l2:
+        extra["l2"] = l2
+    return extra
 
 
 def network_blocks(weights: Sequence[NDArray]) -> list[Block]:
@@ -200,11 +220,7 @@ def check_network(
         raise_on_failure=raise_on_failure,
     )
     grad_fn = backprop.gradients if gradients is None else gradients
-    extra: dict[str, Any] = {}
-    if activations is not None:
-        extra["activations"] = activations
-    if l2:
-        extra["l2"] = l2
+    extra = network_keywords(activations, l2)
     grad_w, grad_b = grad_fn(weights, biases, x, y, cost=cost, **extra)
     claimed = pack_claimed(grad_w, grad_b, blocks, label)
     names = functools.partial(backprop.describe_index, sizes)

@@ -5,69 +5,30 @@ out, an epoch that drops, repeats or resamples examples).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 import backprop
-from spec.check.netcheck import GradientFunction
+from spec.check.netcheck import GradientFunction, network_keywords
 from spec.check.report import GradcheckError
+from spec.check.sgdreports import DescentReport, EpochReport
 
-__all__ = ["DescentReport", "EpochReport", "check_descent", "check_sgd_epoch"]
-
-
-@dataclasses.dataclass(frozen=True)
-class DescentReport:
-    r"""The outcome of :func:`check_descent`.
-
-    Attributes
-    ----------
-    passed : bool
-        ``abs(actual - predicted) <= rtol * predicted``.
-    lr : float
-        The learning rate :math:`\alpha` of the step.
-    predicted : float
-        :math:`\alpha \lVert \nabla C \rVert^2`, the first-order decrease of a step
-        :math:`-\alpha \nabla C`.
-    actual : float
-        The first-order part of the decrease the step achieved.
-    rtol : float
-        Tolerance relative to ``predicted``.
-    """
-
-    passed: bool
-    lr: float
-    predicted: float
-    actual: float
-    rtol: float
-
-    def __str__(self) -> str:
-        verdict = "passed" if self.passed else "failed"
-        ratio = self.actual / self.predicted if self.predicted else float("nan")
-        text = (
-            f"descent check {verdict}: one step with lr = {self.lr:.1e} decreased the "
-            f"cost by {self.actual:.6e} to first order; lr * |grad C|^2 = "
-            f"{self.predicted:.6e} (ratio {ratio:.6f}, rtol {self.rtol:.0e})."
-        )
-        if not self.passed:
-            text += (
-                " The step is not -lr * grad C: check the sign and scale of the "
-                "update and that every parameter is updated."
-            )
-        return text
+__all__ = ["check_descent", "check_sgd_epoch"]
 
 
 StepFunction = Callable[..., tuple[Sequence[Any], Sequence[Any]]]
 
 
 def _sgd_one_step(
-    weights: Any, biases: Any, x: Any, y: Any, *, lr: float, cost: str
+    weights: Any, biases: Any, x: Any, y: Any, *, lr: float, cost: str, **network: Any
 ) -> tuple[Sequence[Any], Sequence[Any]]:
     # A batch holding every example: one step whatever the shuffle.
     m = np.shape(x)[0]
-    return backprop.sgd(weights, biases, x, y, batch_size=m, lr=lr, cost=cost)[:2]
+    return backprop.sgd(
+        weights, biases, x, y, batch_size=m, lr=lr, cost=cost, **network
+    )[:2]
 
 
 def check_descent(
@@ -77,6 +38,8 @@ def check_descent(
     y: Any,
     *,
     cost: str = "cross_entropy",
+    activations: Any = None,
+    l2: float = 0.0,
     lr: float = 1e-3,
     rtol: float = 1e-4,
     step: StepFunction | None = None,
@@ -94,8 +57,11 @@ def check_descent(
 
     Parameters
     ----------
-    weights, biases, x, y, cost
-        The network and a batch, as for :func:`backprop.gradients`.
+    weights, biases, x, y, cost, activations, l2
+        The network and a batch, as for :func:`backprop.gradients`; the cost
+        descended includes the L2 term. ``activations`` and ``l2`` are passed
+        on to ``step`` and ``gradients`` only where they differ from the
+        defaults, so functions written for sigmoid networks need not take them.
     lr : float
         Learning rate; small, so that the :math:`\alpha^3` remainder is negligible.
     rtol : float
@@ -119,18 +85,23 @@ def check_descent(
     """
     grad_fn = backprop.gradients if gradients is None else gradients
     step_fn = _sgd_one_step if step is None else step
-    g = backprop.pack(*grad_fn(weights, biases, x, y, cost=cost)).astype(np.float64)
+    network = network_keywords(activations, l2)
+    grads = grad_fn(weights, biases, x, y, cost=cost, **network)
+    g = backprop.pack(*grads).astype(np.float64)
 
     def value(ws: Sequence[Any], bs: Sequence[Any]) -> float:
         # In float64, so that float32 parameters lose no digits of the decrease.
         wide = [np.asarray(p, dtype=np.float64) for p in (*ws, *bs)]
-        c = backprop.mean_cost(wide[: len(ws)], wide[len(ws) :], x, y, cost=cost)
+        c = backprop.mean_cost(
+            wide[: len(ws)], wide[len(ws) :], x, y, cost, activations, l2
+        )
         return float(np.real(c))
 
     c0 = value(weights, biases)
 
     def decrease(alpha: float) -> float:
-        return c0 - value(*step_fn(weights, biases, x, y, lr=alpha, cost=cost))
+        stepped = step_fn(weights, biases, x, y, lr=alpha, cost=cost, **network)
+        return c0 - value(*stepped)
 
     predicted = lr * float(g @ g)
     actual = (4 * decrease(lr) - decrease(2 * lr)) / 2
@@ -146,56 +117,6 @@ def check_descent(
     return report
 
 
-@dataclasses.dataclass(frozen=True)
-class EpochReport:
-    r"""The outcome of :func:`check_sgd_epoch`.
-
-    Attributes
-    ----------
-    passed : bool
-        Every example was used once, in a batch of the expected size.
-    batch_size : int
-        The batch size of the epoch.
-    expected : tuple of float
-        The weight each example should get, :math:`1/|B|` for its batch
-        :math:`B`, sorted.
-    recovered : tuple of float
-        The weight each example got (by example index).
-    tol : float
-        Allowed deviation of a recovered weight.
-    """
-
-    passed: bool
-    batch_size: int
-    expected: tuple[float, ...]
-    recovered: tuple[float, ...]
-    tol: float
-
-    def __str__(self) -> str:
-        got, bs = np.array(self.recovered), self.batch_size
-        values, counts = np.unique(np.round(self.expected, 12), return_counts=True)
-        expected = ", ".join(
-            f"{v:.4f} x{c}" for v, c in zip(values, counts, strict=True)
-        )
-        verdict = "passed" if self.passed else "failed"
-        head = (
-            f"SGD epoch check {verdict}: {got.size} examples, batch size {bs}; each "
-            f"example must be used once, with weight 1/|its batch| ({expected})."
-        )
-        weights = ", ".join(f"{k}: {v:.4f}" for k, v in enumerate(got))
-        lines = [head, f"  recovered weights: {weights}"]
-        slack = self.tol / bs
-        never = np.flatnonzero(got < slack)
-        twice = np.flatnonzero(got > values.max() + slack)
-        if never.size:
-            lines.append(f"  never used: examples {', '.join(map(str, never))}")
-        if twice.size:
-            lines.append(
-                f"  used more than once: examples {', '.join(map(str, twice))}"
-            )
-        return "\n".join(lines)
-
-
 SGDFunction = Callable[..., tuple[Sequence[Any], Sequence[Any], Any]]
 
 
@@ -207,6 +128,8 @@ def check_sgd_epoch(
     *,
     batch_size: int,
     cost: str = "cross_entropy",
+    activations: Any = None,
+    l2: float = 0.0,
     lr: float = 1e-7,
     rng: Any = 0,
     tol: float = 1e-3,
@@ -231,8 +154,11 @@ def check_sgd_epoch(
 
     Parameters
     ----------
-    weights, biases, x, y, cost
-        The network and the training set (``n`` rows, fewer than the parameters).
+    weights, biases, x, y, cost, activations, l2
+        The network and the training set (``n`` rows, fewer than the parameters),
+        as for :func:`check_descent`. With L2 every step adds :math:`\lambda W`
+        once, which the per-example gradients (each with :math:`\lambda W`)
+        weighted by :math:`c` reproduce, since the weights of a batch sum to 1.
     batch_size : int
         Batch size of the epoch.
     lr : float
@@ -263,8 +189,11 @@ def check_sgd_epoch(
             f"check_sgd_epoch needs fewer examples than parameters, got {n} examples "
             f"and {theta.size} parameters"
         )
+    network = network_keywords(activations, l2)
     columns = [
-        backprop.pack(*grad_fn(weights, biases, x[i : i + 1], y[i : i + 1], cost=cost))
+        backprop.pack(
+            *grad_fn(weights, biases, x[i : i + 1], y[i : i + 1], cost=cost, **network)
+        )
         for i in range(n)
     ]
     new_w, new_b, _ = sgd_fn(
@@ -277,6 +206,7 @@ def check_sgd_epoch(
         lr=lr,
         cost=cost,
         rng=rng,
+        **network,
     )
     delta = backprop.pack(new_w, new_b).astype(np.float64) - theta
     recovered, *_ = np.linalg.lstsq(
