@@ -32,6 +32,7 @@ from spec.general_instances import (
 )
 from spec.general_layer import batch_mean, bp1, bp2, bp3, bp4, s1, s2, s3
 from spec.general_lemmas import Lemma
+from spec.layers import validate_combination
 from spec.recursion import VARIANTS, validate_variant
 from spec.validation import validate_choice, validate_int, validate_sizes
 
@@ -261,6 +262,7 @@ def prove_general(
     """
     validate_choice("cost", cost, COSTS)
     validate_choice("activation", activation, ACTIVATIONS)
+    validate_combination(cost, activation)
     validate_choice("variant", variant, tuple(VARIANTS))
     seed = validate_int("seed", seed, 0)
     start = time.perf_counter()
