@@ -48,6 +48,7 @@ from spec.derive import (
 )
 from spec.general import GeneralProof, prove_general
 from spec.identities import IdentityResult, prove_output_shortcut, prove_sigma_prime
+from spec.identities_activations import prove_derivative, prove_l2_term
 from spec.network import SymbolicNetwork, symbolic_network
 from spec.oracle import oracle_gradients
 from spec.prove import ProofResult, prove_backprop
@@ -93,7 +94,9 @@ __all__ = [
     "oracle_gradients",
     "parameter_count",
     "prove_backprop",
+    "prove_derivative",
     "prove_general",
+    "prove_l2_term",
     "prove_output_shortcut",
     "prove_sigma_prime",
     "recursion_gradients",
