@@ -169,7 +169,7 @@ def test_table_and_rows_render_the_same_lemmas(proof):
     ("kwargs", "match"),
     [
         ({"cost": "hinge"}, "cost must be one of"),
-        ({"activation": "relu"}, "activation must be one of"),
+        ({"activation": "softmax"}, "activation must be one of"),
         ({"variant": "nope"}, "variant must be one of"),
     ],
 )
