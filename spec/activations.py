@@ -38,7 +38,7 @@ __all__ = [
     "tanh",
 ]
 
-#: The activations by name, as :data:`backprop.ACTIVATIONS` names them.
+#: The activations by name, as ``backprop.ACTIVATIONS`` names them.
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax")
 #: The activations that act on each entry alone (all but softmax).
 ELEMENTWISE = ("sigmoid", "tanh", "relu", "identity")
@@ -79,6 +79,7 @@ class step(sympy.Function):
 
     @classmethod
     def eval(cls, z: sympy.Expr) -> sympy.Expr | None:
+        """1 or 0 where the sign of ``z`` is known, else left unevaluated."""
         if z.is_positive:
             return sympy.S.One
         if z.is_negative:
@@ -110,6 +111,7 @@ class relu(sympy.Function):
 
     @classmethod
     def eval(cls, z: sympy.Expr) -> sympy.Expr | None:
+        """``z`` or 0 where the sign of ``z`` is known, else left unevaluated."""
         if z.is_positive:
             return z
         if z.is_negative:

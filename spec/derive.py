@@ -184,7 +184,7 @@ def direct_gradients(
     activations : None, str or sequence of str, optional
         The activation of each layer (:mod:`spec.layers`); sigmoids by default.
     l2 : bool, default False
-        Add the L2 term :math:`\tfrac{\\lambda}{2} \\sum_l \\lVert W^l \rVert^2`,
+        Add the L2 term :math:`\\tfrac{\\lambda}{2} \\sum_l \\lVert W^l \\rVert^2`,
         :math:`\\lambda` symbolic (:data:`spec.costs.L2_SYMBOL`).
 
     Returns

@@ -208,7 +208,7 @@ def instantiate(
         Layer sizes ``[n_0, ..., n_L]``.
     m : int
     activation : str, default "sigmoid"
-        The elementwise :math:`\varphi` of every layer.
+        The elementwise :math:`\\varphi` of every layer.
 
     Returns
     -------

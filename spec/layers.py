@@ -1,5 +1,5 @@
 r"""The activation of each layer, from ``activations=``, and which combinations make
-sense: the same forms and the same refusals as :mod:`backprop.layers`.
+sense: the same forms and the same refusals as ``backprop.layers``.
 
 ``activations=`` of :func:`spec.symbolic_network`, :func:`spec.prove_backprop` and
 :func:`spec.oracle_gradients` is

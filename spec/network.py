@@ -53,7 +53,7 @@ class SymbolicNetwork:
         ``activations[l]`` is :math:`a^l`, shape ``(m, n_l)``; ``activations[0]``
         is ``x``.
     activation_names : tuple of str
-        ``activation_names[l - 1]`` names :math:`\varphi_l` (``"sigmoid"``,
+        ``activation_names[l - 1]`` names :math:`\\varphi_l` (``"sigmoid"``,
         ``"tanh"``, ``"relu"``, ``"identity"`` or ``"softmax"``).
     """
 

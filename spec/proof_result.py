@@ -9,7 +9,7 @@ __all__ = ["ProofResult", "claim_text", "method_text"]
 
 @dataclass(frozen=True)
 class ProofResult:
-    r"""Outcome of :func:`prove_backprop`.
+    r"""Outcome of :func:`spec.prove_backprop`.
 
     Attributes
     ----------
