@@ -332,3 +332,26 @@ def test_sigmoid_defaults_unchanged():
     )
     for a, b in zip(default[0] + default[1], explicit[0] + explicit[1], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("activations", "cost"),
+    [(("tanh", "softmax"), "log_likelihood"), (("tanh", "tanh"), "quadratic")],
+)
+def test_oracle_keeps_its_digits_on_saturated_tanh_and_softmax(activations, cost):
+    # Weights x20 put |z| near 50, where 1 - tanh^2 z ~ 4e-43 and the softmax
+    # Jacobian's a(1 - a) cancel far more than 30 digits: the oracle adds the
+    # digits they lose, so asking for 30 gives what 150 give, entry by entry,
+    # the tiny entries too. 1e-14: a few float64 roundings of the final values.
+    rng = np.random.default_rng(3)
+    weights = [20 * rng.standard_normal((4, 3)), 20 * rng.standard_normal((3, 4))]
+    biases = [rng.standard_normal(4), rng.standard_normal(3)]
+    x, y = rng.random((2, 3)), np.eye(3)[[0, 2]]
+    low = spec.oracle_gradients(
+        weights, biases, x, y, cost, activations=activations, dps=30
+    )
+    high = spec.oracle_gradients(
+        weights, biases, x, y, cost, activations=activations, dps=150
+    )
+    for a, b in zip(low[0] + low[1], high[0] + high[1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=0)
