@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from spec.activations import ACTIVATIONS
 
 __all__ = [
@@ -77,8 +79,8 @@ def resolve_activations(activations: Any, n_layers: int) -> tuple[str, ...]:
         given: list[Any] = ["sigmoid"] * n_layers
     elif isinstance(activations, str):
         given = [activations] * n_layers
-    elif isinstance(activations, Sequence):
-        given = list(activations)
+    elif isinstance(activations, Sequence | np.ndarray):
+        given = [str(a) if isinstance(a, np.str_) else a for a in activations]
         if len(given) != n_layers:
             if len(given) != 2:
                 raise ValueError(

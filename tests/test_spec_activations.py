@@ -126,6 +126,11 @@ def test_sum_not_mean_is_caught_with_l2():
         (("relu", "softmax"), (2, 3, 3, 2), ("relu", "relu", "softmax")),
         (["tanh", "relu", "identity"], (2, 3, 3, 2), ("tanh", "relu", "identity")),
         (("relu", "softmax"), (2, 3, 2), ("relu", "softmax")),
+        (
+            np.array(["tanh", "relu", "softmax"]),
+            (2, 3, 3, 2),
+            ("tanh", "relu", "softmax"),
+        ),
         # L = 1: a pair's hidden activation has no layer, as in backprop.
         (("relu", "softmax"), (2, 3), ("softmax",)),
     ],
