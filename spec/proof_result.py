@@ -125,12 +125,11 @@ def claim_text(
 
 def method_text(names: tuple[str, ...]) -> str:
     """How :func:`spec.prove_backprop` decides, naming the declared derivatives."""
-    functions = sorted(
-        {"sigmoid": "sigma", "identity": ""}.get(n, n) for n in set(names)
-    )
+    shown = {"sigmoid": "sigma", "relu": "relu, H", "identity": ""}
+    functions = [f for f in (shown.get(n, n) for n in dict.fromkeys(names)) if f]
     declared = ", ".join(_DECLARED[n] for n in dict.fromkeys(names))
+    before_ln = ", ".join(functions) + " and " if functions else ""
     return (
         "exact evaluation of both derivations at random points modulo the prime "
-        f"2^61 - 1, {' and '.join([*filter(None, functions), 'ln'])} uninterpreted, "
-        f"{declared} in both (Schwartz-Zippel)"
+        f"2^61 - 1, {before_ln}ln uninterpreted, {declared} in both (Schwartz-Zippel)"
     )
