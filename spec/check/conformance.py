@@ -27,9 +27,12 @@ from spec.check.diagnosis import diagnose, shape_warnings
 from spec.check.findings import Observation
 from spec.check.netcheck import network_blocks
 from spec.check.options import default_tolerances
-from spec.costs import COSTS
+from spec.costs import costs_for_output
 
 __all__ = ["check_implementation", "normalise"]
+
+#: The costs of a sigmoid output layer, which the battery's networks have.
+COSTS = costs_for_output("sigmoid")
 
 
 def normalise(
