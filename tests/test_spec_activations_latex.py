@@ -13,7 +13,7 @@ from spec.activations import ACTIVATIONS
 from spec.costs import COSTS, costs_for_output
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
-from specdocs.layers import activation_page, cost_page
+from specdocs.layer_pages import activation_page, cost_page
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)

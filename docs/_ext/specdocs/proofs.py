@@ -9,7 +9,8 @@ from typing import Any
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from specdocs.render import COST_NAMES, note_source_dependencies, parse_arguments, table
+from specdocs.render import note_source_dependencies, parse_arguments, table
+from specdocs.vocabulary import COST_NAMES
 
 
 @dataclasses.dataclass(frozen=True)
