@@ -1,18 +1,21 @@
 r"""The cases of the conformance battery, as data: :class:`Case` and :data:`SUITES`.
 
-A case is a network (its widths), a batch size, a cost, a dtype, a weight scale
-and the activations; :func:`case_data` draws its parameters and data from a seed,
-and :func:`reference_gradient` gives its trusted gradient: the oracle
-(:func:`spec.oracle_gradients`, exact formulas in high precision) where the
-network is small enough to derive, the complex step of the mean cost beyond.
+A case is a network (its widths), a batch size, a cost, a dtype, a weight scale,
+the activations and the L2 strength; :func:`case_data` draws its parameters and
+data from a seed, and :func:`reference_gradient` gives its trusted gradient: the
+oracle (:func:`spec.oracle_gradients`, exact formulas in high precision) where
+the network is small and the oracle derives it (:data:`ORACLE_COVERS`), the
+complex step of the mean cost for other analytic networks, and central
+differences (judged by the kink-aware engine of :func:`spec.gradcheck`) for
+networks with ReLU, whose data are drawn with every :math:`|z|` at least
+:data:`KINK_MARGIN` from the kink so that no difference straddles it.
 
 The standard suite runs non-square networks of depth 1 to 4 *and* square ones (a
 missing transpose hides on square layers and only crashes on others), width-1
 layers, m = 1 and m ≥ 2 (a sum for a mean hides at m = 1), moderately saturated
-weights, float64 and float32, each for every declared cost. Adding an activation
-or a cost is a change of this data (a :class:`Shape` lists its activations; the
-costs are those the oracle derives, :data:`spec.COSTS`), once the references
-and :mod:`spec.check.derivation` know it.
+weights, float64 and float32, each for every declared cost, with the declared
+activations and L2. Adding an activation or a cost is a change of this data once
+the references and :mod:`spec.check.derivation` know it.
 """
 
 from __future__ import annotations
@@ -25,21 +28,39 @@ import numpy as np
 from numpy.typing import NDArray
 
 import backprop
-from spec.check.numeric import complex_step_gradient
+from backprop.layers import validate_combination
+from spec.check.netcheck import network_keywords
+from spec.check.numeric import central_gradient, complex_step_gradient
 from spec.oracle import oracle_gradients
 
 __all__ = [
+    "KINK_MARGIN",
+    "ORACLE_COVERS",
     "SUITES",
     "Case",
     "CaseData",
     "Shape",
     "case_data",
+    "layer_names",
+    "reference_function",
     "reference_gradient",
     "suite",
 ]
 
-#: Activations the references can differentiate today.
-SUPPORTED_ACTIVATIONS = ("sigmoid",)
+#: What :func:`spec.oracle_gradients` derives: its activations, and whether it
+#: takes ``l2=``. Other networks fall back to the complex step (or central
+#: differences with ReLU); extending the oracle's reach is a change of this data.
+ORACLE_COVERS: dict[str, Any] = {"activations": ("sigmoid",), "l2": False}
+#: Smallest :math:`|z|` of a ReLU network's case: far above the steps of central
+#: differences (about 6e-6 times the parameters' size), so none crosses a kink.
+KINK_MARGIN = 1e-3
+#: Draws of a ReLU case's data before giving up on keeping :math:`|z|` from 0.
+_DRAWS = 200
+
+
+def layer_names(activations: Any, n_layers: int) -> tuple[str, ...]:
+    """The activation of each layer, by name, from any form ``activations=`` takes."""
+    return tuple(a.name for a in backprop.resolve_activations(activations, n_layers))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,10 +81,15 @@ class Case:
         ``"float64"`` or ``"float32"``: the dtype of parameters and data.
     weight_scale : float
         Standard deviation of the weights and biases (3 saturates some units).
-    reference : {"oracle", "complex"}
-        The trusted gradient: the oracle, or the complex step.
-    activations : tuple of str
-        Activation of each layer; empty means the sigmoid everywhere.
+    reference : {"oracle", "complex", "central"}
+        The trusted gradient: the oracle, the complex step, or central
+        differences (ReLU networks).
+    activations : None, str or tuple of str
+        ``activations=`` as the code under test receives it (any form
+        :func:`backprop.gradients` takes); ``None``, the sigmoid everywhere, is
+        not passed on.
+    l2 : float
+        :math:`\\lambda` of the L2 term, passed on as ``l2=`` when not 0.
     """
 
     label: str
@@ -73,21 +99,38 @@ class Case:
     dtype: str = "float64"
     weight_scale: float = 1.0
     reference: str = "oracle"
-    activations: tuple[str, ...] = ()
+    activations: str | tuple[str, ...] | None = None
+    l2: float = 0.0
 
     def __post_init__(self) -> None:
-        unknown = set(self.activations) - set(SUPPORTED_ACTIVATIONS)
-        if unknown:
+        names = layer_names(self.activations, len(self.sizes) - 1)
+        validate_combination(self.cost, backprop.get_activation(names[-1]))
+        if self.reference not in ("oracle", "complex", "central"):
             raise ValueError(
-                f"activations must be among {SUPPORTED_ACTIVATIONS}, got "
-                f"{sorted(unknown)}"
+                f"reference must be 'oracle', 'complex' or 'central', got "
+                f"{self.reference!r}"
             )
 
     @property
+    def layers(self) -> tuple[str, ...]:
+        """The activation of each layer, by name."""
+        return layer_names(self.activations, len(self.sizes) - 1)
+
+    @property
+    def network(self) -> dict[str, Any]:
+        """The keywords ``activations=`` and ``l2=`` where not the defaults."""
+        return network_keywords(self.activations, self.l2)
+
+    @property
     def name(self) -> str:
-        """``"3-4-2 m=3 quadratic float64"``, with the label if it adds something."""
+        """``"3-4-2 m=3 quadratic float64"``, plus what differs from the defaults."""
         sizes = "-".join(map(str, self.sizes))
         extra = f" scale {self.weight_scale:g}" if self.weight_scale != 1 else ""
+        if self.activations is not None:
+            given = self.activations
+            extra += " " + (given if isinstance(given, str) else ",".join(given))
+        if self.l2:
+            extra += f" l2={self.l2:g}"
         return f"{sizes} m={self.m} {self.cost} {self.dtype}{extra}"
 
     @property
@@ -97,8 +140,8 @@ class Case:
 
 
 class Shape(NamedTuple):
-    """A row of a suite: a :class:`Case` less its cost (each suite row runs for
-    every declared cost); ``activations`` empty means the sigmoid everywhere."""
+    """A row of a suite: a :class:`Case` less its cost, activations and L2 (each
+    row runs for every declared cost, with the declared activations and L2)."""
 
     label: str
     sizes: tuple[int, ...]
@@ -106,7 +149,6 @@ class Shape(NamedTuple):
     weight_scale: float = 1.0
     dtype: str = "float64"
     reference: str = "oracle"
-    activations: tuple[str, ...] = ()
 
 
 _STANDARD = (
@@ -126,24 +168,44 @@ _STANDARD = (
 SUITES: dict[str, tuple[Shape, ...]] = {"standard": _STANDARD}
 
 
-def suite(name: str, costs: Sequence[str]) -> list[Case]:
-    """The cases of suite ``name`` for each of ``costs``."""
+def _reference(row: Shape, layers: tuple[str, ...], l2: float) -> str:
+    """The row's reference if it can serve this network, else the next best."""
+    covered = set(layers) <= set(ORACLE_COVERS["activations"]) and (
+        not l2 or ORACLE_COVERS["l2"]
+    )
+    if row.reference == "oracle" and covered:
+        return "oracle"
+    analytic = all(backprop.get_activation(n).analytic for n in layers)
+    return "complex" if analytic else "central"
+
+
+def suite(
+    name: str,
+    costs: Sequence[str],
+    activations: str | tuple[str, ...] | None = None,
+    l2: float = 0.0,
+) -> list[Case]:
+    """The cases of suite ``name`` for each of ``costs``, with these activations."""
     if name not in SUITES:
         raise ValueError(f"suite must be one of {list(SUITES)}, got {name!r}")
-    return [
-        Case(
-            row.label,
-            row.sizes,
-            row.m,
-            cost,
-            row.dtype,
-            row.weight_scale,
-            row.reference,
-            row.activations,
-        )
-        for cost in costs
-        for row in SUITES[name]
-    ]
+    cases = []
+    for cost in costs:
+        for row in SUITES[name]:
+            layers = layer_names(activations, len(row.sizes) - 1)
+            cases.append(
+                Case(
+                    row.label,
+                    row.sizes,
+                    row.m,
+                    cost,
+                    row.dtype,
+                    row.weight_scale,
+                    _reference(row, layers, l2),
+                    activations,
+                    l2,
+                )
+            )
+    return cases
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,13 +218,15 @@ class CaseData:
     y: NDArray
 
 
-def case_data(case: Case, rng: np.random.Generator) -> CaseData:
-    """Weights and biases from N(0, scale²), inputs and targets uniform in [0, 1)."""
+def _draw(case: Case, rng: np.random.Generator) -> CaseData:
     pairs = list(zip(case.sizes[:-1], case.sizes[1:], strict=True))
     weights = [case.weight_scale * rng.standard_normal((n, k)) for k, n in pairs]
     biases = [case.weight_scale * rng.standard_normal(n) for _, n in pairs]
     x = rng.random((case.m, case.sizes[0]))
-    y = rng.random((case.m, case.sizes[-1]))
+    if case.layers[-1] == "softmax":  # one-hot targets: a distribution per row
+        y = np.eye(case.sizes[-1])[rng.integers(case.sizes[-1], size=case.m)]
+    else:
+        y = rng.random((case.m, case.sizes[-1]))
     dt = np.dtype(case.dtype)
     return CaseData(
         [w.astype(dt) for w in weights],
@@ -172,21 +236,59 @@ def case_data(case: Case, rng: np.random.Generator) -> CaseData:
     )
 
 
+def _min_abs_z(case: Case, data: CaseData) -> float:
+    """Smallest :math:`|z|` over the ReLU layers, in float64."""
+    ws = [w.astype(np.float64) for w in data.weights]
+    bs = [b.astype(np.float64) for b in data.biases]
+    zs, _ = backprop.feedforward(ws, bs, data.x.astype(np.float64), case.layers)
+    relu = [z for z, n in zip(zs, case.layers, strict=True) if n == "relu"]
+    return min(float(np.abs(z).min()) for z in relu)
+
+
+def case_data(case: Case, rng: np.random.Generator) -> CaseData:
+    """Weights and biases from N(0, scale²), inputs uniform in [0, 1), targets
+    uniform in [0, 1) (one-hot for a softmax output); for a network with ReLU,
+    drawn again until every :math:`|z|` of a ReLU layer is at least
+    :data:`KINK_MARGIN`."""
+    data = _draw(case, rng)
+    if "relu" not in case.layers:
+        return data
+    for _ in range(_DRAWS):
+        if _min_abs_z(case, data) >= KINK_MARGIN:
+            return data
+        data = _draw(case, rng)
+    raise RuntimeError(
+        f"case {case.name}: no draw in {_DRAWS} keeps every ReLU input at least "
+        f"{KINK_MARGIN} from the kink"
+    )
+
+
+def reference_function(case: Case, data: CaseData) -> tuple[Any, NDArray]:
+    """``(f, theta)``: the mean cost of the packed parameters (float64 data), and
+    the parameters, for the numeric references."""
+    x, y = data.x.astype(np.float64), data.y.astype(np.float64)
+    sizes = list(case.sizes)
+
+    def f(theta: NDArray) -> Any:
+        ws, bs = backprop.unpack(theta, sizes)
+        return backprop.mean_cost(ws, bs, x, y, case.cost, case.activations, case.l2)
+
+    return f, backprop.pack(data.weights, data.biases).astype(np.float64)
+
+
 def reference_gradient(
     case: Case, data: CaseData
 ) -> tuple[list[NDArray], list[NDArray]]:
     """The trusted ``(grad_w, grad_b)`` of the case, in float64."""
-    ws = [w.astype(np.float64) for w in data.weights]
-    bs = [b.astype(np.float64) for b in data.biases]
-    x, y = data.x.astype(np.float64), data.y.astype(np.float64)
     if case.reference == "oracle":
-        return oracle_gradients(ws, bs, x, y, cost=case.cost)
-    sizes = list(case.sizes)
-
-    def f(theta: NDArray) -> Any:
-        return backprop.mean_cost(*backprop.unpack(theta, sizes), x, y, cost=case.cost)
-
-    grad_w, grad_b = backprop.unpack(
-        complex_step_gradient(f, backprop.pack(ws, bs)), sizes
-    )
+        ws = [w.astype(np.float64) for w in data.weights]
+        bs = [b.astype(np.float64) for b in data.biases]
+        x, y = data.x.astype(np.float64), data.y.astype(np.float64)
+        # activations= and l2= only where the network is not the sigmoid default.
+        sigmoids = set(case.layers) == {"sigmoid"}
+        extra = network_keywords(None if sigmoids else case.layers, case.l2)
+        return oracle_gradients(ws, bs, x, y, cost=case.cost, **extra)
+    f, theta = reference_function(case, data)
+    method = complex_step_gradient if case.reference == "complex" else central_gradient
+    grad_w, grad_b = backprop.unpack(method(f, theta), list(case.sizes))
     return list(grad_w), list(grad_b)

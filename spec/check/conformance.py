@@ -18,16 +18,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 import backprop
+from backprop.layers import validate_combination
 from spec.check.adapters import ImplementationError, describe_call
-from spec.check.battery import Case, CaseData, case_data, reference_gradient
+from spec.check.battery import (
+    Case,
+    CaseData,
+    case_data,
+    layer_names,
+    reference_function,
+    reference_gradient,
+)
 from spec.check.battery import suite as suite_cases
 from spec.check.compare import compare_gradients
 from spec.check.conformance_report import CaseResult, ConformanceReport
 from spec.check.diagnosis import diagnose, shape_warnings
 from spec.check.findings import Observation
+from spec.check.gradcheck import check_claimed_gradient
 from spec.check.netcheck import network_blocks
-from spec.check.options import default_tolerances
-from spec.costs import COSTS
+from spec.check.options import CheckOptions, default_tolerances
+from spec.check.report import GradcheckReport
 
 __all__ = ["check_implementation", "normalise"]
 
@@ -71,7 +80,7 @@ def _run_case(
     blocks = network_blocks(data.weights)
     try:
         grad_w, grad_b = gradients(
-            data.weights, data.biases, data.x, data.y, cost=case.cost
+            data.weights, data.biases, data.x, data.y, cost=case.cost, **case.network
         )
     except ImplementationError as exc:
         result = CaseResult(case, "crashed", problem=exc.error, call=exc.call)
@@ -91,15 +100,7 @@ def _run_case(
         wrong = tuple(b.name for b in blocks if b.name + " " in problem + " ")
         result = CaseResult(case, "failed", wrong, problem=problem)
     else:
-        report = compare_gradients(
-            np.concatenate([a.ravel() for a in arrays]),
-            backprop.pack(ref_w, ref_b),
-            names=functools.partial(backprop.describe_index, list(case.sizes)),
-            rtol=rtol,
-            atol=atol,
-            blocks=blocks,
-            raise_on_failure=False,
-        )
+        report = _compare(case, data, arrays, ref_w, ref_b, rtol, atol, blocks)
         wrong = tuple(b.name for b in report.blocks if b.n_failed)
         verdict = "passed" if report.passed else "failed"
         result = CaseResult(case, verdict, wrong, report.max_rel_err, report=report)
@@ -116,6 +117,58 @@ def _run_case(
     return result, observation
 
 
+def _compare(
+    case: Case,
+    data: CaseData,
+    arrays: Sequence[NDArray],
+    ref_w: Sequence[NDArray],
+    ref_b: Sequence[NDArray],
+    rtol: float,
+    atol: float,
+    blocks: Any,
+) -> GradcheckReport:
+    """The entry-by-entry comparison; by the kink-aware engine of central
+    differences (and its tolerances) where that is the reference."""
+    claimed = np.concatenate([a.ravel() for a in arrays])
+    names = functools.partial(backprop.describe_index, list(case.sizes))
+    if case.reference == "central":
+        f, theta = reference_function(case, data)
+        options = CheckOptions(method="central", raise_on_failure=False)
+        return check_claimed_gradient(
+            f, claimed, theta, options, names=names, blocks=blocks
+        )
+    return compare_gradients(
+        claimed,
+        backprop.pack(ref_w, ref_b),
+        names=names,
+        rtol=rtol,
+        atol=atol,
+        blocks=blocks,
+        raise_on_failure=False,
+    )
+
+
+def _costs(cost: str | Sequence[str] | None, output: str) -> tuple[str, ...]:
+    """The declared costs, or every cost that makes sense on the output layer."""
+    if cost is None:
+        return tuple(c for c in backprop.COSTS if _fits(c, output))
+    costs = (cost,) if isinstance(cost, str) else tuple(cost)
+    for c in costs:
+        if c not in backprop.COSTS:
+            raise ValueError(f"cost must be among {list(backprop.COSTS)}, got {c!r}")
+    if not costs:
+        raise ValueError("cost must name at least one cost, got an empty sequence")
+    return costs
+
+
+def _fits(cost: str, output: str) -> bool:
+    try:
+        validate_combination(cost, backprop.get_activation(output))
+    except ValueError:
+        return False
+    return True
+
+
 def _target_name(gradients: Callable[..., Any]) -> str:
     fn = getattr(gradients, "__wrapped__", gradients)
     module = getattr(fn, "__module__", None)
@@ -126,9 +179,11 @@ def _target_name(gradients: Callable[..., Any]) -> str:
 def check_implementation(
     gradients: Callable[..., Any],
     *,
-    cost: str | Sequence[str] = COSTS,
+    cost: str | Sequence[str] | None = None,
     suite: str = "standard",
     rng: int | np.random.Generator = 0,
+    activations: str | Sequence[str] | None = None,
+    l2: float = 0.0,
 ) -> ConformanceReport:
     r"""Run the conformance battery on a gradient function, and diagnose it.
 
@@ -136,15 +191,26 @@ def check_implementation(
     ----------
     gradients : callable
         ``gradients(weights, biases, x, y, cost=...) -> (grad_w, grad_b)`` in the
-        project's convention (:func:`backprop.gradients`); wrap any other
-        convention with :func:`spec.adapt`.
-    cost : str or sequence of str
-        The cost(s) it implements; each case is run for each. All of
-        :data:`spec.COSTS` by default.
+        project's convention (:func:`backprop.gradients`), also given
+        ``activations=`` and ``l2=`` where those are not the defaults; wrap any
+        other convention with :func:`spec.adapt`.
+    cost : str or sequence of str, optional
+        The cost(s) it implements; each case is run for each. By default every
+        cost of :data:`backprop.COSTS` that makes sense on the output layer
+        (quadratic and cross-entropy on a sigmoid, quadratic and the
+        log-likelihood on a softmax, quadratic on any other).
     suite : {"standard"}
         The cases (:data:`spec.check.battery.SUITES`).
     rng : int or numpy.random.Generator
         Seed of the parameters and data of the cases.
+    activations : str or pair of str, optional
+        The network's activations, one name for every layer or a pair (hidden,
+        output), as :func:`backprop.gradients` takes them; passed on as given to
+        ``gradients`` on every case. ``None`` (the sigmoid everywhere) is not
+        passed on, so a sigmoid-only function needs no such argument.
+    l2 : float, default 0.0
+        :math:`\lambda` of the L2 term :math:`\tfrac{\lambda}{2} \sum_l \lVert W^l
+        \rVert^2`; passed on as ``l2=`` when not 0.
 
     Returns
     -------
@@ -158,18 +224,25 @@ def check_implementation(
     >>> check_implementation(backprop.gradients, cost="quadratic").passed
     True
     """
-    costs = (cost,) if isinstance(cost, str) else tuple(cost)
-    for c in costs:
-        if c not in COSTS:  # the costs the oracle derives
-            raise ValueError(f"cost must be among {list(COSTS)}, got {c!r}")
-    if not costs:
-        raise ValueError("cost must name at least one cost, got an empty sequence")
+    if activations is not None and not isinstance(activations, str):
+        activations = tuple(activations)
+        if len(activations) != 2:
+            raise ValueError(
+                f"activations must be one name or a pair (hidden, output), so that "
+                f"networks of every depth can run, got {activations!r}"
+            )
+    # Validates the names (a hidden softmax is refused here).
+    output = layer_names(activations, 2)[-1]
+    costs = _costs(cost, output)
+    value: Any = l2  # any object may come; the hint is what is expected
+    if isinstance(value, bool) or not isinstance(value, int | float) or not l2 >= 0:
+        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
     if not callable(gradients):
         raise TypeError(f"gradients must be callable, got {type(gradients).__name__}")
     seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else None
     generator = np.random.default_rng(rng)
     results, observations = [], []
-    for case in suite_cases(suite, costs):
+    for case in suite_cases(suite, costs, activations, float(l2)):
         data = case_data(case, generator)
         result, observation = _run_case(gradients, case, data)
         results.append(result)
@@ -183,4 +256,6 @@ def check_implementation(
         cases=tuple(results),
         diagnosis=diagnosis,
         warnings=shape_warnings(observations),
+        activations=activations,
+        l2=float(l2),
     )
