@@ -1,0 +1,192 @@
+"""The conformance battery beyond the sigmoid: tanh, ReLU and softmax layers, the
+log-likelihood cost and L2, on a tutorial-style implementation and its seeded
+mistakes (``tutorial_layers_net.py``, ``seeded_layer_mistakes.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tutorial_layers_net
+from seeded_layer_mistakes import (
+    AGAIN,
+    NEW,
+    RELU_PRIME_OF_A,
+    RELU_SOFTMAX,
+    TANH_SOFTMAX,
+)
+from seeded_mistakes import PER_EXAMPLE, SEEDED
+
+import backprop
+import spec
+from spec.check import battery
+from spec.check.mistakes import MISTAKES
+
+#: Seeds of the false-alarm test, as for the sigmoid battery.
+N_SEEDS = 20
+#: A second seed for the seeded mistakes: the names must not depend on the data.
+OTHER_SEED = 5
+NETWORKS = {
+    "relu-softmax-l2": RELU_SOFTMAX,
+    "tanh-softmax-l2": TANH_SOFTMAX,
+    "tanh": {"activations": "tanh"},
+    "relu-sigmoid": {"activations": ("relu", "sigmoid")},
+}
+
+
+def _tutorial():
+    return spec.adapt(tutorial_layers_net.gradients, **PER_EXAMPLE)
+
+
+def _check(mistake, **kwargs):
+    fn = getattr(mistake.load(), mistake.function)
+    options = {**mistake.check_options, **kwargs}
+    return spec.check_implementation(spec.adapt(fn, **PER_EXAMPLE), **options)
+
+
+def test_gradcheck_conformance_layers_one_seeded_mistake_per_catalogue_entry():
+    seeded = [m.name for m in SEEDED] + [m.name for m in NEW]
+    assert sorted(seeded) == sorted(m.name for m in MISTAKES)
+
+
+@pytest.mark.parametrize("network", NETWORKS, ids=str)
+def test_gradcheck_conformance_layers_tutorial_net_is_conformant(network):
+    report = spec.check_implementation(_tutorial(), **NETWORKS[network])
+    assert report.passed, str(report)
+    assert report.diagnosis is None
+    assert report.warnings == ()
+
+
+@pytest.mark.parametrize("network", ["relu-softmax-l2", "tanh-softmax-l2"])
+@pytest.mark.parametrize("seed", range(N_SEEDS))
+def test_gradcheck_conformance_layers_no_false_alarm(network, seed):
+    report = spec.check_implementation(_tutorial(), rng=seed, **NETWORKS[network])
+    assert report.passed, str(report)
+
+
+def test_gradcheck_conformance_layers_backprop_gradients_is_conformant():
+    report = spec.check_implementation(backprop.gradients, **RELU_SOFTMAX)
+    assert report.passed, str(report)
+    assert report.costs == ("quadratic", "log_likelihood")
+    assert "activations relu, softmax" in str(report)
+    assert "l2=0.05" in report.cases[0].case.name
+
+
+def test_gradcheck_conformance_layers_covers_the_battery():
+    report = spec.check_implementation(backprop.gradients, **RELU_SOFTMAX)
+    cases = [r.case for r in report.cases]
+    assert {c.cost for c in cases} == {"quadratic", "log_likelihood"}
+    assert {c.dtype for c in cases} == {"float32", "float64"}
+    assert {c.m for c in cases} >= {1, 2, 3}
+    assert {len(c.sizes) - 1 for c in cases} == {1, 2, 3, 4}
+    assert any(c.square for c in cases)
+    assert any(not c.square for c in cases)
+    # Depth 1 is a softmax regression (analytic); every deeper net has ReLU.
+    assert {c.reference for c in cases if len(c.sizes) == 2} == {"complex"}
+    assert {c.reference for c in cases if len(c.sizes) > 2} == {"central"}
+
+
+def test_gradcheck_conformance_layers_relu_data_away_from_kinks_and_none_skipped():
+    report = spec.check_implementation(backprop.gradients, **RELU_SOFTMAX)
+    rng = np.random.default_rng(0)
+    for result in report.cases:
+        case = result.case
+        data = battery.case_data(case, rng)
+        if "relu" in case.layers:
+            ws = [w.astype(float) for w in data.weights]
+            bs = [b.astype(float) for b in data.biases]
+            zs, _ = backprop.feedforward(ws, bs, data.x.astype(float), case.layers)
+            hidden = np.concatenate([z.ravel() for z in zs[:-1]])
+            assert np.abs(hidden).min() >= battery.KINK_MARGIN
+        # The kink-aware engine found no entry at a kink: none was waved through.
+        assert result.report is not None
+        assert result.report.kinks == ()
+        assert result.report.n_checked == sum(
+            w.size + b.size for w, b in zip(data.weights, data.biases, strict=True)
+        )
+
+
+def test_gradcheck_conformance_layers_references():
+    def references(activations, l2=0.0):
+        cases = battery.suite("standard", ["quadratic"], activations, l2)
+        return {c.label: c.reference for c in cases}
+
+    assert references(None)["depth 2, non-square"] == "oracle"
+    assert references("tanh")["depth 2, non-square"] == "complex"
+    assert references(None, 0.1)["depth 2, non-square"] == "complex"
+    assert references(("relu", "sigmoid"))["depth 1"] == "oracle"
+    assert references(("relu", "sigmoid"))["depth 2, non-square"] == "central"
+    assert references(None)["larger, complex step"] == "complex"
+
+
+def test_gradcheck_conformance_layers_oracle_reach_is_data(monkeypatch):
+    wider = {"activations": ("sigmoid", "tanh", "softmax"), "l2": True}
+    monkeypatch.setattr(battery, "ORACLE_COVERS", wider)
+    cases = battery.suite("standard", ["log_likelihood"], ("tanh", "softmax"), 0.1)
+    by_label = {c.label: c.reference for c in cases}
+    assert by_label["depth 2, non-square"] == "oracle"
+    assert by_label["larger, complex step"] == "complex"
+
+
+def test_gradcheck_conformance_layers_keywords_passed_as_given():
+    calls = []
+
+    def recording(weights, biases, x, y, cost="quadratic", **network):
+        calls.append(network)
+        return backprop.gradients(weights, biases, x, y, cost=cost, **network)
+
+    spec.check_implementation(recording, cost="quadratic")
+    assert all(c == {} for c in calls)  # sigmoid defaults: nothing passed
+    calls.clear()
+    spec.check_implementation(recording, cost="quadratic", activations="tanh")
+    assert all(c == {"activations": "tanh"} for c in calls)
+    calls.clear()
+    spec.check_implementation(
+        recording, cost="log_likelihood", activations=["relu", "softmax"], l2=0.5
+    )
+    assert all(c == {"activations": ("relu", "softmax"), "l2": 0.5} for c in calls)
+
+
+@pytest.mark.parametrize("mistake", NEW + AGAIN, ids=lambda m: m.name)
+def test_gradcheck_conformance_layers_names_seeded_mistake(mistake):
+    report = _check(mistake)
+    assert not report.passed
+    diagnosis = report.diagnosis
+    assert diagnosis is not None
+    assert (diagnosis.kind, diagnosis.mistake) == ("named", mistake.name), str(report)
+    expected = next(m for m in MISTAKES if m.name == mistake.name)
+    assert diagnosis.equation == expected.equation
+
+
+@pytest.mark.parametrize("mistake", NEW, ids=lambda m: m.name)
+def test_gradcheck_conformance_layers_names_seeded_mistake_on_other_data(mistake):
+    report = _check(mistake, rng=OTHER_SEED)
+    assert report.diagnosis is not None
+    assert report.diagnosis.mistake == mistake.name, str(report)
+
+
+def test_gradcheck_conformance_layers_softmax_jacobian_mistake_only_in_quadratic():
+    mistake = next(m for m in NEW if m.name == "softmax_jacobian_no_outer_product")
+    report = _check(mistake)
+    failing = {r.case.cost for r in report.cases if not r.passed}
+    # The log-likelihood's delta^L = a - y never applies the Jacobian.
+    assert failing == {"quadratic"}
+
+
+def test_gradcheck_conformance_layers_relu_prime_of_a_is_not_a_mistake():
+    # relu(z) > 0 exactly where z > 0, so ReLU'(a) = ReLU'(z): conformant; the same
+    # edit with tanh layers is the mistake bp2_sigma_prime_of_a (named above).
+    report = _check(RELU_PRIME_OF_A)
+    assert report.passed, str(report)
+
+
+def test_gradcheck_conformance_layers_validates_arguments():
+    with pytest.raises(ValueError, match="one name or a pair"):
+        spec.check_implementation(backprop.gradients, activations=("relu",) * 3)
+    with pytest.raises(ValueError, match="softmax is for the output layer only"):
+        spec.check_implementation(backprop.gradients, activations="softmax")
+    with pytest.raises(ValueError, match="'cross_entropy' needs a sigmoid output"):
+        spec.check_implementation(
+            backprop.gradients, cost="cross_entropy", activations=("relu", "softmax")
+        )
+    with pytest.raises(ValueError, match="l2 must be a number >= 0"):
+        spec.check_implementation(backprop.gradients, l2=-1.0)
