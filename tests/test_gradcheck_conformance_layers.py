@@ -67,7 +67,7 @@ def test_gradcheck_conformance_layers_backprop_gradients_is_conformant():
     report = spec.check_implementation(backprop.gradients, **RELU_SOFTMAX)
     assert report.passed, str(report)
     assert report.costs == ("quadratic", "log_likelihood")
-    assert "activations relu, softmax" in str(report)
+    assert "activations relu,softmax, l2 0.05, rng 0)" in str(report)
     assert "l2=0.05" in report.cases[0].case.name
 
 

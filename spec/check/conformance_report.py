@@ -148,12 +148,12 @@ def format_conformance(report: ConformanceReport) -> str:
     width = max(len("case"), *(len(c) for c, _, _ in rows))
     costs = ", ".join(report.costs)
     seed = "" if report.rng is None else f", rng {report.rng}"
-    given = report.activations
-    if given is not None:
-        names = given if isinstance(given, str) else ", ".join(given)
-        seed = f", activations {names}" + seed
     if report.l2:
         seed = f", l2 {report.l2:g}" + seed
+    given = report.activations
+    if given is not None:
+        names = given if isinstance(given, str) else ",".join(given)
+        seed = f", activations {names}" + seed
     lines = [
         (
             f"{report.target}: {verdict_line(report)} "
