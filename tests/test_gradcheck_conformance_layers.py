@@ -190,3 +190,39 @@ def test_gradcheck_conformance_layers_validates_arguments():
         )
     with pytest.raises(ValueError, match="l2 must be a number >= 0"):
         spec.check_implementation(backprop.gradients, l2=-1.0)
+
+
+def _altered(change):
+    def gradients(weights, biases, x, y, cost="quadratic", **network):
+        grad_w, grad_b = backprop.gradients(weights, biases, x, y, cost=cost, **network)
+        return change(grad_w, grad_b)
+
+    return gradients
+
+
+def test_gradcheck_conformance_layers_unknown_mistake_localised_to_bp4():
+    half_output_weights = _altered(lambda gw, gb: ([*gw[:-1], gw[-1] / 2], gb))
+    report = spec.check_implementation(half_output_weights, **RELU_SOFTMAX)
+    diagnosis = report.diagnosis
+    assert diagnosis is not None
+    assert (diagnosis.kind, diagnosis.equation) == ("localised", "BP4")
+    assert diagnosis.block_ratios[0][1] == pytest.approx(0.5)
+
+
+def test_gradcheck_conformance_layers_constant_ratio_against_central_differences():
+    # The ratio is judged with the tolerance of central differences on ReLU cases.
+    tripled = _altered(lambda gw, gb: ([3 * g for g in gw], [3 * g for g in gb]))
+    report = spec.check_implementation(tripled, **RELU_SOFTMAX)
+    assert report.diagnosis is not None
+    assert report.diagnosis.ratio == pytest.approx(3)
+
+
+def test_gradcheck_conformance_layers_hidden_layer_localised_to_bp2():
+    def half_first_layer(gw, gb):
+        if len(gw) == 1:
+            return gw, gb
+        return [gw[0] / 2, *gw[1:]], [gb[0] / 2, *gb[1:]]
+
+    report = spec.check_implementation(_altered(half_first_layer), **TANH_SOFTMAX)
+    assert report.diagnosis is not None
+    assert report.diagnosis.equation == "BP2"
