@@ -115,7 +115,7 @@ def test_gradcheck_conformance_layers_references():
     assert references(None, 0.1)["depth 2, non-square"] == "complex"
     assert references(("relu", "sigmoid"))["depth 1"] == "oracle"
     assert references(("relu", "sigmoid"))["depth 2, non-square"] == "central"
-    assert references(None)["larger, complex step"] == "complex"
+    assert references(None)["larger, numeric reference"] == "complex"
 
 
 def test_gradcheck_conformance_layers_oracle_reach_is_data(monkeypatch):
@@ -124,7 +124,7 @@ def test_gradcheck_conformance_layers_oracle_reach_is_data(monkeypatch):
     cases = battery.suite("standard", ["log_likelihood"], ("tanh", "softmax"), 0.1)
     by_label = {c.label: c.reference for c in cases}
     assert by_label["depth 2, non-square"] == "oracle"
-    assert by_label["larger, complex step"] == "complex"
+    assert by_label["larger, numeric reference"] == "complex"
 
 
 def test_gradcheck_conformance_layers_keywords_passed_as_given():

@@ -161,7 +161,7 @@ _STANDARD = (
     Shape("m = 1", (3, 4, 2), 1),
     Shape("saturated", (3, 4, 2), 3, weight_scale=3.0),
     Shape("float32", (3, 4, 2), 3, dtype="float32"),
-    Shape("larger, complex step", (6, 10, 8, 5), 4, reference="complex"),
+    Shape("larger, numeric reference", (6, 10, 8, 5), 4, reference="complex"),
 )
 
 #: The suites by name: their rows, each run for every declared cost.
