@@ -42,7 +42,6 @@ from numpy.typing import NDArray
 
 __all__ = [
     "Derivation",
-    "Gradient",
     "sigmoid",
     "sigmoid_prime",
     "softmax",
