@@ -18,7 +18,7 @@ from seeded_mistakes import PER_EXAMPLE, SEEDED
 
 import backprop
 import spec
-from spec.check import battery
+from spec.check import battery, casedata
 from spec.check.mistakes import MISTAKES
 
 #: Seeds of the false-alarm test, as for the sigmoid battery.
@@ -90,13 +90,13 @@ def test_gradcheck_conformance_layers_relu_data_away_from_kinks_and_none_skipped
     rng = np.random.default_rng(0)
     for result in report.cases:
         case = result.case
-        data = battery.case_data(case, rng)
+        data = casedata.case_data(case, rng)
         if "relu" in case.layers:
             ws = [w.astype(float) for w in data.weights]
             bs = [b.astype(float) for b in data.biases]
             zs, _ = backprop.feedforward(ws, bs, data.x.astype(float), case.layers)
             hidden = np.concatenate([z.ravel() for z in zs[:-1]])
-            assert np.abs(hidden).min() >= battery.KINK_MARGIN
+            assert np.abs(hidden).min() >= casedata.KINK_MARGIN
         # The kink-aware engine found no entry at a kink: none was waved through.
         assert result.report is not None
         assert result.report.kinks == ()

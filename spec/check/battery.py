@@ -1,14 +1,13 @@
 r"""The cases of the conformance battery, as data: :class:`Case` and :data:`SUITES`.
 
 A case is a network (its widths), a batch size, a cost, a dtype, a weight scale,
-the activations and the L2 strength; :func:`case_data` draws its parameters and
-data from a seed, and :func:`reference_gradient` gives its trusted gradient: the
-oracle (:func:`spec.oracle_gradients`, exact formulas in high precision) where
-the network is small and the oracle derives it (:data:`ORACLE_COVERS`), the
-complex step of the mean cost for other analytic networks, and central
+the activations and the L2 strength, and the reference its gradient is held to:
+the oracle (:func:`spec.oracle_gradients`, exact formulas in high precision)
+where the network is small and the oracle derives it (:data:`ORACLE_COVERS`),
+the complex step of the mean cost for other analytic networks, and central
 differences (judged by the kink-aware engine of :func:`spec.gradcheck`) for
-networks with ReLU, whose data are drawn with every :math:`|z|` at least
-:data:`KINK_MARGIN` from the kink so that no difference straddles it.
+networks with ReLU. :mod:`spec.check.casedata` draws each case's data and
+computes its reference.
 
 The standard suite runs non-square networks of depth 1 to 4 *and* square ones (a
 missing transpose hides on square layers and only crashes on others), width-1
@@ -24,26 +23,16 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-from numpy.typing import NDArray
-
 import backprop
 from backprop.layers import validate_combination
 from spec.check.netcheck import network_keywords
-from spec.check.numeric import central_gradient, complex_step_gradient
-from spec.oracle import oracle_gradients
 
 __all__ = [
-    "KINK_MARGIN",
     "ORACLE_COVERS",
     "SUITES",
     "Case",
-    "CaseData",
     "Shape",
-    "case_data",
     "layer_names",
-    "reference_function",
-    "reference_gradient",
     "suite",
 ]
 
@@ -51,11 +40,6 @@ __all__ = [
 #: takes ``l2=``. Other networks fall back to the complex step (or central
 #: differences with ReLU); extending the oracle's reach is a change of this data.
 ORACLE_COVERS: dict[str, Any] = {"activations": ("sigmoid",), "l2": False}
-#: Smallest :math:`|z|` of a ReLU network's case: far above the steps of central
-#: differences (about 6e-6 times the parameters' size), so none crosses a kink.
-KINK_MARGIN = 1e-3
-#: Draws of a ReLU case's data before giving up on keeping :math:`|z|` from 0.
-_DRAWS = 200
 
 
 def layer_names(activations: Any, n_layers: int) -> tuple[str, ...]:
@@ -206,89 +190,3 @@ def suite(
                 )
             )
     return cases
-
-
-@dataclasses.dataclass(frozen=True)
-class CaseData:
-    """Parameters and data of one case, in the case's dtype (rows layout)."""
-
-    weights: list[NDArray]
-    biases: list[NDArray]
-    x: NDArray
-    y: NDArray
-
-
-def _draw(case: Case, rng: np.random.Generator) -> CaseData:
-    pairs = list(zip(case.sizes[:-1], case.sizes[1:], strict=True))
-    weights = [case.weight_scale * rng.standard_normal((n, k)) for k, n in pairs]
-    biases = [case.weight_scale * rng.standard_normal(n) for _, n in pairs]
-    x = rng.random((case.m, case.sizes[0]))
-    if case.layers[-1] == "softmax":  # one-hot targets: a distribution per row
-        y = np.eye(case.sizes[-1])[rng.integers(case.sizes[-1], size=case.m)]
-    else:
-        y = rng.random((case.m, case.sizes[-1]))
-    dt = np.dtype(case.dtype)
-    return CaseData(
-        [w.astype(dt) for w in weights],
-        [b.astype(dt) for b in biases],
-        x.astype(dt),
-        y.astype(dt),
-    )
-
-
-def _min_abs_z(case: Case, data: CaseData) -> float:
-    """Smallest :math:`|z|` over the ReLU layers, in float64."""
-    ws = [w.astype(np.float64) for w in data.weights]
-    bs = [b.astype(np.float64) for b in data.biases]
-    zs, _ = backprop.feedforward(ws, bs, data.x.astype(np.float64), case.layers)
-    relu = [z for z, n in zip(zs, case.layers, strict=True) if n == "relu"]
-    return min(float(np.abs(z).min()) for z in relu)
-
-
-def case_data(case: Case, rng: np.random.Generator) -> CaseData:
-    """Weights and biases from N(0, scale²), inputs uniform in [0, 1), targets
-    uniform in [0, 1) (one-hot for a softmax output); for a network with ReLU,
-    drawn again until every :math:`|z|` of a ReLU layer is at least
-    :data:`KINK_MARGIN`."""
-    data = _draw(case, rng)
-    if "relu" not in case.layers:
-        return data
-    for _ in range(_DRAWS):
-        if _min_abs_z(case, data) >= KINK_MARGIN:
-            return data
-        data = _draw(case, rng)
-    raise RuntimeError(
-        f"case {case.name}: no draw in {_DRAWS} keeps every ReLU input at least "
-        f"{KINK_MARGIN} from the kink"
-    )
-
-
-def reference_function(case: Case, data: CaseData) -> tuple[Any, NDArray]:
-    """``(f, theta)``: the mean cost of the packed parameters (float64 data), and
-    the parameters, for the numeric references."""
-    x, y = data.x.astype(np.float64), data.y.astype(np.float64)
-    sizes = list(case.sizes)
-
-    def f(theta: NDArray) -> Any:
-        ws, bs = backprop.unpack(theta, sizes)
-        return backprop.mean_cost(ws, bs, x, y, case.cost, case.activations, case.l2)
-
-    return f, backprop.pack(data.weights, data.biases).astype(np.float64)
-
-
-def reference_gradient(
-    case: Case, data: CaseData
-) -> tuple[list[NDArray], list[NDArray]]:
-    """The trusted ``(grad_w, grad_b)`` of the case, in float64."""
-    if case.reference == "oracle":
-        ws = [w.astype(np.float64) for w in data.weights]
-        bs = [b.astype(np.float64) for b in data.biases]
-        x, y = data.x.astype(np.float64), data.y.astype(np.float64)
-        # activations= and l2= only where the network is not the sigmoid default.
-        sigmoids = set(case.layers) == {"sigmoid"}
-        extra = network_keywords(None if sigmoids else case.layers, case.l2)
-        return oracle_gradients(ws, bs, x, y, cost=case.cost, **extra)
-    f, theta = reference_function(case, data)
-    method = complex_step_gradient if case.reference == "complex" else central_gradient
-    grad_w, grad_b = backprop.unpack(method(f, theta), list(case.sizes))
-    return list(grad_w), list(grad_b)

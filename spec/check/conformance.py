@@ -20,15 +20,14 @@ from numpy.typing import NDArray
 import backprop
 from backprop.layers import validate_combination
 from spec.check.adapters import ImplementationError, describe_call
-from spec.check.battery import (
-    Case,
+from spec.check.battery import Case, layer_names
+from spec.check.battery import suite as suite_cases
+from spec.check.casedata import (
     CaseData,
     case_data,
-    layer_names,
     reference_function,
     reference_gradient,
 )
-from spec.check.battery import suite as suite_cases
 from spec.check.compare import compare_gradients
 from spec.check.conformance_report import CaseResult, ConformanceReport
 from spec.check.diagnosis import diagnose, shape_warnings

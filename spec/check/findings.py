@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.battery import Case, CaseData
+from spec.check.battery import Case
+from spec.check.casedata import CaseData
 from spec.check.options import default_tolerances
 
 __all__ = ["Diagnosis", "Observation", "agree", "wrong_blocks"]
