@@ -25,6 +25,7 @@ from spec.check.mistakes import MISTAKES
 N_SEEDS = 20
 #: A second seed for the seeded mistakes: the names must not depend on the data.
 OTHER_SEED = 5
+LAYERS_SUITE = {"suite": "layers", "l2": 0.05}
 NETWORKS = {
     "relu-softmax-l2": RELU_SOFTMAX,
     "tanh-softmax-l2": TANH_SOFTMAX,
@@ -56,11 +57,46 @@ def test_gradcheck_conformance_layers_tutorial_net_is_conformant(network):
     assert report.warnings == ()
 
 
-@pytest.mark.parametrize("network", ["relu-softmax-l2", "tanh-softmax-l2"])
+@pytest.mark.parametrize("network", ["relu-softmax-l2", "tanh-softmax-l2", "suite"])
 @pytest.mark.parametrize("seed", range(N_SEEDS))
 def test_gradcheck_conformance_layers_no_false_alarm(network, seed):
-    report = spec.check_implementation(_tutorial(), rng=seed, **NETWORKS[network])
+    options = LAYERS_SUITE if network == "suite" else NETWORKS[network]
+    report = spec.check_implementation(_tutorial(), rng=seed, **options)
     assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.05])
+def test_gradcheck_conformance_layers_suite_mixes_layers(l2):
+    calls = []
+
+    def recording(weights, biases, x, y, cost="quadratic", **network):
+        calls.append(network)
+        return backprop.gradients(weights, biases, x, y, cost=cost, **network)
+
+    report = spec.check_implementation(recording, suite="layers", l2=l2)
+    assert report.passed, str(report)
+    assert report.costs == ("quadratic", "cross_entropy", "log_likelihood")
+    # One name per layer, as given, with hidden layers of different kinds.
+    given = {c["activations"] for c in calls}
+    assert all(isinstance(a, tuple) for a in given)
+    assert ("relu", "tanh", "identity", "softmax") in given
+    assert all(("l2" in c) == bool(l2) for c in calls)
+    cases = [r.case for r in report.cases]
+    assert {c.layers[-1] for c in cases} == {"softmax", "sigmoid", "tanh", "identity"}
+    # No row is the sigmoid network the oracle derives today (ORACLE_COVERS).
+    assert {c.reference for c in cases} == {"complex", "central"}
+
+
+def test_gradcheck_conformance_layers_suite_runs_the_rows_a_cost_fits():
+    report = spec.check_implementation(
+        backprop.gradients, suite="layers", cost="log_likelihood"
+    )
+    assert report.passed, str(report)
+    assert {r.case.layers[-1] for r in report.cases} == {"softmax"}
+    with pytest.raises(ValueError, match="sets each case's activations"):
+        spec.check_implementation(
+            backprop.gradients, suite="layers", activations="tanh"
+        )
 
 
 def test_gradcheck_conformance_layers_backprop_gradients_is_conformant():
@@ -155,6 +191,14 @@ def test_gradcheck_conformance_layers_names_seeded_mistake(mistake):
     assert (diagnosis.kind, diagnosis.mistake) == ("named", mistake.name), str(report)
     expected = next(m for m in MISTAKES if m.name == mistake.name)
     assert diagnosis.equation == expected.equation
+
+
+@pytest.mark.parametrize("mistake", NEW, ids=lambda m: m.name)
+def test_gradcheck_conformance_layers_names_seeded_mistake_on_layers_suite(mistake):
+    fn = getattr(mistake.load(), mistake.function)
+    report = spec.check_implementation(spec.adapt(fn, **PER_EXAMPLE), **LAYERS_SUITE)
+    assert report.diagnosis is not None
+    assert report.diagnosis.mistake == mistake.name, str(report)
 
 
 @pytest.mark.parametrize("mistake", NEW, ids=lambda m: m.name)

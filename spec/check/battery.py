@@ -32,7 +32,9 @@ __all__ = [
     "SUITES",
     "Case",
     "Shape",
+    "fits",
     "layer_names",
+    "own_activations",
     "suite",
 ]
 
@@ -124,8 +126,10 @@ class Case:
 
 
 class Shape(NamedTuple):
-    """A row of a suite: a :class:`Case` less its cost, activations and L2 (each
-    row runs for every declared cost, with the declared activations and L2)."""
+    """A row of a suite: a :class:`Case` less its cost and L2 (each row runs for
+    every declared cost, with the declared L2). ``activations``, one name per
+    layer, are the row's own (those that the declared cost fits are run);
+    ``None`` takes the declared ones."""
 
     label: str
     sizes: tuple[int, ...]
@@ -133,6 +137,7 @@ class Shape(NamedTuple):
     weight_scale: float = 1.0
     dtype: str = "float64"
     reference: str = "oracle"
+    activations: tuple[str, ...] | None = None
 
 
 _STANDARD = (
@@ -148,8 +153,49 @@ _STANDARD = (
     Shape("larger, numeric reference", (6, 10, 8, 5), 4, reference="complex"),
 )
 
+_MIXED = ("tanh", "relu", "softmax")
+# Each layer its own activation, passed one name per layer: a phi' taken from the
+# wrong layer hides when every hidden layer has the same one.
+_LAYERS = (
+    Shape("softmax regression", (3, 2), 3, activations=("softmax",)),
+    Shape("tanh then ReLU", (3, 4, 5, 2), 3, activations=_MIXED),
+    Shape(
+        "ReLU, tanh, identity, depth 4",
+        (3, 4, 2, 3, 2),
+        2,
+        activations=("relu", "tanh", "identity", "softmax"),
+    ),
+    Shape(
+        "sigmoid and tanh", (2, 3, 4, 3), 2, activations=("sigmoid", "tanh", "sigmoid")
+    ),
+    Shape("square layers", (3, 3, 3, 3), 2, activations=_MIXED),
+    Shape("width-1 layers", (1, 3, 1, 2), 2, activations=("relu", "tanh", "softmax")),
+    Shape("m = 1", (3, 4, 3, 2), 1, activations=_MIXED),
+    Shape("tanh output", (3, 4, 2), 3, activations=("relu", "tanh")),
+    Shape("identity output", (3, 4, 2), 3, activations=("tanh", "identity")),
+    Shape("saturated", (3, 4, 3, 2), 3, weight_scale=3.0, activations=_MIXED),
+    Shape("float32", (3, 4, 3, 2), 3, dtype="float32", activations=_MIXED),
+)
+
 #: The suites by name: their rows, each run for every declared cost.
-SUITES: dict[str, tuple[Shape, ...]] = {"standard": _STANDARD}
+SUITES: dict[str, tuple[Shape, ...]] = {"standard": _STANDARD, "layers": _LAYERS}
+
+
+def fits(cost: str, output: str) -> bool:
+    """Whether ``cost`` makes sense on an ``output`` layer (log-likelihood on a
+    softmax, cross-entropy on a sigmoid, quadratic on any)."""
+    try:
+        validate_combination(cost, backprop.get_activation(output))
+    except ValueError:
+        return False
+    return True
+
+
+def own_activations(name: str) -> bool:
+    """Whether the rows of suite ``name`` set their own activations."""
+    if name not in SUITES:
+        raise ValueError(f"suite must be one of {list(SUITES)}, got {name!r}")
+    return any(row.activations is not None for row in SUITES[name])
 
 
 def _reference(row: Shape, layers: tuple[str, ...], l2: float) -> str:
@@ -165,17 +211,25 @@ def _reference(row: Shape, layers: tuple[str, ...], l2: float) -> str:
 
 def suite(
     name: str,
-    costs: Sequence[str],
+    costs: Sequence[str] | None,
     activations: str | tuple[str, ...] | None = None,
     l2: float = 0.0,
 ) -> list[Case]:
-    """The cases of suite ``name`` for each of ``costs``, with these activations."""
-    if name not in SUITES:
-        raise ValueError(f"suite must be one of {list(SUITES)}, got {name!r}")
+    """The cases of suite ``name`` for each of ``costs``, with these activations.
+
+    ``costs=None`` runs each row for every cost that fits its output layer; a
+    declared cost runs on every row with the declared activations (a ValueError
+    where it does not fit them) and on the rows with their own that it fits.
+    """
+    own_activations(name)  # validates the name
     cases = []
-    for cost in costs:
+    for cost in backprop.COSTS if costs is None else costs:
         for row in SUITES[name]:
-            layers = layer_names(activations, len(row.sizes) - 1)
+            given = activations if row.activations is None else row.activations
+            layers = layer_names(given, len(row.sizes) - 1)
+            optional = costs is None or row.activations is not None
+            if optional and not fits(cost, layers[-1]):
+                continue
             cases.append(
                 Case(
                     row.label,
@@ -185,7 +239,7 @@ def suite(
                     row.dtype,
                     row.weight_scale,
                     _reference(row, layers, l2),
-                    activations,
+                    given,
                     l2,
                 )
             )

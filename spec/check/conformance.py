@@ -18,9 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 import backprop
-from backprop.layers import validate_combination
 from spec.check.adapters import ImplementationError, describe_call
-from spec.check.battery import Case, layer_names
+from spec.check.battery import Case, layer_names, own_activations
 from spec.check.battery import suite as suite_cases
 from spec.check.casedata import (
     CaseData,
@@ -147,10 +146,10 @@ def _compare(
     )
 
 
-def _costs(cost: str | Sequence[str] | None, output: str) -> tuple[str, ...]:
-    """The declared costs, or every cost that makes sense on the output layer."""
+def _costs(cost: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """The declared costs, validated; ``None`` for every cost that fits."""
     if cost is None:
-        return tuple(c for c in backprop.COSTS if _fits(c, output))
+        return None
     costs = (cost,) if isinstance(cost, str) else tuple(cost)
     for c in costs:
         if c not in backprop.COSTS:
@@ -158,14 +157,6 @@ def _costs(cost: str | Sequence[str] | None, output: str) -> tuple[str, ...]:
     if not costs:
         raise ValueError("cost must name at least one cost, got an empty sequence")
     return costs
-
-
-def _fits(cost: str, output: str) -> bool:
-    try:
-        validate_combination(cost, backprop.get_activation(output))
-    except ValueError:
-        return False
-    return True
 
 
 def _target_name(gradients: Callable[..., Any]) -> str:
@@ -198,14 +189,18 @@ def check_implementation(
         cost of :data:`backprop.COSTS` that makes sense on the output layer
         (quadratic and cross-entropy on a sigmoid, quadratic and the
         log-likelihood on a softmax, quadratic on any other).
-    suite : {"standard"}
-        The cases (:data:`spec.check.battery.SUITES`).
+    suite : {"standard", "layers"}
+        The cases (:data:`spec.check.battery.SUITES`): ``"standard"`` with the
+        declared ``activations``; ``"layers"`` with each case's own, one name per
+        layer (tanh, ReLU, identity and sigmoid hidden layers mixed, softmax,
+        sigmoid, tanh and identity outputs), for a function that takes any
+        ``activations=`` as :func:`backprop.gradients` does.
     rng : int or numpy.random.Generator
         Seed of the parameters and data of the cases.
     activations : str or pair of str, optional
         The network's activations, one name for every layer or a pair (hidden,
         output), as :func:`backprop.gradients` takes them; passed on as given to
-        ``gradients`` on every case. ``None`` (the sigmoid everywhere) is not
+        ``gradients`` on every case (not with ``suite="layers"``). ``None`` (the sigmoid everywhere) is not
         passed on, so a sigmoid-only function needs no such argument.
     l2 : float, default 0.0
         :math:`\lambda` of the L2 term :math:`\tfrac{\lambda}{2} \sum_l \lVert W^l
@@ -230,9 +225,13 @@ def check_implementation(
                 f"activations must be one name or a pair (hidden, output), so that "
                 f"networks of every depth can run, got {activations!r}"
             )
-    # Validates the names (a hidden softmax is refused here).
-    output = layer_names(activations, 2)[-1]
-    costs = _costs(cost, output)
+    if activations is not None and own_activations(suite):
+        raise ValueError(
+            f"suite {suite!r} sets each case's activations; give activations= "
+            f"with another suite, got {activations!r}"
+        )
+    layer_names(activations, 2)  # validates the names (a hidden softmax is refused)
+    costs = _costs(cost)
     value: Any = l2  # any object may come; the hint is what is expected
     if isinstance(value, bool) or not isinstance(value, int | float) or not l2 >= 0:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
@@ -241,7 +240,10 @@ def check_implementation(
     seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else None
     generator = np.random.default_rng(rng)
     results, observations = [], []
-    for case in suite_cases(suite, costs, activations, float(l2)):
+    cases = suite_cases(suite, costs, activations, float(l2))
+    if not cases:
+        raise ValueError(f"cost {costs!r} fits no output layer of suite {suite!r}")
+    for case in cases:
         data = case_data(case, generator)
         result, observation = _run_case(gradients, case, data)
         results.append(result)
@@ -249,7 +251,7 @@ def check_implementation(
     diagnosis = None if all(r.passed for r in results) else diagnose(observations)
     return ConformanceReport(
         target=_target_name(gradients),
-        costs=costs,
+        costs=tuple(dict.fromkeys(c.cost for c in cases)),
         suite=suite,
         rng=seed,
         cases=tuple(results),
