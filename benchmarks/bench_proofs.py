@@ -1,9 +1,11 @@
 """Time the proofs of BP1-BP4 and the oracle, every run from cold caches.
 
 1. ``spec.prove_general`` (every width and batch size), each cost.
-2. ``spec.prove_backprop`` for fixed sizes at batch size m (default 2), both costs:
-   derive both gradients (direct differentiation of the composed mean cost, and the
-   recursion), then decide equality by exact evaluation modulo 2^61 - 1.
+2. ``spec.prove_backprop`` for fixed sizes at batch size m (default 2), both costs
+   of a sigmoid network and, beyond it, ReLU + softmax with the log-likelihood and
+   tanh with the quadratic cost: derive both gradients (direct differentiation of
+   the composed mean cost, and the recursion), then decide equality by exact
+   evaluation modulo 2^61 - 1.
 3. The family [n, 2n, 2n, n], n = 10, 12, ..., proven until one takes more than
    ``--budget`` seconds (default 60), both costs; the sweep lifts
    ``spec.DERIVATION_LIMIT`` for this.
@@ -13,8 +15,9 @@
 Every run empties spec's caches and SymPy's first; the best of ``--repeat`` runs
 is reported. The header gives the machine's load while it ran.
 
-Run: ``python benchmarks/bench_proofs.py [--m 2] [--repeat 1] [--budget 60]``
-(the results in ``results/bench_proofs.txt`` are one run of it).
+Run: ``python benchmarks/bench_proofs.py [--m 2] [--repeat 1] [--budget 60]
+[--only general fixed oracle largest]`` (the results in ``results/bench_proofs.txt``
+are one run of it; ``results/bench_proofs_fixed.txt`` one of ``--only fixed``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,16 @@ import spec.derive
 
 SIZES = [(3, 4, 3, 2), (5, 8, 8, 4), (8, 12, 12, 6), (10, 20, 20, 10)]
 ORACLE_SIZES = [(20, 40, 10), (32, 32, 10), (10, 20, 20, 10)]
+#: The costs of a sigmoid network (the log-likelihood needs a softmax output).
+SIGMOID_COSTS = ("quadratic", "cross_entropy")
+#: (cost, activations) of the fixed-size proofs: the sigmoid network's two, then
+#: two beyond it.
+CASES: list[tuple[str, tuple[str, str] | None]] = [
+    ("quadratic", None),
+    ("cross_entropy", None),
+    ("log_likelihood", ("relu", "softmax")),
+    ("quadratic", ("tanh", "tanh")),
+]
 
 
 def cold() -> None:
@@ -41,10 +54,15 @@ def cold() -> None:
     sympy.core.cache.clear_cache()
 
 
-def cold_proof(sizes: tuple[int, ...], m: int, cost: str) -> spec.ProofResult:
+def cold_proof(
+    sizes: tuple[int, ...],
+    m: int,
+    cost: str,
+    activations: tuple[str, str] | None = None,
+) -> spec.ProofResult:
     """Prove once with every cache emptied first."""
     cold()
-    result = spec.prove_backprop(sizes, m=m, cost=cost, seed=0)
+    result = spec.prove_backprop(sizes, m=m, cost=cost, activations=activations, seed=0)
     if not result.proven:
         raise RuntimeError(str(result))
     return result
@@ -53,7 +71,7 @@ def cold_proof(sizes: tuple[int, ...], m: int, cost: str) -> spec.ProofResult:
 def general(repeat: int) -> None:
     print("prove_general (every size), cold caches")
     print(f"{'cost':14} {'lemmas':>6} {'seconds':>8}")
-    for cost in spec.COSTS:
+    for cost in SIGMOID_COSTS:
         best = float("inf")
         for _ in range(repeat):
             cold()
@@ -66,15 +84,20 @@ def general(repeat: int) -> None:
 
 def fixed(sizes_list: list[tuple[int, ...]], m: int, repeat: int) -> None:
     print(f"\nprove_backprop, m = {m}, cold caches")
-    header = f"{'sizes':14} {'cost':14} {'params':>6} {'P*m*L':>6} {'derive s':>9}"
+    header = (
+        f"{'sizes':14} {'cost':14} {'activations':16} {'params':>6} {'P*m*L':>6} "
+        f"{'derive s':>9}"
+    )
     print(f"{header} {'prove s':>8} {'total s':>8}")
     for sizes in sizes_list:
-        for cost in spec.COSTS:
-            runs = [cold_proof(sizes, m, cost) for _ in range(repeat)]
+        for cost, activations in CASES:
+            runs = [cold_proof(sizes, m, cost, activations) for _ in range(repeat)]
             best = min(runs, key=lambda result: result.seconds)
             work = best.entries * m * (len(sizes) - 1)
+            layers = "/".join(activations or ("sigmoid", "sigmoid"))
             print(
-                f"{'-'.join(map(str, sizes)):14} {cost:14} {best.entries:6d} "
+                f"{'-'.join(map(str, sizes)):14} {cost:14} {layers:16} "
+                f"{best.entries:6d} "
                 f"{work:6d} {best.derive_seconds:9.2f} {best.check_seconds:8.2f} "
                 f"{best.seconds:8.2f}"
             )
@@ -87,7 +110,7 @@ def largest(m: int, budget: float) -> None:
     limit = spec.derive.DERIVATION_LIMIT
     spec.derive.DERIVATION_LIMIT = 10**9
     try:
-        for cost in spec.COSTS:
+        for cost in SIGMOID_COSTS:
             for n in range(10, 100, 2):
                 sizes = (n, 2 * n, 2 * n, n)
                 result = cold_proof(sizes, m, cost)
@@ -132,6 +155,10 @@ def main() -> None:
     parser.add_argument("--m", type=int, default=2, help="batch size")
     parser.add_argument("--repeat", type=int, default=1, help="best of N")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds")
+    sections = ("general", "fixed", "oracle", "largest")
+    parser.add_argument(
+        "--only", nargs="+", choices=sections, default=sections, help="sections"
+    )
     args = parser.parse_args()
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
@@ -139,10 +166,14 @@ def main() -> None:
         f"SymPy {sympy.__version__}, {os.cpu_count()} cores, load average "
         f"(1, 5, 15 min) at start {load}; DERIVATION_LIMIT {spec.DERIVATION_LIMIT}"
     )
-    general(args.repeat)
-    fixed(SIZES, args.m, args.repeat)
-    oracle(args.m)
-    largest(args.m, args.budget)
+    if "general" in args.only:
+        general(args.repeat)
+    if "fixed" in args.only:
+        fixed(SIZES, args.m, args.repeat)
+    if "oracle" in args.only:
+        oracle(args.m)
+    if "largest" in args.only:
+        largest(args.m, args.budget)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"\n# load average at end {load}")
 

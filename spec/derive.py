@@ -7,8 +7,8 @@ knowing nothing of layers or :math:`\delta`.
 
 (b) :func:`recursion_gradients`: the BP1–BP4 recursion (:mod:`spec.recursion`).
 
-Both are cached per ``(sizes, m, cost)`` (and ``variant``), so the proof, the oracle
-and the docs share one derivation.
+Both are cached per ``(sizes, m, cost, activations, l2)`` (and ``variant``), so the
+proof, the oracle and the docs share one derivation.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sympy
 
 from spec.caching import cached, clear_caches
 from spec.calculus import differentiate, gradient
 from spec.costs import COSTS, mean_cost
+from spec.layers import validate_layers
 from spec.network import symbolic_network
 from spec.recursion import backpropagate, validate_variant
 from spec.symbols import symbol_name
@@ -36,6 +38,7 @@ __all__ = [
     "parameter_count",
     "recursion_gradients",
     "validate_derivable",
+    "validate_network",
 ]
 
 #: Largest P·m·L (parameters × batch size × layers) the derivations accept. The
@@ -113,10 +116,32 @@ def validate_derivable(
     return checked_sizes, checked_m
 
 
+def validate_network(
+    sizes: Sequence[int], m: int, cost: str, activations: Any, l2: Any
+) -> tuple[tuple[int, ...], int, tuple[str, ...], bool]:
+    """:func:`validate_derivable`, the activations against the cost, and ``l2``.
+
+    Returns
+    -------
+    sizes, m, names, l2
+        Validated: one activation name per layer (:mod:`spec.layers`), ``l2`` a bool.
+    """
+    checked_sizes, checked_m = validate_derivable(sizes, m, cost)
+    names = validate_layers(activations, len(checked_sizes) - 1, cost)
+    if not isinstance(l2, bool):
+        raise TypeError(
+            "l2 must be a bool (True: add the L2 term (lambda/2) sum ||W^l||^2 with "
+            f"lambda symbolic), got {l2!r} of type {type(l2).__name__}"
+        )
+    return checked_sizes, checked_m, names, l2
+
+
 @cached(maxsize=64)
-def _direct_gradients(sizes: tuple[int, ...], m: int, cost: str) -> Gradients:
-    network = symbolic_network(sizes, m)
-    c = mean_cost(network, cost)
+def _direct_gradients(
+    sizes: tuple[int, ...], m: int, cost: str, names: tuple[str, ...], l2: bool
+) -> Gradients:
+    network = symbolic_network(sizes, m, names)
+    c = mean_cost(network, cost, l2=l2)
     parameters = network.parameters
     derivatives = dict(zip(parameters, gradient(c, parameters), strict=True))
     return Gradients(
@@ -127,14 +152,25 @@ def _direct_gradients(sizes: tuple[int, ...], m: int, cost: str) -> Gradients:
 
 @cached(maxsize=64)
 def _recursion_gradients(
-    sizes: tuple[int, ...], m: int, cost: str, variant: str
+    sizes: tuple[int, ...],
+    m: int,
+    cost: str,
+    variant: str,
+    names: tuple[str, ...],
+    l2: bool,
 ) -> Gradients:
-    _, grad_w, grad_b = backpropagate(symbolic_network(sizes, m), cost, variant)
+    network = symbolic_network(sizes, m, names)
+    _, grad_w, grad_b = backpropagate(network, cost, variant, l2=l2)
     return Gradients(grad_w, grad_b)
 
 
 def direct_gradients(
-    sizes: Sequence[int], m: int = 1, cost: str = "cross_entropy"
+    sizes: Sequence[int],
+    m: int = 1,
+    cost: str = "cross_entropy",
+    *,
+    activations: Any = None,
+    l2: bool = False,
 ) -> Gradients:
     """Derivation (a): differentiate the composed mean cost by every parameter.
 
@@ -144,21 +180,27 @@ def direct_gradients(
         Layer sizes ``[n_0, ..., n_L]``.
     m : int, default 1
         Batch size; the cost is the mean over the ``m`` examples.
-    cost : {"cross_entropy", "quadratic"}
+    cost : {"cross_entropy", "quadratic", "log_likelihood"}
+    activations : None, str or sequence of str, optional
+        The activation of each layer (:mod:`spec.layers`); sigmoids by default.
+    l2 : bool, default False
+        Add the L2 term :math:`\\tfrac{\\lambda}{2} \\sum_l \\lVert W^l \\rVert^2`,
+        :math:`\\lambda` symbolic (:data:`spec.costs.L2_SYMBOL`).
 
     Returns
     -------
     Gradients
-        Cached per ``(sizes, m, cost)``.
+        Cached per ``(sizes, m, cost, activations, l2)``.
 
     Raises
     ------
     ValueError
-        For invalid arguments, or when parameters × ``m`` × layers exceeds
+        For invalid arguments, a combination of cost and activations that makes
+        no sense (:mod:`spec.layers`), or when parameters × ``m`` × layers exceeds
         :data:`DERIVATION_LIMIT`.
     """
-    checked_sizes, checked_m = validate_derivable(sizes, m, cost)
-    return _direct_gradients(checked_sizes, checked_m, cost)
+    sizes_, m_, names, l2 = validate_network(sizes, m, cost, activations, l2)
+    return _direct_gradients(sizes_, m_, cost, names, l2)
 
 
 def recursion_gradients(
@@ -166,6 +208,9 @@ def recursion_gradients(
     m: int = 1,
     cost: str = "cross_entropy",
     variant: str = "correct",
+    *,
+    activations: Any = None,
+    l2: bool = False,
 ) -> Gradients:
     """Derivation (b): the BP1–BP4 recursion, or one of its wrong ``variant``\\ s.
 
@@ -173,15 +218,19 @@ def recursion_gradients(
     ----------
     sizes : sequence of int
     m : int, default 1
-    cost : {"cross_entropy", "quadratic"}
+    cost : {"cross_entropy", "quadratic", "log_likelihood"}
     variant : str, default "correct"
         A key of :data:`spec.recursion.VARIANTS`.
+    activations : None, str or sequence of str, optional
+        As for :func:`direct_gradients`.
+    l2 : bool, default False
+        BP4 with :math:`\\lambda W^l` added.
 
     Returns
     -------
     Gradients
-        Cached per ``(sizes, m, cost, variant)``.
+        Cached per ``(sizes, m, cost, variant, activations, l2)``.
     """
-    checked_sizes, checked_m = validate_derivable(sizes, m, cost)
-    validate_variant(variant, checked_sizes)
-    return _recursion_gradients(checked_sizes, checked_m, cost, variant)
+    sizes_, m_, names, l2 = validate_network(sizes, m, cost, activations, l2)
+    validate_variant(variant, sizes_)
+    return _recursion_gradients(sizes_, m_, cost, variant, names, l2)

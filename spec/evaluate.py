@@ -21,7 +21,7 @@ import sympy
 
 from spec.graph import topological_order
 
-__all__ = ["mpmath_function", "mpmath_sigma"]
+__all__ = ["mpmath_function", "mpmath_sigma", "mpmath_softmax"]
 
 
 def mpmath_sigma(z: Any) -> Any:
@@ -32,9 +32,32 @@ def mpmath_sigma(z: Any) -> Any:
     return 1 / (1 + mpmath.exp(-z))
 
 
+def mpmath_softmax(k: Any, *z: Any) -> Any:
+    r"""Entry ``k`` of the softmax of ``z``, shifted by :math:`\max_j z_j`.
+
+    The shift changes nothing exactly and keeps every :math:`e^{z_j - \max}`
+    at most 1, so the sum never overflows.
+    """
+    top = max(z)
+    return mpmath.exp(z[int(k)] - top) / mpmath.fsum(mpmath.exp(u - top) for u in z)
+
+
+def _relu(z: Any) -> Any:
+    return z if z > 0 else mpmath.mpf(0)
+
+
+def _step(z: Any) -> Any:
+    # 0 at the kink, as backprop's relu_prime: one of the one-sided derivatives.
+    return mpmath.mpf(1) if z > 0 else mpmath.mpf(0)
+
+
 #: Functions of the spec and their mpmath implementations, by SymPy class name.
-_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sigma": mpmath_sigma,
+    "tanh": mpmath.tanh,
+    "relu": _relu,
+    "step": _step,
+    "softmax": mpmath_softmax,
     "log": mpmath.log,
     "exp": mpmath.exp,
 }
@@ -66,8 +89,8 @@ def _source(args: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> str:
         elif node.is_Pow and node.exp.is_Integer:
             body.append(f"    {name} = {names[id(node.base)]} ** {int(node.exp)}")
         elif node.is_Function and type(node).__name__ in _FUNCTIONS:
-            [arg] = node.args
-            body.append(f"    {name} = {type(node).__name__}({names[id(arg)]})")
+            arguments = ", ".join(names[id(arg)] for arg in node.args)
+            body.append(f"    {name} = {type(node).__name__}({arguments})")
         else:
             raise _Unsupported(f"{type(node).__name__}")
         names[id(node)] = name
@@ -89,7 +112,9 @@ def mpmath_function(
         Every free symbol of ``exprs``, in the order of the function's arguments.
     exprs : sequence of sympy.Expr
         Built from numbers, ``+``, ``*``, integer powers, ``sigma`` (evaluated by
-        :func:`mpmath_sigma`), ``log`` and ``exp``; other nodes go through
+        :func:`mpmath_sigma`), ``tanh``, ``relu``, ``step`` (0 at 0),
+        ``softmax`` (:func:`mpmath_softmax`), ``log`` and ``exp``; other nodes go
+        through
         ``sympy.lambdify(..., "mpmath")``.
 
     Returns

@@ -32,13 +32,15 @@ from spec.general_instances import (
 )
 from spec.general_layer import batch_mean, bp1, bp2, bp3, bp4, s1, s2, s3
 from spec.general_lemmas import Lemma
+from spec.layers import validate_combination
 from spec.recursion import VARIANTS, validate_variant
 from spec.validation import validate_choice, validate_int, validate_sizes
 
 __all__ = ["ACTIVATIONS", "GeneralProof", "prove_general"]
 
-#: Activations the general proof has an instance for.
-ACTIVATIONS = ("sigmoid",)
+#: Activations the general proof has an instance for: the elementwise ones (the
+#: general rows hold for any differentiable elementwise phi; ReLU for z != 0).
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 
 CHAIN_RULE = Lemma(
     name="chain rule",
@@ -219,7 +221,7 @@ class GeneralProof:
         checked = validate_sizes(sizes)
         validate_variant(self.variant, checked)
         rows = {lemma.name: lemma for lemma in self.lemmas}
-        return instantiate(rows, checked, validate_int("m", m, 1))
+        return instantiate(rows, checked, validate_int("m", m, 1), self.activation)
 
 
 def prove_general(
@@ -236,9 +238,12 @@ def prove_general(
     cost : {"cross_entropy", "quadratic"}, default "cross_entropy"
         The cost of the instance rows; the general rows hold for any cost whose
         :math:`\nabla_a C` exists.
-    activation : {"sigmoid"}, default "sigmoid"
+    activation : {"sigmoid", "tanh", "relu", "identity"}, default "sigmoid"
         The activation of the instance rows; the general rows hold for any
-        differentiable elementwise :math:`\varphi`.
+        differentiable elementwise :math:`\varphi` (ReLU: wherever no unit has
+        :math:`z = 0`). The cross-entropy needs the sigmoid (as in
+        :mod:`spec.layers`); softmax is not elementwise, and its networks are
+        proven at fixed sizes (:func:`spec.prove_backprop`).
     variant : str, default "correct"
         The recursion to check, a key of :data:`spec.recursion.VARIANTS`; a wrong
         one fails at the lemma it breaks (``no_transpose`` is stated for a
@@ -261,6 +266,7 @@ def prove_general(
     """
     validate_choice("cost", cost, COSTS)
     validate_choice("activation", activation, ACTIVATIONS)
+    validate_combination(cost, activation)
     validate_choice("variant", variant, tuple(VARIANTS))
     seed = validate_int("seed", seed, 0)
     start = time.perf_counter()
@@ -274,7 +280,7 @@ def prove_general(
     rows["induction"], rows["theorem"] = induction, theorem
     sigma_row = activation_instance(activation)
     gradient_row = cost_instance(cost)
-    delta_row = bp1_instance(cost, rows["BP1"], gradient_row)
+    delta_row = bp1_instance(cost, rows["BP1"], gradient_row, activation)
     for row in (sigma_row, gradient_row, delta_row):
         rows[row.name] = row
     return GeneralProof(

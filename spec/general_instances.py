@@ -1,5 +1,6 @@
-r"""Instances of the general proof: :math:`\varphi = \sigma`, each cost's
-:math:`\nabla_a C`, BP1 for both; and the general formulas at fixed sizes.
+r"""Instances of the general proof: :math:`\varphi = \sigma` (or tanh, ReLU for
+:math:`z \ne 0`, the identity), each cost's :math:`\nabla_a C`, BP1 for the pair;
+and the general formulas at fixed sizes.
 
 :func:`instantiate` builds every gradient entry of a network of given sizes from
 the formulas the general lemmas proved (BP1, BP2, the batch mean, the instances),
@@ -13,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import sympy
 
+from spec.activations import phi_prime as declared_prime
+from spec.activations import relu, step, tanh
 from spec.costs import cost_term
 from spec.derive import Gradients
 from spec.general_layer import BASES
@@ -41,19 +44,63 @@ _DELTA_L = {
 
 
 def activation_instance(activation: str) -> Lemma:
-    r""":math:`\varphi = \sigma`: :math:`\sigma' = \sigma(1 - \sigma)` from the explicit
-    form, the derivative every derivation declares (``sigma.fdiff``)."""
-    if activation != "sigmoid":
-        raise ValueError(f"activation must be 'sigmoid', got {activation!r}")
-    return decide(
-        "phi = sigma",
-        "d/du 1/(1 + exp(-u)) = sigma(u) (1 - sigma(u)), the phi' of the instance",
-        r"\varphi = \sigma:\ \frac{d}{du} \frac{1}{1 + e^{-u}}",
-        lambda: sympy.diff(sigma(u).rewrite(sympy.exp), u),
-        sigma_prime(u).rewrite(sympy.exp),
-        small={},
-        method="sympy.diff of the explicit sigmoid",
-        kind="instance",
+    r""":math:`\varphi` of the instance: its derivative from the explicit form equals
+    the one every derivation declares (``fdiff``): :math:`\sigma' = \sigma(1 -
+    \sigma)`, :math:`\tanh' = 1 - \tanh^2`, :math:`\operatorname{relu}' = H`
+    (for :math:`u \ne 0`), :math:`1` for the identity."""
+    if activation == "sigmoid":
+        return decide(
+            "phi = sigma",
+            "d/du 1/(1 + exp(-u)) = sigma(u) (1 - sigma(u)), the phi' of the instance",
+            r"\varphi = \sigma:\ \frac{d}{du} \frac{1}{1 + e^{-u}}",
+            lambda: sympy.diff(sigma(u).rewrite(sympy.exp), u),
+            sigma_prime(u).rewrite(sympy.exp),
+            small={},
+            method="sympy.diff of the explicit sigmoid",
+            kind="instance",
+        )
+    if activation == "tanh":
+        return decide(
+            "phi = tanh",
+            "d/du (e^u - e^-u)/(e^u + e^-u) = 1 - tanh(u)^2, the phi' of the instance",
+            r"\varphi = \tanh:\ \frac{d}{du} \frac{e^{u} - e^{-u}}{e^{u} + e^{-u}}",
+            lambda: sympy.diff(tanh(u).rewrite(sympy.exp), u),
+            declared_prime("tanh", u).rewrite(sympy.exp),
+            small={},
+            method="sympy.diff of the explicit tanh",
+            kind="instance",
+        )
+    if activation == "relu":
+        return decide(
+            "phi = relu",
+            "d/du max(u, 0) = H(u) for u != 0, the phi' of the instance",
+            r"\varphi = \operatorname{relu}\ (u \ne 0):\ \frac{d}{du} \max(u, 0)",
+            lambda: sympy.diff(relu(u).rewrite(sympy.Max), u),
+            step(u).rewrite(sympy.Heaviside),
+            small={},
+            method="sympy.diff of max(u, 0); the two agree wherever u != 0",
+            kind="instance",
+        )
+    if activation == "identity":
+        return decide(
+            "phi = identity",
+            "d/du u = 1, the phi' of the instance",
+            r"\varphi = \mathrm{id}:\ \frac{d}{du} u",
+            lambda: sympy.diff(u, u),
+            sympy.S.One,
+            small={},
+            method="sympy.diff",
+            kind="instance",
+        )
+    raise ValueError(
+        "activation must be one of 'sigmoid', 'tanh', 'relu', 'identity' (the "
+        f"elementwise ones), got {activation!r}"
+    )
+
+
+def _phi(activation: str, z: sympy.Expr) -> sympy.Expr:
+    return {"sigmoid": sigma, "tanh": tanh, "relu": relu}.get(activation, lambda v: v)(
+        z
     )
 
 
@@ -75,21 +122,31 @@ def cost_instance(cost: str) -> Lemma:
     )
 
 
-def bp1_instance(cost: str, bp1: Lemma, gradient: Lemma) -> Lemma:
-    r"""BP1 for ``cost`` and :math:`\sigma`: :math:`\delta^L_j` in closed form."""
+def bp1_instance(
+    cost: str, bp1: Lemma, gradient: Lemma, activation: str = "sigmoid"
+) -> Lemma:
+    r"""BP1 for ``cost`` and :math:`\varphi`: :math:`\delta^L_j` in closed form."""
     delta_L, nabla_j = bp1.formula, gradient.formula
     if delta_L is None or nabla_j is None:
         raise ValueError("BP1 and the cost instance must carry their formulas")
-    at_sigma = nabla_j.xreplace({A[j]: sigma(z_L[j])})
+    at_phi = nabla_j.xreplace({A[j]: _phi(activation, z_L[j])})
+    if activation == "sigmoid":
+        name, prime, closed = "sigma", r"\sigma'", _DELTA_L[cost]
+    else:
+        # Only the quadratic cost takes these outputs: (phi(z) - y) phi'(z).
+        name, prime = activation, r"\varphi'"
+        closed = (_phi(activation, z_L[j]) - Y[j]) * declared_prime(activation, z_L[j])
     return decide(
-        f"BP1 ({cost}, sigma)",
-        f"BP1 with phi = sigma and the {cost} cost",
-        r"\delta^{L}_{j} = (\nabla_{a} C)_{j}\, \sigma'(z^{L}_{j})",
-        lambda: delta_L.xreplace({nabla[j]: at_sigma}).replace(dphi, sigma_prime),
-        _DELTA_L[cost],
+        f"BP1 ({cost}, {name})",
+        f"BP1 with phi = {name} and the {cost} cost",
+        rf"\delta^{{L}}_{{j}} = (\nabla_{{a}} C)_{{j}}\, {prime}(z^{{L}}_{{j}})",
+        lambda: delta_L.xreplace({nabla[j]: at_phi}).replace(
+            dphi, lambda v: declared_prime(activation, v)
+        ),
+        closed,
         small={},
         method="BP1 with the two instances above",
-        uses=("BP1", "phi = sigma", f"nabla_a C ({cost})"),
+        uses=("BP1", f"phi = {name}", f"nabla_a C ({cost})"),
         kind="instance",
     )
 
@@ -98,13 +155,14 @@ def _fill(
     expr: sympy.Expr,
     at: Mapping[sympy.Symbol, int],
     lookup: Callable[[sympy.IndexedBase, tuple[int, ...]], sympy.Expr],
+    activation: str = "sigmoid",
 ) -> sympy.Expr:
     """``expr`` at concrete widths and indices, each indexed entry looked up."""
     concrete = expr.subs(dict(at)).doit()
     return concrete.replace(
         lambda node: isinstance(node, sympy.Indexed),
         lambda node: lookup(node.base, tuple(int(x) for x in node.indices)),
-    ).replace(dphi, sigma_prime)
+    ).replace(dphi, lambda v: declared_prime(activation, v))
 
 
 def _lookup(
@@ -134,7 +192,12 @@ def _lookup(
     return entry
 
 
-def instantiate(lemmas: Mapping[str, Lemma], sizes: Sequence[int], m: int) -> Gradients:
+def instantiate(
+    lemmas: Mapping[str, Lemma],
+    sizes: Sequence[int],
+    m: int,
+    activation: str = "sigmoid",
+) -> Gradients:
     """Every gradient entry of ``sizes`` at batch size ``m`` from the general formulas.
 
     Parameters
@@ -144,6 +207,8 @@ def instantiate(lemmas: Mapping[str, Lemma], sizes: Sequence[int], m: int) -> Gr
     sizes : sequence of int
         Layer sizes ``[n_0, ..., n_L]``.
     m : int
+    activation : str, default "sigmoid"
+        The elementwise :math:`\\varphi` of every layer.
 
     Returns
     -------
@@ -151,7 +216,7 @@ def instantiate(lemmas: Mapping[str, Lemma], sizes: Sequence[int], m: int) -> Gr
         Shaped as :func:`spec.direct_gradients`'s: ``weights[l - 1]`` shape
         ``(n_l, n_{l-1})``, ``biases[l - 1]`` shape ``(n_l, 1)``.
     """
-    net = symbolic_network(sizes, m)
+    net = symbolic_network(sizes, m, activation)
     nabla_lemma = next(l for n, l in lemmas.items() if n.startswith("nabla_a C"))
     bp1, bp2, batch = (lemmas[n].formula for n in ("BP1", "BP2", "batch mean"))
     nabla_formula = nabla_lemma.formula
@@ -169,6 +234,7 @@ def instantiate(lemmas: Mapping[str, Lemma], sizes: Sequence[int], m: int) -> Gr
                     formula,
                     {**at, j: jj},
                     _lookup(net, deltas, nabla_formula, layer, ex),
+                    activation,
                 )
                 for jj in range(sizes[layer])
             ]

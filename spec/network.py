@@ -6,18 +6,24 @@ batch) the forward pass is
 
 .. math::
 
-    z^l = W^l a^{l-1} + b^l, \qquad a^l = \sigma(z^l), \qquad a^0 = x.
+    z^l = W^l a^{l-1} + b^l, \qquad a^l = \varphi_l(z^l), \qquad a^0 = x,
+
+with :math:`\varphi_l` the activation of layer :math:`l` (:mod:`spec.activations`;
+the sigmoid :math:`\sigma` by default, ``activations=`` as in :mod:`spec.layers`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sympy
 
+from spec.activations import phi
 from spec.caching import cached
-from spec.symbols import sigma, symbol
+from spec.layers import resolve_activations
+from spec.symbols import symbol
 from spec.validation import validate_int, validate_sizes
 
 __all__ = ["SymbolicNetwork", "feedforward", "symbolic_network"]
@@ -25,7 +31,7 @@ __all__ = ["SymbolicNetwork", "feedforward", "symbolic_network"]
 
 @dataclass(frozen=True)
 class SymbolicNetwork:
-    """Symbols and forward pass of a sigmoid network on a batch of ``m`` examples.
+    """Symbols and forward pass of a network on a batch of ``m`` examples.
 
     Attributes
     ----------
@@ -46,6 +52,9 @@ class SymbolicNetwork:
     activations : tuple of sympy.ImmutableMatrix
         ``activations[l]`` is :math:`a^l`, shape ``(m, n_l)``; ``activations[0]``
         is ``x``.
+    activation_names : tuple of str
+        ``activation_names[l - 1]`` names :math:`\\varphi_l` (``"sigmoid"``,
+        ``"tanh"``, ``"relu"``, ``"identity"`` or ``"softmax"``).
     """
 
     sizes: tuple[int, ...]
@@ -56,6 +65,7 @@ class SymbolicNetwork:
     y: sympy.ImmutableMatrix
     zs: tuple[sympy.ImmutableMatrix, ...]
     activations: tuple[sympy.ImmutableMatrix, ...]
+    activation_names: tuple[str, ...] = ()
 
     @property
     def L(self) -> int:
@@ -79,11 +89,14 @@ class SymbolicNetwork:
 
 
 def feedforward(
-    weights: Sequence[sympy.Matrix], biases: Sequence[sympy.Matrix], x: sympy.Matrix
+    weights: Sequence[sympy.Matrix],
+    biases: Sequence[sympy.Matrix],
+    x: sympy.Matrix,
+    activations: Sequence[str] | None = None,
 ) -> tuple[list[sympy.ImmutableMatrix], list[sympy.ImmutableMatrix]]:
     r"""Symbolic forward pass, one example per row of ``x``.
 
-    .. math:: z^l = W^l a^{l-1} + b^l, \qquad a^l = \sigma(z^l)
+    .. math:: z^l = W^l a^{l-1} + b^l, \qquad a^l = \varphi_l(z^l)
 
     Parameters
     ----------
@@ -93,6 +106,9 @@ def feedforward(
         :math:`b^l`, shape ``(n_l, 1)``.
     x : sympy.Matrix
         Inputs, shape ``(m, n_0)``.
+    activations : sequence of str, optional
+        One name per layer (:data:`spec.activations.ACTIVATIONS`); sigmoids by
+        default.
 
     Returns
     -------
@@ -101,10 +117,11 @@ def feedforward(
     activations : list of sympy.ImmutableMatrix
         :math:`a^0 = x, a^1, \dots, a^L`, each shape ``(m, n_l)``.
     """
+    names = ["sigmoid"] * len(weights) if activations is None else list(activations)
     zs: list[sympy.ImmutableMatrix] = []
-    activations = [sympy.ImmutableMatrix(x)]
-    for w, b in zip(weights, biases, strict=True):
-        a = activations[-1]
+    outputs = [sympy.ImmutableMatrix(x)]
+    for w, b, name in zip(weights, biases, names, strict=True):
+        a = outputs[-1]
         # Explicit sums keep z^l_i = Σ_j w^l_ij a^{l-1}_j + b^l_i unexpanded.
         z = sympy.ImmutableMatrix(
             [
@@ -116,12 +133,16 @@ def feedforward(
             ]
         )
         zs.append(z)
-        activations.append(z.applyfunc(sigma))
-    return zs, activations
+        outputs.append(
+            sympy.ImmutableMatrix([phi(name, list(z.row(k))) for k in range(z.rows)])
+        )
+    return zs, outputs
 
 
 @cached(maxsize=64)
-def _symbolic_network(sizes: tuple[int, ...], m: int) -> SymbolicNetwork:
+def _symbolic_network(
+    sizes: tuple[int, ...], m: int, names: tuple[str, ...]
+) -> SymbolicNetwork:
     layers = range(1, len(sizes))
     weights = tuple(
         sympy.ImmutableMatrix(
@@ -139,13 +160,15 @@ def _symbolic_network(sizes: tuple[int, ...], m: int) -> SymbolicNetwork:
     )
     x = sympy.ImmutableMatrix(m, sizes[0], lambda k, j: symbol("x", None, k, j))
     y = sympy.ImmutableMatrix(m, sizes[-1], lambda k, i: symbol("y", None, k, i))
-    zs, activations = feedforward(weights, biases, x)
+    zs, activations = feedforward(weights, biases, x, names)
     return SymbolicNetwork(
-        sizes, m, weights, biases, x, y, tuple(zs), tuple(activations)
+        sizes, m, weights, biases, x, y, tuple(zs), tuple(activations), names
     )
 
 
-def symbolic_network(sizes: Sequence[int], m: int = 1) -> SymbolicNetwork:
+def symbolic_network(
+    sizes: Sequence[int], m: int = 1, activations: Any = None
+) -> SymbolicNetwork:
     """Build (once; the result is cached) the symbolic network of given sizes.
 
     Parameters
@@ -154,6 +177,9 @@ def symbolic_network(sizes: Sequence[int], m: int = 1) -> SymbolicNetwork:
         Layer sizes ``[n_0, ..., n_L]``, at least two.
     m : int, default 1
         Batch size: number of rows of ``x`` and ``y``.
+    activations : None, str or sequence of str, optional
+        The activation of each layer, in the forms of :mod:`spec.layers` (one name
+        for all, a pair (hidden, output), or one per layer); sigmoids by default.
 
     Returns
     -------
@@ -164,5 +190,9 @@ def symbolic_network(sizes: Sequence[int], m: int = 1) -> SymbolicNetwork:
     >>> net = symbolic_network([2, 3, 2], m=1)
     >>> net.zs[0][0, 1]
     b^{1}_{1} + w^{1}_{1,0}*x_{0,0} + w^{1}_{1,1}*x_{0,1}
+    >>> symbolic_network([2, 3, 2], activations=("tanh", "softmax")).activation_names
+    ('tanh', 'softmax')
     """
-    return _symbolic_network(validate_sizes(sizes), validate_int("m", m, 1))
+    checked = validate_sizes(sizes)
+    names = resolve_activations(activations, len(checked) - 1)
+    return _symbolic_network(checked, validate_int("m", m, 1), names)

@@ -10,6 +10,7 @@ cancellation errors.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,9 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from spec.caching import cached
-from spec.costs import COSTS
+from spec.costs import COSTS, L2_SYMBOL
 from spec.derive import direct_gradients
 from spec.evaluate import mpmath_function
+from spec.layers import validate_layers
 from spec.network import symbolic_network
 from spec.validation import validate_choice, validate_int
 
@@ -34,11 +36,13 @@ _LARGEST_USEFUL_Z = 745.0
 
 
 @cached(maxsize=32)
-def _compiled(sizes: tuple[int, ...], m: int, cost: str) -> Callable[..., list[Any]]:
-    network = symbolic_network(sizes, m)
-    gradients = direct_gradients(sizes, m, cost)
+def _compiled(
+    sizes: tuple[int, ...], m: int, cost: str, names: tuple[str, ...], l2: bool
+) -> Callable[..., list[Any]]:
+    network = symbolic_network(sizes, m, names)
+    gradients = direct_gradients(sizes, m, cost, activations=names, l2=l2)
     return mpmath_function(
-        (*network.parameters, *network.data),
+        (*network.parameters, *network.data, *((L2_SYMBOL,) if l2 else ())),
         [expr for _, expr in gradients.entries()],
     )
 
@@ -111,20 +115,42 @@ def _validate(
     return w_arrays, b_arrays, x_array, y_array
 
 
+def _validate_l2(l2: Any) -> float:
+    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real):
+        raise TypeError(
+            f"l2 must be a real number >= 0, got {l2!r} of type {type(l2).__name__}"
+        )
+    if not math.isfinite(l2) or l2 < 0:
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2}")
+    return float(l2)
+
+
 def _working_digits(
-    weights: list[FloatArray], biases: list[FloatArray], x: FloatArray, dps: int
+    weights: list[FloatArray],
+    biases: list[FloatArray],
+    x: FloatArray,
+    names: tuple[str, ...],
+    dps: int,
 ) -> int:
-    r"""Digits that keep 30 significant ones in :math:`1 - \sigma(z)` for every z.
+    r"""Digits that keep 30 significant ones in :math:`\varphi'(z)` for every z.
 
     :math:`1 - \sigma(z) \approx e^{-z}` loses :math:`z / \ln 10` digits to
-    cancellation. Since :math:`0 < a < 1`, :math:`|z^l_i| \le \sum_j |w^l_{ij}| +
-    |b^l_i|` for :math:`l \ge 2`, and :math:`|z^1_i| \le \sum_j |w^1_{ij} x_j| +
-    |b^1_i|`.
+    cancellation; :math:`1 - \tanh^2 z \approx 4 e^{-2|z|}` and the softmax
+    Jacobian's :math:`a_k(1 - a_k)` (:math:`\approx e^{-2 \max|z|}` at worst)
+    twice as many. :math:`|z^l| \le |W^l| A^{l-1} + |b^l|` entry by entry, with
+    :math:`A^0 = |x|` and :math:`A^l` a bound on :math:`|a^l|`: 1 for
+    :math:`\sigma`, tanh and softmax, :math:`|z^l|`'s bound for ReLU and the
+    identity.
     """
-    bound = float(np.max(np.abs(x) @ np.abs(weights[0]).T + np.abs(biases[0])))
-    for w, b in zip(weights[1:], biases[1:], strict=True):
-        bound = max(bound, float(np.max(np.abs(w).sum(axis=1) + np.abs(b))))
-    lost = math.ceil(min(bound, _LARGEST_USEFUL_Z) / math.log(10))
+    bounded = ("sigmoid", "tanh", "softmax")
+    a_bound = np.abs(x).max(axis=0)
+    bound = 0.0
+    for w, b, name in zip(weights, biases, names, strict=True):
+        z_bound = np.abs(w) @ a_bound + np.abs(b)
+        bound = max(bound, float(np.max(z_bound)))
+        a_bound = np.ones_like(z_bound) if name in bounded else z_bound
+    factor = 2 if {"tanh", "softmax"} & set(names) else 1
+    lost = math.ceil(min(factor * bound, _LARGEST_USEFUL_Z) / math.log(10))
     return max(dps, 30 + lost)
 
 
@@ -135,6 +161,8 @@ def oracle_gradients(
     y: npt.ArrayLike,
     cost: str = "cross_entropy",
     *,
+    activations: Any = None,
+    l2: float = 0.0,
     dps: int = 50,
 ) -> tuple[list[FloatArray], list[FloatArray]]:
     r"""Gradients of the mean cost from the SymPy derivation, in high precision.
@@ -149,10 +177,21 @@ def oracle_gradients(
         Inputs, one example per row.
     y : array_like, shape (m, n_L)
         Targets :math:`y`, one per row.
-    cost : {"cross_entropy", "quadratic"}, default "cross_entropy"
+    cost : {"cross_entropy", "quadratic", "log_likelihood"}, default "cross_entropy"
+        The cross-entropy needs a sigmoid output, the log-likelihood a softmax one.
+    activations : None, str or sequence of str, optional
+        The activation of each layer in the forms :func:`backprop.gradients`
+        takes: one name for every layer, a pair (hidden, output), or one name per
+        layer (:mod:`spec.layers`); sigmoids by default. ReLU's derivative is
+        taken as 0 at :math:`z = 0`, as :mod:`backprop` takes it.
+    l2 : float, default 0.0
+        :math:`\lambda \ge 0`: the cost is the mean plus
+        :math:`\tfrac{\lambda}{2} \sum_l \lVert W^l \rVert^2` (biases not
+        decayed), so :math:`\lambda W^l` is added to each weight gradient.
     dps : int, default 50
         Significant decimal digits of the evaluation (at least 30). More are used
-        automatically where a large :math:`|z|` makes :math:`1 - \sigma(z)` cancel.
+        automatically where a large :math:`|z|` makes :math:`1 - \sigma(z)` (or
+        :math:`1 - \tanh^2 z`, or the softmax Jacobian) cancel.
 
     Returns
     -------
@@ -166,12 +205,16 @@ def oracle_gradients(
     TypeError
         If an argument is not a real numeric array or list of them.
     ValueError
-        For inconsistent shapes, NaN or infinite entries, an unknown ``cost``, or a
-        network too large to derive (:data:`spec.derive.DERIVATION_LIMIT`).
+        For inconsistent shapes, NaN or infinite entries, an unknown ``cost`` or
+        activation, a combination of them that makes no sense (softmax in a
+        hidden layer, the log-likelihood without a softmax output), a negative
+        ``l2``, or a network too large to derive
+        (:data:`spec.derive.DERIVATION_LIMIT`).
 
     Notes
     -----
-    The derivation and its compiled form are cached per ``(sizes, m, cost)``
+    The derivation and its compiled form are cached per ``(sizes, m, cost,
+    activations, l2 > 0)``
     (emptied by :func:`spec.clear_caches`): the first call for a shape derives and
     compiles, later calls only evaluate. Times are measured in
     ``benchmarks/bench_proofs.py`` (results in ``benchmarks/results/``).
@@ -189,11 +232,18 @@ def oracle_gradients(
     """
     w_arrays, b_arrays, x_array, y_array = _validate(weights, biases, x, y)
     validate_choice("cost", cost, COSTS)
-    digits = _working_digits(w_arrays, b_arrays, x_array, validate_int("dps", dps, 30))
+    names = validate_layers(activations, len(w_arrays), cost)
+    strength = _validate_l2(l2)
+    digits = _working_digits(
+        w_arrays, b_arrays, x_array, names, validate_int("dps", dps, 30)
+    )
     sizes = (w_arrays[0].shape[1], *(w.shape[0] for w in w_arrays))
-    function = _compiled(sizes, x_array.shape[0], cost)
+    function = _compiled(sizes, x_array.shape[0], cost, names, strength > 0)
     parameters = [a for w, b in zip(w_arrays, b_arrays, strict=True) for a in (w, b)]
-    flat = np.concatenate([a.ravel() for a in (*parameters, x_array, y_array)])
+    flat = [
+        *np.concatenate([a.ravel() for a in (*parameters, x_array, y_array)]),
+        *((strength,) if strength > 0 else ()),
+    ]
     with mpmath.workdps(digits):
         exact = function(*(mpmath.mpf(float(v)) for v in flat))
     values = np.array([float(v) for v in exact], dtype=np.float64)

@@ -1,19 +1,25 @@
-r"""The backpropagation equations BP1–BP4, built symbolically, and wrong variants.
+r"""The backpropagation equations BP1–BP4, built symbolically.
 
-With :math:`\delta^l = \partial C / \partial z^l` for one example,
+With :math:`\delta^l = \partial C / \partial z^l` for one example and
+:math:`\varphi_l` the activation of layer :math:`l`,
 
 .. math::
 
-    \delta^L &= \nabla_a C \odot \sigma'(z^L) && \text{(BP1)} \\
-    \delta^l &= \left((W^{l+1})^T \delta^{l+1}\right) \odot \sigma'(z^l)
+    \delta^L &= \left(\frac{\partial a^L}{\partial z^L}\right)^T \nabla_a C
+        && \text{(BP1)} \\
+    \delta^l &= \left((W^{l+1})^T \delta^{l+1}\right) \odot \varphi_l'(z^l)
         && \text{(BP2)} \\
     \frac{\partial C}{\partial b^l_i} &= \delta^l_i && \text{(BP3)} \\
     \frac{\partial C}{\partial w^l_{ij}} &= a^{l-1}_j \delta^l_i && \text{(BP4)}
 
-and for a batch BP3 and BP4 are averaged over the :math:`m` examples.
+and for a batch BP3 and BP4 are averaged over the :math:`m` examples. For an
+elementwise :math:`\varphi_L` BP1 is :math:`\nabla_a C \odot \varphi_L'(z^L)`; for
+softmax the Jacobian :math:`\operatorname{diag}(a) - a a^T` is applied as a
+product (:func:`softmax_backward`). With L2 regularisation BP4 gains
+:math:`\lambda w^l_{ij}`.
 
-:data:`VARIANTS` also names deliberately wrong recursions, so that a proof can be
-seen to fail (:func:`spec.prove_backprop`).
+:data:`VARIANTS` (:mod:`spec.variants`) also names deliberately wrong recursions,
+so that a proof can be seen to fail (:func:`spec.prove_backprop`).
 """
 
 from __future__ import annotations
@@ -23,9 +29,15 @@ from typing import Literal
 
 import sympy
 
-from spec.costs import output_gradient
+from spec.activations import phi, phi_prime
+from spec.costs import L2_SYMBOL, output_gradient
 from spec.network import SymbolicNetwork
-from spec.symbols import sigma_prime
+from spec.variants import (
+    VARIANTS,
+    bp2_no_transpose,
+    bp2_sigma_prime_wrong_layer,
+    validate_variant,
+)
 
 __all__ = [
     "VARIANTS",
@@ -36,24 +48,43 @@ __all__ = [
     "bp2_sigma_prime_wrong_layer",
     "bp3",
     "bp4",
+    "softmax_backward",
     "validate_variant",
 ]
 
-VARIANTS: dict[str, str] = {
-    "correct": "BP1-BP4 as stated",
-    "no_transpose": "BP2 with W^{l+1} in place of (W^{l+1})^T",
-    "sigma_prime_wrong_layer": (
-        "BP2 with sigma'(z^{l+1}) applied to delta^{l+1} before the transpose, "
-        "instead of sigma'(z^l) after it"
-    ),
-    "sum_not_mean": "BP3 and BP4 summed over the batch instead of averaged",
-}
+
+def softmax_backward(
+    a: Sequence[sympy.Expr], grad: Sequence[sympy.Expr]
+) -> list[sympy.Expr]:
+    r""":math:`(\operatorname{diag}(a) - a a^T)\, g`, the softmax Jacobian applied to g.
+
+    .. math:: \delta_i = a_i \Big(g_i - \sum_k a_k g_k\Big)
+
+    Parameters
+    ----------
+    a : sequence of sympy.Expr, length n
+        The softmax outputs of one example.
+    grad : sequence of sympy.Expr, length n
+        :math:`g`, e.g. :math:`\nabla_a C`.
+
+    Returns
+    -------
+    list of sympy.Expr, length n
+    """
+    mean = sympy.Add(*(a_k * g_k for a_k, g_k in zip(a, grad, strict=True)))
+    return [a_i * (g_i - mean) for a_i, g_i in zip(a, grad, strict=True)]
 
 
-def bp1(nabla_a: Sequence[sympy.Expr], z: Sequence[sympy.Expr]) -> list[sympy.Expr]:
+def bp1(
+    nabla_a: Sequence[sympy.Expr],
+    z: Sequence[sympy.Expr],
+    activation: str = "sigmoid",
+) -> list[sympy.Expr]:
     r"""BP1, the error of the output layer.
 
-    .. math:: \delta^L_i = \frac{\partial C}{\partial a^L_i} \sigma'(z^L_i)
+    .. math:: \delta^L = \left(\frac{\partial a^L}{\partial z^L}\right)^T
+        \nabla_a C, \quad\text{elementwise: }
+        \delta^L_i = \frac{\partial C}{\partial a^L_i} \varphi_L'(z^L_i)
 
     Parameters
     ----------
@@ -61,20 +92,29 @@ def bp1(nabla_a: Sequence[sympy.Expr], z: Sequence[sympy.Expr]) -> list[sympy.Ex
         :math:`\nabla_a C` of one example (:func:`spec.costs.output_gradient`).
     z : sequence of sympy.Expr, length n_L
         Weighted inputs :math:`z^L` of the output layer, same example.
+    activation : str, default "sigmoid"
+        :math:`\varphi_L`; for ``"softmax"`` the Jacobian
+        :math:`\operatorname{diag}(a) - a a^T` (:func:`softmax_backward`).
 
     Returns
     -------
     list of sympy.Expr, length n_L
     """
-    return [g * sigma_prime(z_i) for g, z_i in zip(nabla_a, z, strict=True)]
+    if activation == "softmax":
+        return softmax_backward(phi("softmax", z), nabla_a)
+    return [g * phi_prime(activation, z_i) for g, z_i in zip(nabla_a, z, strict=True)]
 
 
 def bp2(
-    w_next: sympy.Matrix, delta_next: Sequence[sympy.Expr], z: Sequence[sympy.Expr]
+    w_next: sympy.Matrix,
+    delta_next: Sequence[sympy.Expr],
+    z: Sequence[sympy.Expr],
+    activation: str = "sigmoid",
 ) -> list[sympy.Expr]:
     r"""BP2, the error of layer :math:`l` from the error of layer :math:`l + 1`.
 
-    .. math:: \delta^l_j = \Big(\sum_i w^{l+1}_{ij} \delta^{l+1}_i\Big) \sigma'(z^l_j)
+    .. math:: \delta^l_j = \Big(\sum_i w^{l+1}_{ij} \delta^{l+1}_i\Big)
+        \varphi_l'(z^l_j)
 
     Parameters
     ----------
@@ -83,6 +123,8 @@ def bp2(
     delta_next : sequence of sympy.Expr, length n_{l+1}
     z : sequence of sympy.Expr, length n_l
         :math:`z^l` of the same example.
+    activation : str, default "sigmoid"
+        :math:`\varphi_l`, elementwise (softmax is for the output layer only).
 
     Returns
     -------
@@ -90,45 +132,7 @@ def bp2(
     """
     return [
         sympy.Add(*(w_next[i, j] * delta_next[i] for i in range(w_next.rows)))
-        * sigma_prime(z[j])
-        for j in range(w_next.cols)
-    ]
-
-
-def bp2_no_transpose(
-    w_next: sympy.Matrix, delta_next: Sequence[sympy.Expr], z: Sequence[sympy.Expr]
-) -> list[sympy.Expr]:
-    r"""Wrong BP2: :math:`W^{l+1}` where :math:`(W^{l+1})^T` belongs.
-
-    .. math:: \delta^l_j = \Big(\sum_i w^{l+1}_{ji} \delta^{l+1}_i\Big) \sigma'(z^l_j)
-
-    Only defined when :math:`W^{l+1}` is square, as in NumPy: on other shapes the
-    missing transpose is a shape error, so it hides only on square layers.
-    """
-    return [
-        sympy.Add(*(w_next[j, i] * delta_next[i] for i in range(w_next.cols)))
-        * sigma_prime(z[j])
-        for j in range(w_next.rows)
-    ]
-
-
-def bp2_sigma_prime_wrong_layer(
-    w_next: sympy.Matrix, delta_next: Sequence[sympy.Expr], z_next: Sequence[sympy.Expr]
-) -> list[sympy.Expr]:
-    r"""Wrong BP2: :math:`\sigma'` of layer :math:`l + 1`, applied before the transpose.
-
-    .. math:: \delta^l = (W^{l+1})^T \left(\delta^{l+1} \odot \sigma'(z^{l+1})\right)
-
-    Parameters
-    ----------
-    w_next : sympy.Matrix, shape (n_{l+1}, n_l)
-    delta_next : sequence of sympy.Expr, length n_{l+1}
-    z_next : sequence of sympy.Expr, length n_{l+1}
-        :math:`z^{l+1}`: the wrong layer.
-    """
-    scaled = [d * sigma_prime(z) for d, z in zip(delta_next, z_next, strict=True)]
-    return [
-        sympy.Add(*(w_next[i, j] * scaled[i] for i in range(w_next.rows)))
+        * phi_prime(activation, z[j])
         for j in range(w_next.cols)
     ]
 
@@ -192,23 +196,8 @@ def bp4(
     )
 
 
-def validate_variant(variant: str, sizes: Sequence[int]) -> None:
-    """Raise ``ValueError`` if ``variant`` is unknown or undefined for ``sizes``."""
-    if variant not in VARIANTS:
-        raise ValueError(
-            f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}"
-        )
-    if variant == "no_transpose" and len(set(sizes[1:])) > 1:
-        raise ValueError(
-            "variant 'no_transpose' multiplies W^{l+1} (shape (n_{l+1}, n_l)) by "
-            "delta^{l+1} (n_{l+1} entries), which is defined only when every layer "
-            f"after the input has the same size; got sizes {list(sizes)}. Use e.g. "
-            "[3, 2, 2]."
-        )
-
-
 def backpropagate(
-    network: SymbolicNetwork, cost: str, variant: str = "correct"
+    network: SymbolicNetwork, cost: str, variant: str = "correct", *, l2: bool = False
 ) -> tuple[
     tuple[sympy.ImmutableMatrix, ...],
     tuple[sympy.ImmutableMatrix, ...],
@@ -219,9 +208,12 @@ def backpropagate(
     Parameters
     ----------
     network : SymbolicNetwork
-    cost : {"quadratic", "cross_entropy"}
+    cost : {"quadratic", "cross_entropy", "log_likelihood"}
     variant : str, default "correct"
         A key of :data:`VARIANTS`; validated by :func:`validate_variant`.
+    l2 : bool, default False
+        Add :math:`\\lambda W^l` to BP4 (the gradient of the L2 term,
+        :math:`\\lambda` = :data:`spec.costs.L2_SYMBOL`).
 
     Returns
     -------
@@ -237,21 +229,25 @@ def backpropagate(
     validate_variant(variant, network.sizes)
     batch: Literal["mean", "sum"] = "sum" if variant == "sum_not_mean" else "mean"
     zs, activations, weights = network.zs, network.activations, network.weights
+    names = network.activation_names or ("sigmoid",) * network.L
     per_example = []  # per_example[k][l - 1] is δ^l of example k
     for k in range(network.m):
         nabla_a = output_gradient(
             cost, list(activations[-1].row(k)), list(network.y.row(k))
         )
-        delta = bp1(nabla_a, list(zs[-1].row(k)))
+        delta = bp1(nabla_a, list(zs[-1].row(k)), names[-1])
         backwards = [delta]
         for layer in range(network.L - 1, 0, -1):
             w_next, z = weights[layer], list(zs[layer - 1].row(k))
+            name = names[layer - 1]
             if variant == "no_transpose":
-                delta = bp2_no_transpose(w_next, delta, z)
+                delta = bp2_no_transpose(w_next, delta, z, name)
             elif variant == "sigma_prime_wrong_layer":
-                delta = bp2_sigma_prime_wrong_layer(w_next, delta, zs[layer].row(k))
+                delta = bp2_sigma_prime_wrong_layer(
+                    w_next, delta, list(zs[layer].row(k)), name
+                )
             else:
-                delta = bp2(w_next, delta, z)
+                delta = bp2(w_next, delta, z, name)
             backwards.append(delta)
         per_example.append(backwards[::-1])
     deltas = tuple(
@@ -266,6 +262,12 @@ def backpropagate(
         )
         for layer in range(network.L)
     )
+    if l2:
+        # The gradient of (lambda/2) sum w^2: lambda w, added to BP4 (not BP3).
+        grad_w = tuple(
+            sympy.ImmutableMatrix(g + L2_SYMBOL * w)
+            for g, w in zip(grad_w, weights, strict=True)
+        )
     grad_b = tuple(
         bp3([example[layer] for example in per_example], batch=batch)
         for layer in range(network.L)

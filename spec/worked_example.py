@@ -21,6 +21,7 @@ from spec.costs import COSTS
 from spec.derive import direct_gradients
 from spec.evaluate import mpmath_function
 from spec.latex import latex
+from spec.layers import validate_combination
 from spec.network import symbolic_network
 from spec.oracle import oracle_gradients
 from spec.recursion import backpropagate
@@ -149,6 +150,7 @@ def worked_example(
     sizes = validate_sizes(sizes)
     m = validate_int("m", m, 1)
     validate_choice("cost", cost, COSTS)
+    validate_combination(cost, "sigmoid")  # the tutorial's network is sigmoid
     seed = validate_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     weights = [

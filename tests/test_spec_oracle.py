@@ -12,6 +12,11 @@ import backprop
 import spec
 import spec.caching
 import spec.oracle
+from spec.costs import costs_for_output
+
+# The costs a sigmoid output takes (the log-likelihood needs softmax:
+# tests/test_spec_activations*.py).
+SIGMOID_COSTS = costs_for_output("sigmoid")
 
 SHAPES = [(2, 2, 2), (3, 2, 2), (2, 3, 2), (2, 2, 3), (2, 3, 3, 2), (3, 4, 3, 2)]
 
@@ -38,7 +43,7 @@ def assert_matches_oracle(actual, reference):
 
 @pytest.mark.parametrize("m", [1, 3])
 @pytest.mark.parametrize("sizes", SHAPES)
-@pytest.mark.parametrize("cost", spec.COSTS)
+@pytest.mark.parametrize("cost", SIGMOID_COSTS)
 def test_gradcheck_oracle_matches_backprop(sizes, m, cost):
     weights, biases, x, y = problem(sizes, m)
     grad_w, grad_b = backprop.gradients(weights, biases, x, y, cost=cost)
@@ -50,7 +55,7 @@ def test_gradcheck_oracle_matches_backprop(sizes, m, cost):
 @given(
     seed=st.integers(0, 2**32 - 1),
     scale=st.floats(0.1, 10.0),
-    cost=st.sampled_from(spec.COSTS),
+    cost=st.sampled_from(SIGMOID_COSTS),
 )
 def test_gradcheck_oracle_matches_backprop_at_random_points(seed, scale, cost):
     weights, biases, x, y = problem((3, 4, 3, 2), 2, seed=seed, scale=scale)

@@ -27,11 +27,14 @@ from spec.check.adapters import LAYOUTS, REDUCTIONS, adapt
 from spec.check.battery import SUITES
 from spec.check.conformance import check_implementation
 from spec.check.conformance_export import to_json, to_junit
-from spec.costs import COSTS
+from spec.costs import costs_for_output
 from spec.general import GeneralProof, prove_general
 from spec.prove import ProofResult, prove_backprop
 
 __all__ = ["load_function", "register_check", "register_prove"]
+
+#: The costs ``backprop prove`` offers: those of a sigmoid output layer.
+COSTS = costs_for_output("sigmoid")
 
 
 def _on_path(folder: Path) -> None:

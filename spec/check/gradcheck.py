@@ -268,14 +268,7 @@ def gradcheck(
             f"method must be one of {[*METHODS, *RESOLVED_METHODS]}, got {method!r}"
         )
     options = CheckOptions(
-        method=method,
-        fast=fast,
-        n_directions=n_directions,
-        rtol=rtol,
-        atol=atol,
-        rng=rng,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
+        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
     )
     if method == "taylor":
         return taylor_test(f, grad, theta, rng=rng, raise_on_failure=raise_on_failure)

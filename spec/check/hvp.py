@@ -195,14 +195,7 @@ def check_hvp(
         A :class:`~spec.TaylorReport` with ``method="taylor"`` (and ``grad=``).
     """
     options = CheckOptions(
-        method=method,
-        fast=fast,
-        n_directions=n_directions,
-        rtol=rtol,
-        atol=atol,
-        rng=rng,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
+        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
     )
 
     def claimed_of(problem: Problem) -> Callable[[Tangent], NDArray]:

@@ -81,14 +81,7 @@ def check_jacobian(
     True
     """
     options = CheckOptions(
-        method=method,
-        fast=fast,
-        n_directions=n_directions,
-        rtol=rtol,
-        atol=atol,
-        rng=rng,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
+        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
     )
     problem = prepare(f, x, options)
     tree, out_shape = problem.treedef, problem.fn.out_shape

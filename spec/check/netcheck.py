@@ -203,12 +203,6 @@ def check_network(
             f"{names_given} include relu, which has a kink at z = 0; use "
             f"method='central' (the default for such networks)"
         )
-    if method == "oracle" and (set(names_given) != {"sigmoid"} or l2):
-        raise ValueError(
-            f"method='oracle' covers sigmoid networks without L2 so far, got "
-            f"activations {names_given} and l2={l2!r}; use method='complex' or "
-            f"'central'"
-        )
     options = CheckOptions(
         method=label,
         fast=fast and method != "oracle",
@@ -229,8 +223,7 @@ def check_network(
         if np.ndim(y_ref) == 1:  # integer labels
             y_ref = one_hot(y_ref, sizes[-1], np.float64)
         # One activation name per layer and l2 go to the oracle only where they
-        # differ from a sigmoid net without L2 (the guard above refuses them until
-        # spec.oracle_gradients takes activations= and l2=).
+        # differ from a sigmoid net without L2.
         if extra:
             extra["activations"] = tuple(names_given)
         grads = oracle_gradients(weights, biases, x_ref, y_ref, cost=cost, **extra)

@@ -17,6 +17,10 @@ Directives
     and show what was proven, for which network, how, and how long it took (one
     proof as a block, or several as a table). A correct recursion that is not
     proven, or a wrong one that is, fails the build.
+``spec-activation-page`` / ``spec-cost-page`` (:mod:`specdocs.layers`)
+    The body of an activation's or a cost's page (``l2`` for the L2 term):
+    definition, derivative and its proof, the form BP1 takes, the shortcut where
+    there is one, fixed-size proofs; generated from :mod:`spec.latex.layers`.
 ``worked-example`` (:mod:`specdocs.example`, :mod:`specdocs.example_check`)
     A small network with concrete numbers: forward values, the error of every
     layer and every gradient, computed by the oracle, then compared with
@@ -63,6 +67,7 @@ def setup(app: Any) -> dict[str, Any]:
     from specdocs.example import WorkedExample
     from specdocs.facts import NoxSessions, PresetsTable, SourceCode
     from specdocs.general import GeneralProofTable, GeneralProofVariants
+    from specdocs.layers import SpecActivationPage, SpecCostPage
     from specdocs.mathjax import check_mathjax, copy_mathjax
     from specdocs.names import NotationNames
     from specdocs.proofs import SpecProof, SpecProofs
@@ -82,6 +87,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("notation-names", NotationNames)
     app.add_directive("general-proof", GeneralProofTable)
     app.add_directive("general-proof-variants", GeneralProofVariants)
+    app.add_directive("spec-activation-page", SpecActivationPage)
+    app.add_directive("spec-cost-page", SpecCostPage)
     app.connect("builder-inited", check_mathjax)
     app.connect("build-finished", copy_mathjax)
     app.connect("env-check-consistency", check_api_coverage)

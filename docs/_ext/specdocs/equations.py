@@ -41,6 +41,14 @@ def builders() -> dict[str, tuple[Callable[..., Any], dict[str, Any]]]:
         "bp3-network": (sl.display_bp3_network, {"sizes": sizes, "m": int}),
         "bp4-network": (sl.display_bp4_network, {"sizes": sizes, "m": int}),
         "direct": (sl.display_direct, {"sizes": sizes, "cost": str}),
+        "activation": (sl.display_activation, {"activation": str}),
+        "activation-derivative": (
+            sl.display_activation_derivative,
+            {"activation": str},
+        ),
+        "activation-bp1": (sl.display_activation_bp1, {"activation": str}),
+        "shortcut": (sl.display_shortcut, {"cost": str, "activation": str}),
+        "l2": (sl.display_l2, {}),
     }
 
 
@@ -73,6 +81,7 @@ class SpecEquation(SphinxDirective):
         "cost": directives.unchanged_required,
         "m": directives.unchanged_required,
         "which": directives.unchanged_required,
+        "activation": directives.unchanged_required,
     }
 
     def run(self) -> list[nodes.Node]:

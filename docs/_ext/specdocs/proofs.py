@@ -20,25 +20,33 @@ class ProofRequest:
     m: int = 1
     cost: str = "cross_entropy"
     variant: str = "correct"
+    activations: tuple[str, ...] = ()  # () for sigmoids; one name or one per layer
+    l2: bool = False
     evaluations: int = 3
     seed: int = 0
     expect: str = ""  # "proven" or "disproven"; by default proven iff correct
 
     @classmethod
     def parse(cls, text: str) -> ProofRequest:
-        """From ``"sizes=3,4,3,2 m=2 cost=cross_entropy [variant=...] ..."``."""
+        """From ``"sizes=3,4,3,2 m=2 cost=cross_entropy [variant=...] ..."``.
+
+        ``activations=relu,softmax`` names them as :func:`spec.prove_backprop`
+        takes them (a pair, or one per layer); ``l2=true`` adds the L2 term.
+        """
         args = parse_arguments(text)
         unknown = set(args) - {f.name for f in dataclasses.fields(cls)}
         if unknown or "sizes" not in args:
             raise ValueError(
                 "spec-proof takes sizes=... and optionally m, cost, variant, "
-                f"evaluations, seed, expect; got {text!r}"
+                f"activations, l2, evaluations, seed, expect; got {text!r}"
             )
         request = cls(
             sizes=tuple(int(n) for n in args["sizes"].split(",")),
             m=int(args.get("m", 1)),
             cost=args.get("cost", "cross_entropy"),
             variant=args.get("variant", "correct"),
+            activations=tuple(filter(None, args.get("activations", "").split(","))),
+            l2=args.get("l2", "false") == "true",
             evaluations=int(args.get("evaluations", 3)),
             seed=int(args.get("seed", 0)),
             expect=args.get("expect", ""),
@@ -65,6 +73,13 @@ def run_proof(request: ProofRequest) -> Any:
         request.m,
         request.cost,
         request.variant,
+        # One name is every layer's, as prove_backprop reads a single string.
+        activations=(
+            request.activations[0]
+            if len(request.activations) == 1
+            else request.activations or None
+        ),
+        l2=request.l2,
         evaluations=request.evaluations,
         seed=request.seed,
     )
@@ -106,6 +121,28 @@ def mismatch_text(result: Any) -> str:
     return text
 
 
+#: How a proof's table names each activation's function.
+FUNCTION_MATH = {
+    "sigmoid": r":math:`\sigma`",
+    "tanh": r":math:`\tanh`",
+    "relu": r":math:`\operatorname{relu}` and its step :math:`H`",
+    "softmax": r":math:`\operatorname{softmax}`",
+}
+
+
+def layers(result: Any) -> tuple[str, ...]:
+    """The activation of each layer of a proof's network."""
+    return tuple(result.activations) or ("sigmoid",) * (len(result.sizes) - 1)
+
+
+def uninterpreted(result: Any) -> str:
+    """The functions a proof leaves uninterpreted, as inline rST."""
+    names = [
+        FUNCTION_MATH[n] for n in dict.fromkeys(layers(result)) if n in FUNCTION_MATH
+    ]
+    return ", ".join([*names, r":math:`\ln`"]) if names else r":math:`\ln`"
+
+
 def recursion_name(variant: str) -> str:
     """The recursion a proof checked, as inline rST."""
     return "BP1–BP4" if variant == "correct" else f"``{variant}``"
@@ -128,11 +165,17 @@ class SpecProof(SphinxDirective):
         from spec.recursion import VARIANTS
 
         what = "" if request.variant == "correct" else f" ({VARIANTS[request.variant]})"
+        penalty = r" plus the L2 term, :math:`\lambda` symbolic," if result.l2 else ""
         claim = (
             f"{recursion_name(request.variant)}{what} gives "
             f"the same :math:`\\partial C / \\partial w^l_{{ij}}` and "
             f":math:`\\partial C / \\partial b^l_i` as differentiating the mean "
-            f"{COST_NAMES[result.cost]} cost directly, in every entry"
+            f"{COST_NAMES[result.cost]} cost{penalty} directly, in every entry"
+            + (
+                ", wherever no unit has :math:`z = 0`"
+                if "relu" in layers(result)
+                else ""
+            )
         )
         rows = [
             ("Claim", claim),
@@ -143,7 +186,8 @@ class SpecProof(SphinxDirective):
             (
                 "For",
                 (
-                    f"sizes {list(result.sizes)}, a batch of :math:`m = {result.m}`: "
+                    f"sizes {list(result.sizes)}, activations "
+                    f"{', '.join(layers(result))}, a batch of :math:`m = {result.m}`: "
                     f"{result.entries} gradient entries"
                 ),
             ),
@@ -152,7 +196,7 @@ class SpecProof(SphinxDirective):
                 (
                     f"both derivations evaluated exactly at {result.evaluations} random "
                     r"points modulo the prime :math:`p = 2^{61} - 1`, with "
-                    r":math:`\sigma` and :math:`\ln` uninterpreted (seed "
+                    f"{uninterpreted(result)} uninterpreted (seed "
                     f"{result.seed}); see :doc:`/derivation/proofs`"
                 ),
             ),
@@ -187,7 +231,8 @@ class SpecProofs(SphinxDirective):
                     recursion_name(request.variant),
                     "[" + ",".join(map(str, result.sizes)) + "]",
                     str(result.m),
-                    COST_NAMES[result.cost],
+                    COST_NAMES[result.cost] + (" + L2" if result.l2 else ""),
+                    "/".join(layers(result)),
                     str(result.entries),
                     "proven" if result.proven else "**disproven**",
                     f"{result.seconds:.2f} s",
@@ -199,10 +244,11 @@ class SpecProofs(SphinxDirective):
             "Sizes",
             ":math:`m`",
             "Cost",
+            "Activations",
             "Entries",
             "Result",
             "Time",
             "Entries that differ",
         )
-        widths = (12, 12, 4, 12, 7, 10, 7, 36)
+        widths = (12, 12, 4, 12, 14, 7, 10, 7, 22)
         return [table(self, header, rows, widths, ["spec-proofs"])]

@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parents[3]
 #: The packages whose source a generated page depends on.
 SOURCE_PACKAGES = ("backprop", "spec")
 #: How the pages name the costs.
-COST_NAMES = {"cross_entropy": "cross-entropy", "quadratic": "quadratic"}
+COST_NAMES = {
+    "cross_entropy": "cross-entropy",
+    "quadratic": "quadratic",
+    "log_likelihood": "log-likelihood",
+}
 
 
 def note_source_dependencies(env: BuildEnvironment) -> None:
