@@ -83,8 +83,7 @@ def test_gradcheck_conformance_layers_suite_mixes_layers(l2):
     assert all(("l2" in c) == bool(l2) for c in calls)
     cases = [r.case for r in report.cases]
     assert {c.layers[-1] for c in cases} == {"softmax", "sigmoid", "tanh", "identity"}
-    # No row is the sigmoid network the oracle derives today (ORACLE_COVERS).
-    assert {c.reference for c in cases} == {"complex", "central"}
+    assert {c.reference for c in cases} == {"oracle", "central"}
 
 
 def test_gradcheck_conformance_layers_suite_runs_the_rows_a_cost_fits():
@@ -116,9 +115,10 @@ def test_gradcheck_conformance_layers_covers_the_battery():
     assert {len(c.sizes) - 1 for c in cases} == {1, 2, 3, 4}
     assert any(c.square for c in cases)
     assert any(not c.square for c in cases)
-    # Depth 1 is a softmax regression (analytic); every deeper net has ReLU.
-    assert {c.reference for c in cases if len(c.sizes) == 2} == {"complex"}
-    assert {c.reference for c in cases if len(c.sizes) > 2} == {"central"}
+    # The oracle on the small nets; the larger one has ReLU: central differences.
+    larger = [c for c in cases if c.label == "larger, numeric reference"]
+    assert {c.reference for c in larger} == {"central"}
+    assert {c.reference for c in cases if c not in larger} == {"oracle"}
 
 
 def test_gradcheck_conformance_layers_relu_data_away_from_kinks_and_none_skipped():
@@ -133,34 +133,49 @@ def test_gradcheck_conformance_layers_relu_data_away_from_kinks_and_none_skipped
             zs, _ = backprop.feedforward(ws, bs, data.x.astype(float), case.layers)
             hidden = np.concatenate([z.ravel() for z in zs[:-1]])
             assert np.abs(hidden).min() >= casedata.KINK_MARGIN
-        # The kink-aware engine found no entry at a kink: none was waved through.
+        # The kink-aware engine (central differences, on the larger ReLU net)
+        # found no entry at a kink: none was waved through.
         assert result.report is not None
         assert result.report.kinks == ()
+        assert result.report.method == (
+            "central" if case.reference == "central" else "reference"
+        )
         assert result.report.n_checked == sum(
             w.size + b.size for w, b in zip(data.weights, data.biases, strict=True)
         )
 
 
-def test_gradcheck_conformance_layers_references():
-    def references(activations, l2=0.0):
-        cases = battery.suite("standard", ["quadratic"], activations, l2)
-        return {c.label: c.reference for c in cases}
+def _references(activations, l2=0.0):
+    cases = battery.suite("standard", ["quadratic"], activations, l2)
+    return {c.label: c.reference for c in cases}
 
-    assert references(None)["depth 2, non-square"] == "oracle"
-    assert references("tanh")["depth 2, non-square"] == "complex"
-    assert references(None, 0.1)["depth 2, non-square"] == "complex"
-    assert references(("relu", "sigmoid"))["depth 1"] == "oracle"
-    assert references(("relu", "sigmoid"))["depth 2, non-square"] == "central"
-    assert references(None)["larger, numeric reference"] == "complex"
+
+def test_gradcheck_conformance_layers_references():
+    for activations in (None, "tanh", ("relu", "sigmoid"), ("relu", "identity")):
+        for l2 in (0.0, 0.1):
+            references = _references(activations, l2)
+            assert references.pop("larger, numeric reference") == (
+                "central" if "relu" in str(activations) else "complex"
+            )
+            assert set(references.values()) == {"oracle"}
 
 
 def test_gradcheck_conformance_layers_oracle_reach_is_data(monkeypatch):
-    wider = {"activations": ("sigmoid", "tanh", "softmax"), "l2": True}
-    monkeypatch.setattr(battery, "ORACLE_COVERS", wider)
-    cases = battery.suite("standard", ["log_likelihood"], ("tanh", "softmax"), 0.1)
-    by_label = {c.label: c.reference for c in cases}
-    assert by_label["depth 2, non-square"] == "oracle"
-    assert by_label["larger, numeric reference"] == "complex"
+    # Where the oracle does not derive a network, the small cases fall back to the
+    # complex step (analytic) or kink-aware central differences (ReLU).
+    sigmoid_only = {"activations": ("sigmoid",), "l2": False}
+    monkeypatch.setattr(battery, "ORACLE_COVERS", sigmoid_only)
+    assert _references(None)["depth 2, non-square"] == "oracle"
+    assert _references(None, 0.1)["depth 2, non-square"] == "complex"
+    assert _references("tanh")["depth 2, non-square"] == "complex"
+    assert _references(("relu", "sigmoid"))["depth 1"] == "oracle"
+    assert _references(("relu", "sigmoid"))["depth 2, non-square"] == "central"
+    relu = {"activations": ("relu", "softmax"), "l2": 0.05}
+    report = spec.check_implementation(_tutorial(), **relu)
+    assert report.passed, str(report)
+    assert {r.case.reference for r in report.cases} == {"complex", "central"}
+    mistake = next(m for m in NEW if m.name == "l2_on_biases")
+    assert _check(mistake).diagnosis.mistake == "l2_on_biases"
 
 
 def test_gradcheck_conformance_layers_keywords_passed_as_given():

@@ -2,11 +2,11 @@ r"""The cases of the conformance battery, as data: :class:`Case` and :data:`SUIT
 
 A case is a network (its widths), a batch size, a cost, a dtype, a weight scale,
 the activations and the L2 strength, and the reference its gradient is held to:
-the oracle (:func:`spec.oracle_gradients`, exact formulas in high precision)
-where the network is small and the oracle derives it (:data:`ORACLE_COVERS`),
-the complex step of the mean cost for other analytic networks, and central
-differences (judged by the kink-aware engine of :func:`spec.gradcheck`) for
-networks with ReLU. :mod:`spec.check.casedata` draws each case's data and
+the oracle (:func:`spec.oracle_gradients`, exact formulas in high precision) on
+the small networks, whatever their layers and L2 (:data:`ORACLE_COVERS`); on the
+larger one, the complex step of the mean cost where the network is analytic and
+central differences (judged by the kink-aware engine of :func:`spec.gradcheck`)
+where it has ReLU. :mod:`spec.check.casedata` draws each case's data and
 computes its reference.
 
 The standard suite runs non-square networks of depth 1 to 4 *and* square ones (a
@@ -39,9 +39,10 @@ __all__ = [
 ]
 
 #: What :func:`spec.oracle_gradients` derives: its activations, and whether it
-#: takes ``l2=``. Other networks fall back to the complex step (or central
-#: differences with ReLU); extending the oracle's reach is a change of this data.
-ORACLE_COVERS: dict[str, Any] = {"activations": ("sigmoid",), "l2": False}
+#: takes ``l2=``. A row asking for the oracle on another network falls back to
+#: the complex step (or central differences with ReLU); the oracle's reach is
+#: this data.
+ORACLE_COVERS: dict[str, Any] = {"activations": backprop.ACTIVATIONS, "l2": True}
 
 
 def layer_names(activations: Any, n_layers: int) -> tuple[str, ...]:
@@ -175,6 +176,13 @@ _LAYERS = (
     Shape("identity output", (3, 4, 2), 3, activations=("tanh", "identity")),
     Shape("saturated", (3, 4, 3, 2), 3, weight_scale=3.0, activations=_MIXED),
     Shape("float32", (3, 4, 3, 2), 3, dtype="float32", activations=_MIXED),
+    Shape(
+        "larger, numeric reference",
+        (6, 10, 8, 5),
+        4,
+        reference="complex",
+        activations=("relu", "tanh", "softmax"),
+    ),
 )
 
 #: The suites by name: their rows, each run for every declared cost.
