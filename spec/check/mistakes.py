@@ -6,6 +6,11 @@ breaks, the line of the derivation it gets wrong, and a
 (:mod:`spec.check.alternatives`). The
 diagnosis (:mod:`spec.check.diagnosis`) evaluates every entry on every case of the
 battery and names the one that the failing gradient equals everywhere.
+
+In the titles, :math:`\sigma` and :math:`\sigma'` stand for the layer's own
+activation and its derivative (the sigmoid in the tutorial's network): each
+derivation uses :math:`\phi_l`, so a mistake is recognised in tanh, ReLU and
+identity layers as well.
 """
 
 from __future__ import annotations
