@@ -7,7 +7,10 @@
 
 for the tutorial-style implementation of ``tests/tutorial_net.py`` (one example
 per call, plugged in with ``spec.adapt``), ``backprop.gradients``, and one
-seeded mistake (the missing transpose, which also runs the diagnosis). The load
+seeded mistake (the missing transpose, which also runs the diagnosis); then the
+same beyond the sigmoid: ``tests/tutorial_layers_net.py`` and
+``backprop.gradients`` on ReLU (central differences) and tanh (complex step)
+networks with a softmax output and L2, and a seeded softmax-Jacobian mistake. The load
 average is printed with the figures: on a busy machine they grow.
 
 Run: ``python benchmarks/bench_conformance.py``.
@@ -25,23 +28,39 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import sys, time
 sys.path.insert(0, {tests!r})
-import backprop, spec, tutorial_net
+import backprop, spec, tutorial_net, tutorial_layers_net
 from seeded_mistakes import PER_EXAMPLE, SEEDED
+from seeded_layer_mistakes import NEW
 
+relu = {{"activations": ("relu", "softmax"), "l2": 0.01}}
+tanh = {{"activations": ("tanh", "softmax"), "l2": 0.01}}
+
+layers = spec.adapt(tutorial_layers_net.gradients, **PER_EXAMPLE)
 targets = {{
-    "tutorial_net.gradients (per example)": spec.adapt(tutorial_net.gradients, **PER_EXAMPLE),
-    "backprop.gradients": backprop.gradients,
-    "seeded bp2_no_transpose + diagnosis": spec.adapt(
-        next(m for m in SEEDED if m.name == "bp2_no_transpose").load().gradients,
-        **PER_EXAMPLE,
+    "tutorial_net.gradients (per example)": (
+        spec.adapt(tutorial_net.gradients, **PER_EXAMPLE), {{}}
+    ),
+    "backprop.gradients": (backprop.gradients, {{}}),
+    "seeded bp2_no_transpose + diagnosis": (
+        spec.adapt(
+            next(m for m in SEEDED if m.name == "bp2_no_transpose").load().gradients,
+            **PER_EXAMPLE,
+        ),
+        {{}},
+    ),
+    "tutorial_layers_net relu,softmax l2": (layers, relu),
+    "tutorial_layers_net tanh,softmax l2": (layers, tanh),
+    "backprop.gradients relu,softmax l2": (backprop.gradients, relu),
+    "seeded softmax Jacobian + diagnosis": (
+        spec.adapt(NEW[0].load().gradients, **PER_EXAMPLE), relu
     ),
 }}
-fn = targets[{name!r}]
+fn, network = targets[{name!r}]
 t0 = time.perf_counter()
-spec.check_implementation(fn)
+spec.check_implementation(fn, **network)
 cold = time.perf_counter() - t0
 t0 = time.perf_counter()
-spec.check_implementation(fn)
+spec.check_implementation(fn, **network)
 print(cold, time.perf_counter() - t0)
 """
 
@@ -49,6 +68,10 @@ NAMES = (
     "tutorial_net.gradients (per example)",
     "backprop.gradients",
     "seeded bp2_no_transpose + diagnosis",
+    "tutorial_layers_net relu,softmax l2",
+    "tutorial_layers_net tanh,softmax l2",
+    "backprop.gradients relu,softmax l2",
+    "seeded softmax Jacobian + diagnosis",
 )
 
 

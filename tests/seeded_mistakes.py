@@ -1,8 +1,8 @@
 """Known mistakes seeded into the tutorial-style implementation (:mod:`tutorial_net`).
 
-Each :class:`SeededMistake` is a one-line edit of ``tutorial_net.py`` (a patched
-copy: the source text with one line replaced, loaded as its own module), made the
-way a learner would make it, and names the catalogue entry
+Each :class:`SeededMistake` is a one-line edit of ``tutorial_net.py`` (or of the
+file ``path``; a patched copy: the source text with one line replaced, loaded as
+its own module), made the way a learner would make it, and names the catalogue entry
 (:data:`spec.check.mistakes.MISTAKES`) the diagnosis must report. ``function`` is
 the function of the copy to check, with the adapter options it needs.
 """
@@ -30,6 +30,7 @@ class SeededMistake:
     new: str
     function: str = "gradients"
     count: int = 1
+    path: Path = SOURCE
 
     @property
     def adapt_options(self) -> dict[str, Any]:
@@ -38,26 +39,26 @@ class SeededMistake:
 
     def source(self) -> str:
         """The edited source; the edit must hit ``count`` places exactly."""
-        text = SOURCE.read_text()
+        text = self.path.read_text()
         found = text.count(self.old)
         if found != self.count:
             raise ValueError(
                 f"seeded mistake {self.name}: {self.old!r} occurs {found} times in "
-                f"{SOURCE.name}, expected {self.count}"
+                f"{self.path.name}, expected {self.count}"
             )
         return text.replace(self.old, self.new)
 
     def write(self, directory: Path) -> Path:
-        """Write the edited copy to ``directory/tutorial_net_<name>.py``."""
-        path = directory / f"tutorial_net_{self.name}.py"
+        """Write the edited copy to ``directory/<source name>_<name>.py``."""
+        path = directory / f"{self.path.stem}_{self.name}.py"
         path.write_text(self.source())
         return path
 
     def load(self) -> ModuleType:
         """The edited copy as a module of its own."""
-        name = f"tutorial_net_{self.name}"
+        name = f"{self.path.stem}_{self.name}"
         module = ModuleType(name)
-        module.__file__ = str(SOURCE)
+        module.__file__ = str(self.path)
         exec(compile(self.source(), f"<{name}>", "exec"), module.__dict__)
         return module
 

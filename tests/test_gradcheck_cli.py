@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from seeded_layer_mistakes import NEW
 from seeded_mistakes import SEEDED
 
 from backprop.cli import main
@@ -161,3 +162,38 @@ def test_gradcheck_cli_help_lists_plugin_commands(capsys):
     out = capsys.readouterr().out
     assert "check" in out
     assert "prove" in out
+
+
+def test_gradcheck_cli_check_activations_and_l2(tmp_path, capsys):
+    layers = str(Path(__file__).with_name("tutorial_layers_net.py"))
+    network = ["--activations", "relu,softmax", "--l2", "0.05"]
+    status = main(["check", f"{layers}:gradients", *OPTIONS, *network])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert (
+        "tutorial_layers_net:gradients: conformant: 20 of 20 cases passed (suite "
+        "standard, cost quadratic, log_likelihood, activations relu,softmax, l2 0.05"
+    ) in out
+    mistake = next(m for m in NEW if m.name == "l2_on_biases")
+    json_path = tmp_path / "report.json"
+    path = mistake.write(tmp_path)
+    status = main(
+        ["check", f"{path}:gradients", *OPTIONS, *network, "--json", str(json_path)]
+    )
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "Diagnosis: BP3: the L2 term λ b^l added to the bias gradients" in out
+    document = json.loads(json_path.read_text())
+    assert (document["activations"], document["l2"]) == (["relu", "softmax"], 0.05)
+    assert document["cases"][1]["activations"] == ["relu", "softmax"]
+    assert {c["reference"] for c in document["cases"]} == {"oracle", "central"}
+
+
+def test_gradcheck_cli_check_activations_usage_errors(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", f"{TUTORIAL}:gradients", "--activations", "relu,foo"])
+    assert exit_info.value.code == 2
+    assert "expected one activation or a pair HIDDEN,OUTPUT" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", f"{TUTORIAL}:gradients", "--l2", "-1"])
+    assert exit_info.value.code == 2

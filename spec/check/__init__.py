@@ -10,10 +10,10 @@
 - :mod:`spec.check.sgdcheck`: :func:`spec.check_descent` and :func:`spec.check_sgd_epoch`;
 - :mod:`spec.check.adapters`: :func:`spec.adapt`, anyone's gradient function in the
   project's convention;
-- :mod:`spec.check.battery`, :mod:`spec.check.conformance`,
+- :mod:`spec.check.battery`, :mod:`spec.check.casedata`, :mod:`spec.check.conformance`,
   ``spec.check.conformance_report``: :func:`spec.check_implementation`, the
   conformance battery, and what it returns;
-- :mod:`spec.check.derivation`, :mod:`spec.check.mistakes`,
+- :mod:`spec.check.derivation`, :mod:`spec.check.alternatives`, :mod:`spec.check.mistakes`,
   :mod:`spec.check.findings`, :mod:`spec.check.diagnosis`,
   :mod:`spec.check.localise`: the known mistakes as alternative derivations, and
   the diagnosis that names or localises a wrong gradient.

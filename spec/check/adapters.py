@@ -95,7 +95,8 @@ def adapt(
     r"""Wrap a gradient function written in another convention.
 
     The wrapped ``fn`` is called as ``fn(weights, biases, x, y)``, plus
-    ``cost=cost`` when ``cost_keyword`` is true, with the parameters and data in
+    ``cost=cost`` when ``cost_keyword`` is true and any other keywords the
+    wrapper is given (``activations=``, ``l2=``), with the parameters and data in
     the declared layout; what it returns is converted back.
 
     Parameters
@@ -124,8 +125,8 @@ def adapt(
     Returns
     -------
     callable
-        ``gradients(weights, biases, x, y, cost="cross_entropy") -> (grad_w,
-        grad_b)``, lists of arrays shaped like ``weights`` and ``biases`` (when
+        ``gradients(weights, biases, x, y, cost="cross_entropy", **network) ->
+        (grad_w, grad_b)``, lists of arrays shaped like ``weights`` and ``biases`` (when
         ``fn`` is right). If ``fn`` raises or returns something other than a pair
         of lists of arrays, it raises :class:`ImplementationError` naming the
         shapes it was called with.
@@ -153,14 +154,20 @@ def adapt(
     columns = layout == "columns"
 
     def call(
-        ws: list[NDArray], bs: list[NDArray], x: NDArray, y: NDArray, cost: str
+        ws: list[NDArray],
+        bs: list[NDArray],
+        x: NDArray,
+        y: NDArray,
+        cost: str,
+        network: dict[str, Any],
     ) -> tuple[list[NDArray], list[NDArray]]:
         """Call ``fn`` on data already in its layout; results back in rows."""
         if columns:
             bs = [b.reshape(-1, 1) for b in bs]
         where = describe_call(ws, bs, x, y)
+        keywords = {"cost": cost, **network} if cost_keyword else network
         try:
-            result = fn(ws, bs, x, y, cost=cost) if cost_keyword else fn(ws, bs, x, y)
+            result = fn(ws, bs, x, y, **keywords)
         except Exception as exc:  # the code under test failed: a finding
             raise ImplementationError(where, f"{type(exc).__name__}: {exc}") from exc
         grad_w, grad_b = _split(result, order, where)  # type: ignore[arg-type]
@@ -174,13 +181,16 @@ def adapt(
         x: Any,
         y: Any,
         cost: str = "cross_entropy",
+        **network: Any,
     ) -> tuple[list[NDArray], list[NDArray]]:
         ws = [np.array(w) for w in weights]  # copies: fn may write into them
         bs = [np.array(b) for b in biases]
         x, y = np.asarray(x), np.asarray(y)
         m = len(x)
         if not per_example:
-            grad_w, grad_b = call(ws, bs, *((x.T, y.T) if columns else (x, y)), cost)
+            grad_w, grad_b = call(
+                ws, bs, *((x.T, y.T) if columns else (x, y)), cost, network
+            )
             if reduction == "sum":
                 grad_w, grad_b = [g / m for g in grad_w], [g / m for g in grad_b]
             return grad_w, grad_b
@@ -188,7 +198,7 @@ def adapt(
         total_b: list[NDArray] = []
         for k in range(m):
             example = (x[k : k + 1].T, y[k : k + 1].T) if columns else (x[k], y[k])
-            grad_w, grad_b = call(ws, bs, *example, cost)
+            grad_w, grad_b = call(ws, bs, *example, cost, network)
             if k == 0:
                 total_w, total_b = grad_w, grad_b
                 continue

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import backprop
 from spec.check.adapters import LAYOUTS, REDUCTIONS, adapt
 from spec.check.battery import SUITES
 from spec.check.conformance import check_implementation
@@ -32,7 +33,7 @@ from spec.prove import ProofResult, prove_backprop
 
 __all__ = ["load_function", "register_check", "register_prove"]
 
-#: The costs of a sigmoid output layer, which the battery's networks have.
+#: The costs ``backprop prove`` offers: those of a sigmoid output layer.
 COSTS = costs_for_output("sigmoid")
 
 
@@ -92,6 +93,27 @@ def _returns(text: str) -> tuple[str, str]:
     return order
 
 
+def _activations(text: str) -> str | tuple[str, str]:
+    names = tuple(part.strip() for part in text.split(","))
+    unknown = [n for n in names if n not in backprop.ACTIVATIONS]
+    if len(names) not in (1, 2) or unknown:
+        raise argparse.ArgumentTypeError(
+            f"expected one activation or a pair HIDDEN,OUTPUT of "
+            f"{', '.join(backprop.ACTIVATIONS)}, got {text!r}"
+        )
+    return names[0] if len(names) == 1 else (names[0], names[1])
+
+
+def _l2(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
 def register_check(commands: Any) -> None:
     """Add ``backprop check`` to the subcommands of the ``backprop`` parser."""
     parser = commands.add_parser(
@@ -128,9 +150,24 @@ def register_check(commands: Any) -> None:
     )
     parser.add_argument(
         "--cost",
-        choices=COSTS,
+        choices=backprop.COSTS,
         action="append",
-        help="a cost FUNCTION implements (repeat for several; default: all)",
+        help="a cost FUNCTION implements (repeat for several; default: every cost "
+        "that makes sense on the output layer)",
+    )
+    parser.add_argument(
+        "--activations",
+        type=_activations,
+        metavar="NAME|HIDDEN,OUTPUT",
+        help="the network's activations, e.g. relu,softmax, passed to FUNCTION as "
+        "activations= (default: the sigmoid everywhere, not passed)",
+    )
+    parser.add_argument(
+        "--l2",
+        type=_l2,
+        default=0.0,
+        metavar="L",
+        help="lambda of the L2 term, passed to FUNCTION as l2= when not 0",
     )
     parser.add_argument(
         "--no-cost-keyword",
@@ -159,7 +196,12 @@ def run_check(args: argparse.Namespace) -> int:
         cost_keyword=not args.no_cost_keyword,
     )
     report = check_implementation(
-        gradients, cost=tuple(args.cost or COSTS), suite=args.suite, rng=args.seed
+        gradients,
+        cost=tuple(args.cost) if args.cost else None,
+        suite=args.suite,
+        rng=args.seed,
+        activations=args.activations,
+        l2=args.l2,
     )
     print(report)
     if args.json is not None:

@@ -19,20 +19,24 @@ from numpy.typing import NDArray
 
 import backprop
 from spec.check.adapters import ImplementationError, describe_call
-from spec.check.battery import Case, CaseData, case_data, reference_gradient
+from spec.check.battery import Case, layer_names, own_activations
 from spec.check.battery import suite as suite_cases
+from spec.check.casedata import (
+    CaseData,
+    case_data,
+    reference_function,
+    reference_gradient,
+)
 from spec.check.compare import compare_gradients
 from spec.check.conformance_report import CaseResult, ConformanceReport
 from spec.check.diagnosis import diagnose, shape_warnings
 from spec.check.findings import Observation
+from spec.check.gradcheck import check_claimed_gradient
 from spec.check.netcheck import network_blocks
-from spec.check.options import default_tolerances
-from spec.costs import costs_for_output
+from spec.check.options import CheckOptions, default_tolerances
+from spec.check.report import GradcheckReport
 
 __all__ = ["check_implementation", "normalise"]
-
-#: The costs of a sigmoid output layer, which the battery's networks have.
-COSTS = costs_for_output("sigmoid")
 
 
 def normalise(
@@ -74,7 +78,7 @@ def _run_case(
     blocks = network_blocks(data.weights)
     try:
         grad_w, grad_b = gradients(
-            data.weights, data.biases, data.x, data.y, cost=case.cost
+            data.weights, data.biases, data.x, data.y, cost=case.cost, **case.network
         )
     except ImplementationError as exc:
         result = CaseResult(case, "crashed", problem=exc.error, call=exc.call)
@@ -94,15 +98,7 @@ def _run_case(
         wrong = tuple(b.name for b in blocks if b.name + " " in problem + " ")
         result = CaseResult(case, "failed", wrong, problem=problem)
     else:
-        report = compare_gradients(
-            np.concatenate([a.ravel() for a in arrays]),
-            backprop.pack(ref_w, ref_b),
-            names=functools.partial(backprop.describe_index, list(case.sizes)),
-            rtol=rtol,
-            atol=atol,
-            blocks=blocks,
-            raise_on_failure=False,
-        )
+        report = _compare(case, data, arrays, ref_w, ref_b, rtol, atol, blocks)
         wrong = tuple(b.name for b in report.blocks if b.n_failed)
         verdict = "passed" if report.passed else "failed"
         result = CaseResult(case, verdict, wrong, report.max_rel_err, report=report)
@@ -119,6 +115,50 @@ def _run_case(
     return result, observation
 
 
+def _compare(
+    case: Case,
+    data: CaseData,
+    arrays: Sequence[NDArray],
+    ref_w: Sequence[NDArray],
+    ref_b: Sequence[NDArray],
+    rtol: float,
+    atol: float,
+    blocks: Any,
+) -> GradcheckReport:
+    """The entry-by-entry comparison; by the kink-aware engine of central
+    differences (and its tolerances) where that is the reference."""
+    claimed = np.concatenate([a.ravel() for a in arrays])
+    names = functools.partial(backprop.describe_index, list(case.sizes))
+    if case.reference == "central":
+        f, theta = reference_function(case, data)
+        options = CheckOptions(method="central", raise_on_failure=False)
+        return check_claimed_gradient(
+            f, claimed, theta, options, names=names, blocks=blocks
+        )
+    return compare_gradients(
+        claimed,
+        backprop.pack(ref_w, ref_b),
+        names=names,
+        rtol=rtol,
+        atol=atol,
+        blocks=blocks,
+        raise_on_failure=False,
+    )
+
+
+def _costs(cost: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """The declared costs, validated; ``None`` for every cost that fits."""
+    if cost is None:
+        return None
+    costs = (cost,) if isinstance(cost, str) else tuple(cost)
+    for c in costs:
+        if c not in backprop.COSTS:
+            raise ValueError(f"cost must be among {list(backprop.COSTS)}, got {c!r}")
+    if not costs:
+        raise ValueError("cost must name at least one cost, got an empty sequence")
+    return costs
+
+
 def _target_name(gradients: Callable[..., Any]) -> str:
     fn = getattr(gradients, "__wrapped__", gradients)
     module = getattr(fn, "__module__", None)
@@ -129,9 +169,11 @@ def _target_name(gradients: Callable[..., Any]) -> str:
 def check_implementation(
     gradients: Callable[..., Any],
     *,
-    cost: str | Sequence[str] = COSTS,
+    cost: str | Sequence[str] | None = None,
     suite: str = "standard",
     rng: int | np.random.Generator = 0,
+    activations: str | Sequence[str] | None = None,
+    l2: float = 0.0,
 ) -> ConformanceReport:
     r"""Run the conformance battery on a gradient function, and diagnose it.
 
@@ -139,15 +181,30 @@ def check_implementation(
     ----------
     gradients : callable
         ``gradients(weights, biases, x, y, cost=...) -> (grad_w, grad_b)`` in the
-        project's convention (:func:`backprop.gradients`); wrap any other
-        convention with :func:`spec.adapt`.
-    cost : str or sequence of str
-        The cost(s) it implements; each case is run for each. All of
-        :data:`spec.COSTS` by default.
-    suite : {"standard"}
-        The cases (:data:`spec.check.battery.SUITES`).
+        project's convention (:func:`backprop.gradients`), also given
+        ``activations=`` and ``l2=`` where those are not the defaults; wrap any
+        other convention with :func:`spec.adapt`.
+    cost : str or sequence of str, optional
+        The cost(s) it implements; each case is run for each. By default every
+        cost of :data:`backprop.COSTS` that makes sense on the output layer
+        (quadratic and cross-entropy on a sigmoid, quadratic and the
+        log-likelihood on a softmax, quadratic on any other).
+    suite : {"standard", "layers"}
+        The cases (:data:`spec.check.battery.SUITES`): ``"standard"`` with the
+        declared ``activations``; ``"layers"`` with each case's own, one name per
+        layer (tanh, ReLU, identity and sigmoid hidden layers mixed, softmax,
+        sigmoid, tanh and identity outputs), for a function that takes any
+        ``activations=`` as :func:`backprop.gradients` does.
     rng : int or numpy.random.Generator
         Seed of the parameters and data of the cases.
+    activations : str or pair of str, optional
+        The network's activations, one name for every layer or a pair (hidden,
+        output), as :func:`backprop.gradients` takes them; passed on as given to
+        ``gradients`` on every case (not with ``suite="layers"``). ``None`` (the sigmoid everywhere) is not
+        passed on, so a sigmoid-only function needs no such argument.
+    l2 : float, default 0.0
+        :math:`\lambda` of the L2 term :math:`\tfrac{\lambda}{2} \sum_l \lVert W^l
+        \rVert^2`; passed on as ``l2=`` when not 0.
 
     Returns
     -------
@@ -161,18 +218,32 @@ def check_implementation(
     >>> check_implementation(backprop.gradients, cost="quadratic").passed
     True
     """
-    costs = (cost,) if isinstance(cost, str) else tuple(cost)
-    for c in costs:
-        if c not in COSTS:  # the costs the oracle derives
-            raise ValueError(f"cost must be among {list(COSTS)}, got {c!r}")
-    if not costs:
-        raise ValueError("cost must name at least one cost, got an empty sequence")
+    if activations is not None and not isinstance(activations, str):
+        activations = tuple(activations)
+        if len(activations) != 2:
+            raise ValueError(
+                f"activations must be one name or a pair (hidden, output), so that "
+                f"networks of every depth can run, got {activations!r}"
+            )
+    if activations is not None and own_activations(suite):
+        raise ValueError(
+            f"suite {suite!r} sets each case's activations; give activations= "
+            f"with another suite, got {activations!r}"
+        )
+    layer_names(activations, 2)  # validates the names (a hidden softmax is refused)
+    costs = _costs(cost)
+    value: Any = l2  # any object may come; the hint is what is expected
+    if isinstance(value, bool) or not isinstance(value, int | float) or not l2 >= 0:
+        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
     if not callable(gradients):
         raise TypeError(f"gradients must be callable, got {type(gradients).__name__}")
     seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else None
     generator = np.random.default_rng(rng)
     results, observations = [], []
-    for case in suite_cases(suite, costs):
+    cases = suite_cases(suite, costs, activations, float(l2))
+    if not cases:
+        raise ValueError(f"cost {costs!r} fits no output layer of suite {suite!r}")
+    for case in cases:
         data = case_data(case, generator)
         result, observation = _run_case(gradients, case, data)
         results.append(result)
@@ -180,10 +251,12 @@ def check_implementation(
     diagnosis = None if all(r.passed for r in results) else diagnose(observations)
     return ConformanceReport(
         target=_target_name(gradients),
-        costs=costs,
+        costs=tuple(dict.fromkeys(c.cost for c in cases)),
         suite=suite,
         rng=seed,
         cases=tuple(results),
         diagnosis=diagnosis,
         warnings=shape_warnings(observations),
+        activations=activations,
+        l2=float(l2),
     )

@@ -2,7 +2,7 @@
 graders: JSON (:func:`report_to_dict`, :func:`to_json`) and JUnit XML
 (:func:`to_junit`, one test case per battery case).
 
-The JSON schema (``"schema": "backprop-spec/conformance/1"``) is documented on the
+The JSON schema (``"schema": "backprop-spec/conformance/2"``) is documented on the
 docs page "Check your own backprop"; numbers that are not finite (the error of a
 case that crashed) are ``null``.
 """
@@ -25,7 +25,7 @@ from spec.check.conformance_report import (
 __all__ = ["SCHEMA", "report_to_dict", "to_json", "to_junit"]
 
 #: Name and version of the JSON layout; the version changes when a field does.
-SCHEMA = "backprop-spec/conformance/1"
+SCHEMA = "backprop-spec/conformance/2"
 
 
 def _number(value: float | None) -> float | None:
@@ -43,7 +43,8 @@ def _case(result: CaseResult) -> dict[str, Any]:
         "dtype": case.dtype,
         "weight_scale": case.weight_scale,
         "reference": case.reference,
-        "activations": list(case.activations) or ["sigmoid"] * (len(case.sizes) - 1),
+        "activations": list(case.layers),
+        "l2": case.l2,
         "verdict": result.verdict,
         "wrong_blocks": list(result.wrong_blocks),
         "max_rel_err": _number(result.max_rel_err),
@@ -80,6 +81,8 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
         "suite": report.suite,
         "costs": list(report.costs),
         "rng": report.rng,
+        "activations": report.activations,
+        "l2": report.l2,
         "counts": report.counts(),
         "cases": [_case(r) for r in report.cases],
         "diagnosis": diagnosis,

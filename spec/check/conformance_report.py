@@ -61,7 +61,7 @@ class CaseResult:
 
 @dataclasses.dataclass(frozen=True)
 class ConformanceReport:
-    """The outcome of :func:`spec.check_implementation`.
+    r"""The outcome of :func:`spec.check_implementation`.
 
     Attributes
     ----------
@@ -76,6 +76,10 @@ class ConformanceReport:
         What is wrong, when some case did not pass.
     warnings : tuple of str
         Shapes and batch sizes on which the mistake hides.
+    activations : None, str or tuple of str
+        ``activations=`` as given (``None``: the sigmoid everywhere).
+    l2 : float
+        :math:`\lambda` of the L2 term.
     """
 
     target: str
@@ -85,6 +89,8 @@ class ConformanceReport:
     cases: tuple[CaseResult, ...]
     diagnosis: Diagnosis | None
     warnings: tuple[str, ...]
+    activations: str | tuple[str, ...] | None = None
+    l2: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -142,6 +148,12 @@ def format_conformance(report: ConformanceReport) -> str:
     width = max(len("case"), *(len(c) for c, _, _ in rows))
     costs = ", ".join(report.costs)
     seed = "" if report.rng is None else f", rng {report.rng}"
+    if report.l2:
+        seed = f", l2 {report.l2:g}" + seed
+    given = report.activations
+    if given is not None:
+        names = given if isinstance(given, str) else ",".join(given)
+        seed = f", activations {names}" + seed
     lines = [
         (
             f"{report.target}: {verdict_line(report)} "

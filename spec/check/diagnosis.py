@@ -29,7 +29,10 @@ def _interleave(grad: tuple[list[NDArray], list[NDArray]]) -> list[NDArray]:
 
 def _agrees(mistake: Mistake, obs: Observation) -> bool:
     d = obs.data
-    derived = mistake.derivation.gradients(d.weights, d.biases, d.x, d.y, obs.case.cost)
+    case = obs.case
+    derived = mistake.derivation.gradients(
+        d.weights, d.biases, d.x, d.y, case.cost, case.layers, case.l2
+    )
     if obs.verdict == "crashed" or derived is None:
         return obs.verdict == "crashed" and derived is None
     return obs.claimed is not None and agree(

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.battery import Case, CaseData
+from spec.check.battery import Case
+from spec.check.casedata import CaseData
 from spec.check.options import default_tolerances
 
 __all__ = ["Diagnosis", "Observation", "agree", "wrong_blocks"]
@@ -126,8 +127,15 @@ class Diagnosis:
         return text
 
 
-def agree(claimed: Sequence[NDArray], other: Sequence[NDArray], dtype: str) -> bool:
-    """The check's criterion: every entry within ``atol + rtol * scale``.
+def agree(
+    claimed: Sequence[NDArray],
+    other: Sequence[NDArray],
+    dtype: str,
+    method: str = "reference",
+) -> bool:
+    """The check's criterion: every entry within ``atol + rtol * scale``, with the
+    default tolerances of ``method`` (``"central"`` where ``other`` is a central
+    difference).
 
     Shapes are compared without their axes of length 1, so that a gradient of the
     wrong shape is recognised whichever layout (``(n, 1)`` or ``(n,)``) it is in.
@@ -141,7 +149,7 @@ def agree(claimed: Sequence[NDArray], other: Sequence[NDArray], dtype: str) -> b
     d = np.concatenate([np.ravel(a) for a in other]).astype(np.float64)
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(d))):
         return False
-    rtol, atol = default_tolerances("reference", claimed_dtype=dtype)
+    rtol, atol = default_tolerances(method, claimed_dtype=dtype)
     scale = max(float(np.abs(g).max(initial=0)), float(np.abs(d).max(initial=0)))
     return bool(np.all(np.abs(g - d) <= atol + rtol * scale))
 

@@ -21,15 +21,24 @@ __all__ = ["localise"]
 
 
 def _ratio(
-    claimed: Sequence[NDArray], ref: Sequence[NDArray], dtype: str
+    claimed: Sequence[NDArray],
+    ref: Sequence[NDArray],
+    dtype: str,
+    method: str = "reference",
 ) -> float | None:
-    """``c`` with claimed = c · ref to tolerance, if one exists (and ref is not 0)."""
+    """``c`` with claimed = c · ref to the tolerance of the reference's ``method``,
+    if one exists (and ref is not 0)."""
     g = np.concatenate([np.ravel(a) for a in claimed]).astype(np.float64)
     r = np.concatenate([np.ravel(a) for a in ref]).astype(np.float64)
     if not np.all(np.isfinite(g)) or not np.any(r):
         return None
     c = float(g @ r / (r @ r))
-    return c if agree([g], [c * r], dtype) else None
+    return c if agree([g], [c * r], dtype, method) else None
+
+
+def _method(o: Observation) -> str:
+    """The tolerances that apply to the case's reference."""
+    return "central" if o.case.reference == "central" else "reference"
 
 
 def localise(observations: Sequence[Observation]) -> Diagnosis:
@@ -59,7 +68,7 @@ def localise(observations: Sequence[Observation]) -> Diagnosis:
     n_layers = len(first.case.sizes) - 1
     equation, title = _implicated(set(first.wrong_blocks), n_layers)
     ratios = [
-        _ratio(o.claimed, o.reference, o.precision)
+        _ratio(o.claimed, o.reference, o.precision, _method(o))
         for o in compared
         if o.claimed is not None
         and o.reference is not None
@@ -80,7 +89,7 @@ def localise(observations: Sequence[Observation]) -> Diagnosis:
         names = _block_names(n_layers)
         for name, g, r in zip(names, first.claimed, first.reference, strict=True):
             c = (
-                _ratio([g], [r], first.precision)
+                _ratio([g], [r], first.precision, _method(first))
                 if name in first.wrong_blocks
                 else None
             )
