@@ -21,19 +21,24 @@ from backprop.mnist_commands import run_evaluate, run_train
 from backprop.params import INITS
 from backprop.presets import PRESETS
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "parse_sizes"]
 
 
-def _sizes(text: str) -> tuple[int, ...]:
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """Layer widths from the command line, ``"784,200,10"`` or ``"784-200-10"``.
+
+    The ``type`` of every option or argument that takes sizes; a bad value is an
+    :class:`argparse.ArgumentTypeError`, which argparse reports as a usage error.
+    """
     try:
         sizes = tuple(int(n) for n in text.replace("-", ",").split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected layer widths such as 784,200,10, got {text!r}"
+            f"expected layer widths such as 784,200,10 or 2,3,2, got {text!r}"
         ) from None
     if len(sizes) < 2 or min(sizes) < 1:
         raise argparse.ArgumentTypeError(
-            f"expected at least two widths >= 1 such as 784,200,10, got {text!r}"
+            f"expected at least two widths >= 1 such as 2,3,2, got {text!r}"
         )
     return sizes
 
@@ -70,7 +75,9 @@ def build_parser(plugin: str | None = None) -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, help="examples per SGD step")
     train.add_argument("--lr", type=float, help="learning rate α")
     train.add_argument(
-        "--sizes", type=_sizes, help="layer widths, e.g. 784,200,10 (first must be 784)"
+        "--sizes",
+        type=parse_sizes,
+        help="layer widths, e.g. 784,200,10 (first must be 784)",
     )
     train.add_argument("--seed", type=int, default=0, help="seed of init and shuffling")
     train.add_argument("--dtype", choices=["float32", "float64"])

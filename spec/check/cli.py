@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import backprop
+from backprop.cli import parse_sizes
 from spec.check.adapters import LAYOUTS, REDUCTIONS, adapt
 from spec.check.battery import SUITES
 from spec.check.conformance import check_implementation
@@ -211,20 +212,6 @@ def run_check(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(n) for n in text.replace("-", ",").split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected layer widths such as 2,3,2, got {text!r}"
-        ) from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected at least two widths >= 1 such as 2,3,2, got {text!r}"
-        )
-    return sizes
-
-
 def register_prove(commands: Any) -> None:
     """Add ``backprop prove`` to the subcommands of the ``backprop`` parser."""
     parser = commands.add_parser(
@@ -237,7 +224,7 @@ def register_prove(commands: Any) -> None:
         "1 not, 2 usage error.",
     )
     parser.add_argument(
-        "sizes", type=_sizes, metavar="SIZES", nargs="?", help="e.g. 2,3,2"
+        "sizes", type=parse_sizes, metavar="SIZES", nargs="?", help="e.g. 2,3,2"
     )
     parser.add_argument(
         "--general",
