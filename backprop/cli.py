@@ -28,7 +28,7 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     """Layer widths from the command line, ``"784,200,10"`` or ``"784-200-10"``.
 
     The ``type`` of every option or argument that takes sizes; a bad value is an
-    :class:`argparse.ArgumentTypeError`, which argparse reports as a usage error.
+    ``argparse.ArgumentTypeError``, which argparse reports as a usage error.
     """
     try:
         sizes = tuple(int(n) for n in text.replace("-", ",").split(","))

@@ -22,7 +22,6 @@ from specdocs.example_check import (
     reproduce_section,
 )
 from specdocs.render import (
-    COST_NAMES,
     fmt,
     math_block,
     note_source_dependencies,
@@ -30,6 +29,7 @@ from specdocs.render import (
     parse_arguments,
     section,
 )
+from specdocs.vocabulary import COST_NAMES
 
 #: Significant digits of the numbers shown.
 EXAMPLE_DIGITS = 6

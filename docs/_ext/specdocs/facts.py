@@ -14,13 +14,13 @@ from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 from specdocs.render import (
-    COST_NAMES,
     ROOT,
     literal,
     lookup,
     note_source_dependencies,
     table,
 )
+from specdocs.vocabulary import COST_NAMES
 
 
 def nox_sessions(noxfile: Path) -> tuple[list[tuple[str, str]], list[str]]:
