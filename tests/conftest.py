@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
-from threadpoolctl import threadpool_limits  # installed with scikit-learn
+from threadpoolctl import threadpool_limits
 
 settings.register_profile(
     "dev",
@@ -28,7 +28,10 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+settings.load_profile(PROFILE)
+#: The ``ci`` profile also runs the longer seed sweeps in full.
+THOROUGH = PROFILE == "ci"
 
 
 @pytest.fixture(scope="module")

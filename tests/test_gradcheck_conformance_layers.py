@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tutorial_layers_net
+from conftest import THOROUGH
 from seeded_layer_mistakes import (
     AGAIN,
     NEW,
@@ -21,8 +22,9 @@ import spec
 from spec.check import battery, casedata
 from spec.check.mistakes import MISTAKES
 
-#: Seeds of the false-alarm test, as for the sigmoid battery.
-N_SEEDS = 20
+#: Seeds of the false-alarm test: 20 as for the sigmoid battery under the ``ci``
+#: profile (CI), 5 in the inner loop of ``pytest -k gradcheck``.
+N_SEEDS = 20 if THOROUGH else 5
 #: A second seed for the seeded mistakes: the names must not depend on the data.
 OTHER_SEED = 5
 LAYERS_SUITE = {"suite": "layers", "l2": 0.05}
