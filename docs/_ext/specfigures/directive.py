@@ -33,7 +33,7 @@ from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from backprop.datasets import MNISTError
+from backprop.mnist.data import MNISTError
 from specfigures import diagrams, example, plots
 
 logger = logging.getLogger(__name__)

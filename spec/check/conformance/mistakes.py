@@ -1,0 +1,411 @@
+r"""The known mistakes as derivations: each a :class:`~spec.check.conformance.derivation.Derivation`
+with the one method overridden whose line it gets wrong.
+
+:mod:`spec.check.conformance.mistakes` names them, with the equation each breaks. ``phi`` is
+the activation of the layer at hand (:math:`\phi_l`, the sigmoid in the
+tutorial's network), so a mistake made in a sigmoid network reads the same in a
+tanh or ReLU one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spec.check.conformance.derivation import Derivation, Gradient, sigmoid_prime
+
+__all__ = [
+    "MISTAKES",
+    "BiasScalar",
+    "Bp1CrossEntropyStraySigmaPrime",
+    "Bp1QuadraticNoSigmaPrime",
+    "Bp1SigmaForSigmaPrime",
+    "Bp2SigmaForSigmaPrime",
+    "Bp2SigmaPrimeBeforeTranspose",
+    "Bp2SigmaPrimeOfA",
+    "Bp2ZOfNextLayer",
+    "Bp4ActivationOfSameLayer",
+    "Bp4Transposed",
+    "L2OnBiases",
+    "L2WithoutLambda",
+    "LoopStopsEarly",
+    "Mistake",
+    "NoTranspose",
+    "OtherCost",
+    "ReturnsBiasesFirst",
+    "SignFlip",
+    "SoftmaxDiagonalOnly",
+    "SoftmaxNoOuterProduct",
+    "SumNotMean",
+    "TanhPrimeOneMinusTanh",
+]
+
+
+class NoTranspose(Derivation):
+    def bp2(
+        self,
+        w_next: NDArray,
+        delta_next: NDArray,
+        z: NDArray,
+        a: NDArray,
+        z_next: NDArray,
+        phi: str = "sigmoid",
+    ) -> NDArray:
+        return (delta_next @ w_next.T) * self.prime(phi, z)
+
+
+class Bp2SigmaForSigmaPrime(Derivation):
+    def bp2(
+        self,
+        w_next: NDArray,
+        delta_next: NDArray,
+        z: NDArray,
+        a: NDArray,
+        z_next: NDArray,
+        phi: str = "sigmoid",
+    ) -> NDArray:
+        return (delta_next @ w_next) * self.value(phi, z)
+
+
+class Bp2SigmaPrimeOfA(Derivation):
+    def bp2(
+        self,
+        w_next: NDArray,
+        delta_next: NDArray,
+        z: NDArray,
+        a: NDArray,
+        z_next: NDArray,
+        phi: str = "sigmoid",
+    ) -> NDArray:
+        return (delta_next @ w_next) * self.prime(phi, a)
+
+
+class Bp2ZOfNextLayer(Derivation):
+    def bp2(
+        self,
+        w_next: NDArray,
+        delta_next: NDArray,
+        z: NDArray,
+        a: NDArray,
+        z_next: NDArray,
+        phi: str = "sigmoid",
+    ) -> NDArray:
+        return (delta_next @ w_next) * self.prime(phi, z_next)
+
+
+class Bp2SigmaPrimeBeforeTranspose(Derivation):
+    def bp2(
+        self,
+        w_next: NDArray,
+        delta_next: NDArray,
+        z: NDArray,
+        a: NDArray,
+        z_next: NDArray,
+        phi: str = "sigmoid",
+    ) -> NDArray:
+        return (delta_next * self.prime(phi, z_next)) @ w_next
+
+
+class Bp1SigmaForSigmaPrime(Derivation):
+    def bp1_quadratic(
+        self, a_L: NDArray, y: NDArray, z_L: NDArray, phi: str = "sigmoid"
+    ) -> NDArray:
+        if phi == "softmax":  # no phi' to confuse with phi: the Jacobian entries
+            return super().bp1_quadratic(a_L, y, z_L, phi)
+        return (a_L - y) * self.value(phi, z_L)
+
+
+class Bp1QuadraticNoSigmaPrime(Derivation):
+    def bp1_quadratic(
+        self, a_L: NDArray, y: NDArray, z_L: NDArray, phi: str = "sigmoid"
+    ) -> NDArray:
+        return a_L - y
+
+
+class Bp1CrossEntropyStraySigmaPrime(Derivation):
+    def bp1_cross_entropy(self, a_L: NDArray, y: NDArray, z_L: NDArray) -> NDArray:
+        return (a_L - y) * sigmoid_prime(z_L)
+
+
+class OtherCost(Derivation):
+    """Quadratic for the shortcut costs, the output's shortcut for quadratic."""
+
+    def bp1(
+        self, a_L: NDArray, y: NDArray, z_L: NDArray, cost: str, phi: str = "sigmoid"
+    ) -> NDArray:
+        if cost != "quadratic":
+            other = "quadratic"
+        else:
+            other = "log_likelihood" if phi == "softmax" else "cross_entropy"
+        return super().bp1(a_L, y, z_L, other, phi)
+
+
+class SignFlip(Derivation):
+    def gradient_of_cost(self, a_L: NDArray, y: NDArray, z_L: NDArray) -> NDArray:
+        return y - a_L
+
+
+class Bp4ActivationOfSameLayer(Derivation):
+    def bp4(self, delta: NDArray, a_prev: NDArray, a: NDArray) -> NDArray:
+        return delta.T @ a / len(delta)
+
+
+class Bp4Transposed(Derivation):
+    def bp4(self, delta: NDArray, a_prev: NDArray, a: NDArray) -> NDArray:
+        return a_prev.T @ delta / len(delta)
+
+
+class LoopStopsEarly(Derivation):
+    def first_layer(self, n_layers: int) -> int:
+        return 2
+
+
+class SumNotMean(Derivation):
+    def bp3(self, delta: NDArray) -> NDArray:
+        return delta.sum(axis=0)
+
+    def bp4(self, delta: NDArray, a_prev: NDArray, a: NDArray) -> NDArray:
+        return delta.T @ a_prev
+
+
+class BiasScalar(Derivation):
+    def bp3(self, delta: NDArray) -> NDArray:
+        return np.full(delta.shape[1], delta.sum(axis=1).mean())
+
+
+class ReturnsBiasesFirst(Derivation):
+    def returned(self, grad_w: list[NDArray], grad_b: list[NDArray]) -> Gradient:
+        return grad_b, grad_w
+
+
+class SoftmaxNoOuterProduct(Derivation):
+    """The softmax Jacobian taken as diag(a): its - a a^T dropped."""
+
+    def softmax_backward(self, a: NDArray, g: NDArray) -> NDArray:
+        return a * g
+
+
+class SoftmaxDiagonalOnly(Derivation):
+    """Softmax treated as elementwise with the sigmoid's a(1 - a): the diagonal of
+    its Jacobian only."""
+
+    def softmax_backward(self, a: NDArray, g: NDArray) -> NDArray:
+        return a * (1 - a) * g
+
+
+class TanhPrimeOneMinusTanh(Derivation):
+    def prime(self, phi: str, z: NDArray) -> NDArray:
+        if phi == "tanh":
+            return 1 - np.tanh(z)
+        return super().prime(phi, z)
+
+
+class L2OnBiases(Derivation):
+    def regularise(
+        self, grad_w: NDArray, grad_b: NDArray, w: NDArray, b: NDArray, l2: float
+    ) -> tuple[NDArray, NDArray]:
+        return grad_w + l2 * w, grad_b + l2 * b
+
+
+class L2WithoutLambda(Derivation):
+    def regularise(
+        self, grad_w: NDArray, grad_b: NDArray, w: NDArray, b: NDArray, l2: float
+    ) -> tuple[NDArray, NDArray]:
+        return grad_w + w, grad_b
+
+
+@dataclasses.dataclass(frozen=True)
+class Mistake:
+    """A known mistake: where it is, what it gets wrong, and its derivation.
+
+    Attributes
+    ----------
+    name : str
+        Identifier, e.g. ``"bp2_no_transpose"``.
+    equation : str
+        The equation it breaks: ``"BP1"`` … ``"BP4"``, or ``"return"``.
+    title : str
+        What is wrong, in words.
+    breaks : str
+        The line of the derivation it gets wrong, as it should read.
+    derivation : Derivation
+        The derivation with the mistake applied.
+    """
+
+    name: str
+    equation: str
+    title: str
+    breaks: str
+    derivation: Derivation
+
+
+_BP1 = r"δ^L = ∇_a C ⊙ σ'(z^L)"
+_BP1_Q = r"δ^L = (a^L - y) ⊙ σ'(z^L) (quadratic)"
+_BP1_CE = r"δ^L = a^L - y (cross-entropy: σ'(z^L) cancels)"
+_BP2 = r"δ^l = ((W^{l+1})^T δ^{l+1}) ⊙ σ'(z^l)"
+_BP3 = r"∂C/∂b^l = (1/m) Σ_x δ^{x,l}"
+_BP4 = r"∂C/∂W^l = (1/m) Σ_x δ^{x,l} (a^{x,l-1})^T"
+_SOFTMAX = r"δ^L = (diag(a^L) - a^L (a^L)^T) ∇_a C (softmax output)"
+_TANH = r"tanh'(z) = 1 - tanh²(z)"
+_L2 = r"∂C/∂W^l = (1/m) Σ_x δ^{x,l} (a^{x,l-1})^T + λ W^l; ∂C/∂b^l has no L2 term"
+
+#: The known mistakes, in the order the diagnosis tries them.
+MISTAKES: tuple[Mistake, ...] = (
+    Mistake(
+        "bp2_no_transpose",
+        "BP2",
+        "the transpose of W^{l+1} is missing",
+        _BP2,
+        NoTranspose(),
+    ),
+    Mistake(
+        "bp2_sigma_for_sigma_prime",
+        "BP2",
+        "σ(z^l) where σ'(z^l) belongs",
+        _BP2,
+        Bp2SigmaForSigmaPrime(),
+    ),
+    Mistake(
+        "bp2_sigma_prime_of_a",
+        "BP2",
+        "σ' evaluated at a^l instead of z^l",
+        _BP2,
+        Bp2SigmaPrimeOfA(),
+    ),
+    Mistake(
+        "bp2_z_of_next_layer",
+        "BP2",
+        "σ'(z^{l+1}) where σ'(z^l) belongs (z taken one layer off)",
+        _BP2,
+        Bp2ZOfNextLayer(),
+    ),
+    Mistake(
+        "bp2_sigma_prime_before_transpose",
+        "BP2",
+        "σ'(z^{l+1}) applied to δ^{l+1} before the transpose, instead of σ'(z^l) "
+        "after it",
+        _BP2,
+        Bp2SigmaPrimeBeforeTranspose(),
+    ),
+    Mistake(
+        "bp1_sigma_for_sigma_prime",
+        "BP1",
+        "σ(z^L) where σ'(z^L) belongs (quadratic cost)",
+        _BP1_Q,
+        Bp1SigmaForSigmaPrime(),
+    ),
+    Mistake(
+        "bp1_quadratic_no_sigma_prime",
+        "BP1",
+        "the quadratic cost's δ^L without σ'(z^L) (the a^L - y of cross-entropy or "
+        "the log-likelihood used for the quadratic cost, as when cost= is ignored)",
+        _BP1_Q,
+        Bp1QuadraticNoSigmaPrime(),
+    ),
+    Mistake(
+        "bp1_cross_entropy_stray_sigma_prime",
+        "BP1",
+        "the cross-entropy δ^L with a stray σ'(z^L) (the quadratic δ^L used for "
+        "cross-entropy, as when cost= is ignored)",
+        _BP1_CE,
+        Bp1CrossEntropyStraySigmaPrime(),
+    ),
+    Mistake(
+        "other_cost",
+        "BP1",
+        "each cost's δ^L swapped for the other cost's (cost= read the wrong way; "
+        "for a softmax output, quadratic and log-likelihood swapped)",
+        _BP1,
+        OtherCost(),
+    ),
+    Mistake(
+        "sign_flip",
+        "BP1",
+        "the sign of ∇_a C flipped (y - a^L for a^L - y): every entry negated",
+        _BP1,
+        SignFlip(),
+    ),
+    Mistake(
+        "bp4_activation_of_same_layer",
+        "BP4",
+        "a^l where a^{l-1} belongs (activations[-l] for activations[-l-1])",
+        _BP4,
+        Bp4ActivationOfSameLayer(),
+    ),
+    Mistake(
+        "bp4_transposed",
+        "BP4",
+        "the weight gradient transposed: a^{l-1} (δ^l)^T for δ^l (a^{l-1})^T",
+        _BP4,
+        Bp4Transposed(),
+    ),
+    Mistake(
+        "loop_stops_early",
+        "BP2",
+        "the backward loop stops one layer early: ∂C/∂W^1 and ∂C/∂b^1 stay zero",
+        _BP2 + ", for l = L-1 down to 1",
+        LoopStopsEarly(),
+    ),
+    Mistake(
+        "sum_not_mean",
+        "BP3",
+        "the gradients summed over the batch instead of averaged (m times too "
+        "large); declare reduction='sum' if that is your convention",
+        _BP3 + "; " + _BP4,
+        SumNotMean(),
+    ),
+    Mistake(
+        "bias_broadcast_scalar",
+        "BP3",
+        "the bias gradient reduced to one number (summed over the units as well "
+        "as the examples) and broadcast to every unit",
+        _BP3,
+        BiasScalar(),
+    ),
+    Mistake(
+        "returns_biases_first",
+        "return",
+        "(grad_b, grad_w) returned where (grad_w, grad_b) belongs; declare "
+        "returns=('b', 'w') if that is your order",
+        "gradients(...) returns (∂C/∂W, ∂C/∂b)",
+        ReturnsBiasesFirst(),
+    ),
+    Mistake(
+        "softmax_jacobian_no_outer_product",
+        "BP1",
+        "the softmax Jacobian taken as diag(a^L): its - a^L (a^L)^T dropped",
+        _SOFTMAX,
+        SoftmaxNoOuterProduct(),
+    ),
+    Mistake(
+        "softmax_jacobian_diagonal_only",
+        "BP1",
+        "softmax treated as elementwise with derivative a^L (1 - a^L): the diagonal "
+        "of its Jacobian only",
+        _SOFTMAX,
+        SoftmaxDiagonalOnly(),
+    ),
+    Mistake(
+        "tanh_prime_one_minus_tanh",
+        "BP2",
+        "tanh'(z) taken as 1 - tanh(z) instead of 1 - tanh²(z)",
+        _TANH,
+        TanhPrimeOneMinusTanh(),
+    ),
+    Mistake(
+        "l2_on_biases",
+        "BP3",
+        "the L2 term λ b^l added to the bias gradients: biases are not decayed",
+        _L2,
+        L2OnBiases(),
+    ),
+    Mistake(
+        "l2_without_lambda",
+        "BP4",
+        "the L2 term added as W^l, without its factor λ",
+        _L2,
+        L2WithoutLambda(),
+    ),
+)
