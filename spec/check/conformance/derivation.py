@@ -36,6 +36,7 @@ This module does not use :mod:`backprop`: the derivation is the spec's own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -96,7 +97,26 @@ class Derivation:
     :math:`l` have shape ``(m, n_l)``, ``W^l`` has shape ``(n_l, n_{l-1})``.
     ``phi`` names a layer's activation (``"sigmoid"``, ``"tanh"``, ``"relu"``,
     ``"identity"``, ``"softmax"``).
+
+    A mistake describes itself with the class attributes below; the correct
+    derivation leaves them empty.
+
+    Attributes
+    ----------
+    name : str
+        Identifier, e.g. ``"bp2_no_transpose"``.
+    equation : str
+        The equation it breaks: ``"BP1"`` … ``"BP4"``, or ``"return"``.
+    title : str
+        What is wrong, in words.
+    breaks : str
+        The line of the derivation it gets wrong, as it should read.
     """
+
+    name: ClassVar[str] = ""
+    equation: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    breaks: ClassVar[str] = ""
 
     def value(self, phi: str, z: NDArray) -> NDArray:
         r""":math:`\phi(z)`, for the mistakes that use it where :math:`\phi'` belongs."""

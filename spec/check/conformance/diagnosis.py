@@ -11,19 +11,18 @@ or sign between the claimed and the right gradient if there is one.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.conformance.mistakes import MISTAKES, Mistake
-from spec.check.conformance.suites import Case, CaseData
+from spec.check.conformance.derivation import Derivation
+from spec.check.conformance.mistakes import MISTAKES
+from spec.check.conformance.report import CaseResult, Diagnosis
 from spec.check.derivatives.options import default_tolerances
+from spec.check.network.gradient import interleave
 
 __all__ = [
-    "Diagnosis",
-    "Observation",
     "agree",
     "diagnose",
     "localise",
@@ -32,56 +31,54 @@ __all__ = [
 ]
 
 
-def _interleave(grad: tuple[list[NDArray], list[NDArray]]) -> list[NDArray]:
-    return [np.asarray(g) for pair in zip(*grad, strict=True) for g in pair]
-
-
-def _agrees(mistake: Mistake, obs: Observation) -> bool:
-    d = obs.data
-    case = obs.case
-    derived = mistake.derivation.gradients(
+def _agrees(mistake: Derivation, result: CaseResult) -> bool:
+    d = result.data
+    case = result.case
+    if d is None:  # a record made without its data cannot be compared
+        return False
+    derived = mistake.gradients(
         d.weights, d.biases, d.x, d.y, case.cost, case.layers, case.l2
     )
-    if obs.verdict == "crashed" or derived is None:
-        return obs.verdict == "crashed" and derived is None
-    return obs.claimed is not None and agree(
-        obs.claimed, _interleave(derived), obs.precision
+    if result.verdict == "crashed" or derived is None:
+        return result.verdict == "crashed" and derived is None
+    return result.claimed is not None and agree(
+        result.claimed, interleave(*derived), result.precision
     )
 
 
-def diagnose(observations: Sequence[Observation]) -> Diagnosis:
+def diagnose(results: Sequence[CaseResult]) -> Diagnosis:
     """Name the known mistake that agrees with every case, or localise the error."""
-    matches = [m for m in MISTAKES if all(_agrees(m, o) for o in observations)]
+    matches = [m for m in MISTAKES if all(_agrees(m, o) for o in results)]
     if not matches:
-        return localise(observations)
+        return localise(results)
     first = matches[0]
-    failing = [o for o in observations if o.verdict != "passed"]
+    failing = [o for o in results if o.verdict != "passed"]
     return Diagnosis(
         "named",
         first.equation,
         first.name,
         first.title,
         first.breaks,
-        len(observations),
+        len(results),
         also=tuple(m.name for m in matches[1:]),
         wrong_blocks=wrong_blocks(failing),
-        n_crashed=sum(o.verdict == "crashed" for o in observations),
+        n_crashed=sum(o.verdict == "crashed" for o in results),
     )
 
 
-def shape_warnings(observations: Sequence[Observation]) -> tuple[str, ...]:
+def shape_warnings(results: Sequence[CaseResult]) -> tuple[str, ...]:
     """Where the mistake hides: m = 1 only, or square layers only."""
-    failing = [o for o in observations if o.verdict != "passed"]
+    failing = [o for o in results if o.verdict != "passed"]
     if not failing:
         return ()
     warnings = []
-    single = [o for o in observations if o.case.m == 1]
+    single = [o for o in results if o.case.m == 1]
     if single and all(o.verdict == "passed" for o in single):
         warnings.append(
             "every m = 1 case passes: tests that run only m = 1 would not see this "
             "mistake; test with m >= 2"
         )
-    square = [o for o in observations if o.case.square]
+    square = [o for o in results if o.case.square]
     if square and all(o.verdict == "passed" for o in square):
         warnings.append(
             "every square-layer case passes: tests on square layers only would not "
@@ -94,116 +91,6 @@ def shape_warnings(observations: Sequence[Observation]) -> tuple[str, ...]:
             "square layers hide it and non-square ones only crash; test both"
         )
     return tuple(warnings)
-
-
-@dataclasses.dataclass(frozen=True)
-class Observation:
-    """One case as the diagnosis sees it: the data, the verdict, what came back.
-
-    ``claimed`` and ``reference`` are the arrays in block order (``W^1, b^1, …``);
-    ``claimed`` is ``None`` for a crash, ``reference`` when it was not computed.
-    ``precision`` is the dtype whose tolerances apply (float32 if the data or any
-    claimed array is float32).
-    """
-
-    case: Case
-    data: CaseData
-    verdict: str
-    claimed: list[NDArray] | None
-    reference: list[NDArray] | None = None
-    wrong_blocks: tuple[str, ...] = ()
-    problem: str = ""
-    precision: str = "float64"
-
-
-@dataclasses.dataclass(frozen=True)
-class Diagnosis:
-    """What is wrong with a gradient that failed the battery.
-
-    Attributes
-    ----------
-    kind : {"named", "localised"}
-        A known mistake was recognised, or only the first implicated equation.
-    equation : str
-        ``"BP1"`` … ``"BP4"``, ``"BP1/BP3"``, ``"return"``, or ``""`` when
-        every failing case crashed.
-    mistake : str
-        The name of the mistake (``kind == "named"``), else ``""``.
-    title : str
-        What is wrong, in words.
-    breaks : str
-        The line of the derivation it breaks (named), or the implicated equation.
-    n_cases : int
-        Cases the named mistake agrees with (all of them), or failing cases.
-    also : tuple of str
-        Other mistakes that agree on every case (indistinguishable on this suite).
-    wrong_blocks : tuple of str
-        Blocks wrong on some case, e.g. ``("W^1", "b^1")``.
-    ratio : float or None
-        Claimed over right gradient, when one constant holds on every failing case.
-    block_ratios : tuple of (str, float)
-        Per wrong block of the first failing case, a constant ratio where one holds.
-    crash : str
-        The first crash, with the shapes of the call; empty if none.
-    n_crashed : int
-        Of ``n_cases``, those on which the code crashed (for a named mistake: where
-        its derivation is undefined too).
-    """
-
-    kind: str
-    equation: str
-    mistake: str
-    title: str
-    breaks: str
-    n_cases: int
-    also: tuple[str, ...] = ()
-    wrong_blocks: tuple[str, ...] = ()
-    ratio: float | None = None
-    block_ratios: tuple[tuple[str, float], ...] = ()
-    crash: str = ""
-    n_crashed: int = 0
-
-    @property
-    def message(self) -> str:
-        """The diagnosis in one sentence or two."""
-        # More than three blocks read better as "your gradient".
-        names = (
-            [f"∂C/∂{b}" for b in self.wrong_blocks]
-            if len(self.wrong_blocks) <= 3
-            else []
-        )
-        blocks = " and ".join(
-            [", ".join(names[:-1]), *names[-1:]] if names[:-1] else names
-        )
-        verb = "equal" if len(names) > 1 else "equals"
-        if self.kind == "named":
-            where = f"on all {self.n_cases} cases"
-            if self.n_crashed:
-                computed = self.n_cases - self.n_crashed
-                where = (
-                    f"on all {computed} cases where it computes, and crashes on the "
-                    f"{self.n_crashed} where that derivation's shapes do not fit: "
-                    f"{self.n_cases} of {self.n_cases} cases agree"
-                )
-            text = (
-                f"{self.equation}: {self.title} — your {blocks or 'gradient'} {verb} the "
-                f"derivation with this mistake {where} (the line it breaks: "
-                f"{self.breaks})"
-            )
-            if self.also:
-                text += f"; indistinguishable here from {', '.join(self.also)}"
-            return text + "."
-        text = f"{self.equation}: {self.title}." if self.equation else self.title
-        text = text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
-        if self.ratio is not None:
-            sign = " (the sign flipped)" if np.isclose(self.ratio, -1) else ""
-            text += f" Your gradient is {self.ratio:.6g} × the right one{sign}."
-        elif self.block_ratios:
-            parts = ", ".join(f"{b} {r:.6g} ×" for b, r in self.block_ratios)
-            text += f" Constant ratios to the right gradient: {parts}."
-        if self.crash:
-            text += f" It raised {self.crash}."
-        return text
 
 
 def agree(
@@ -233,9 +120,9 @@ def agree(
     return bool(np.all(np.abs(g - d) <= atol + rtol * scale))
 
 
-def wrong_blocks(observations: Sequence[Observation]) -> tuple[str, ...]:
-    names = {b for o in observations for b in o.wrong_blocks}
-    order = [b for o in observations for b in o.wrong_blocks]
+def wrong_blocks(results: Sequence[CaseResult]) -> tuple[str, ...]:
+    names = {b for o in results for b in o.wrong_blocks}
+    order = [b for o in results for b in o.wrong_blocks]
     return tuple(sorted(names, key=order.index))
 
 
@@ -255,14 +142,14 @@ def _ratio(
     return c if agree([g], [c * r], dtype, method) else None
 
 
-def _method(o: Observation) -> str:
+def _method(o: CaseResult) -> str:
     """The tolerances that apply to the case's reference."""
     return "central" if o.case.reference == "central" else "reference"
 
 
-def localise(observations: Sequence[Observation]) -> Diagnosis:
+def localise(results: Sequence[CaseResult]) -> Diagnosis:
     """The first implicated equation, and any constant ratio, of failing cases."""
-    failing = [o for o in observations if o.verdict != "passed"]
+    failing = [o for o in results if o.verdict != "passed"]
     compared = [
         o for o in failing if o.verdict == "failed" and o.reference and o.wrong_blocks
     ]
@@ -270,7 +157,7 @@ def localise(observations: Sequence[Observation]) -> Diagnosis:
     crash = ""
     if crashes:
         crash = (
-            f"{crashes[0].problem} on {len(crashes)} of {len(observations)} cases, "
+            f"{crashes[0].problem} on {len(crashes)} of {len(results)} cases, "
             f"the first {crashes[0].case.name}"
         )
     if not compared:

@@ -11,8 +11,10 @@ import math
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from spec.check.conformance.diagnosis import Diagnosis
-from spec.check.conformance.suites import Case
+import numpy as np
+from numpy.typing import NDArray
+
+from spec.check.conformance.suites import Case, CaseData
 from spec.check.derivatives.report import GradcheckReport
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "VERDICTS",
     "CaseResult",
     "ConformanceReport",
+    "Diagnosis",
     "case_detail",
     "format_conformance",
     "report_to_dict",
@@ -30,6 +33,96 @@ __all__ = [
 
 
 VERDICTS = ("passed", "failed", "crashed")
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnosis:
+    """What is wrong with a gradient that failed the battery.
+
+    Attributes
+    ----------
+    kind : {"named", "localised"}
+        A known mistake was recognised, or only the first implicated equation.
+    equation : str
+        ``"BP1"`` … ``"BP4"``, ``"BP1/BP3"``, ``"return"``, or ``""`` when
+        every failing case crashed.
+    mistake : str
+        The name of the mistake (``kind == "named"``), else ``""``.
+    title : str
+        What is wrong, in words.
+    breaks : str
+        The line of the derivation it breaks (named), or the implicated equation.
+    n_cases : int
+        Cases the named mistake agrees with (all of them), or failing cases.
+    also : tuple of str
+        Other mistakes that agree on every case (indistinguishable on this suite).
+    wrong_blocks : tuple of str
+        Blocks wrong on some case, e.g. ``("W^1", "b^1")``.
+    ratio : float or None
+        Claimed over right gradient, when one constant holds on every failing case.
+    block_ratios : tuple of (str, float)
+        Per wrong block of the first failing case, a constant ratio where one holds.
+    crash : str
+        The first crash, with the shapes of the call; empty if none.
+    n_crashed : int
+        Of ``n_cases``, those on which the code crashed (for a named mistake: where
+        its derivation is undefined too).
+    """
+
+    kind: str
+    equation: str
+    mistake: str
+    title: str
+    breaks: str
+    n_cases: int
+    also: tuple[str, ...] = ()
+    wrong_blocks: tuple[str, ...] = ()
+    ratio: float | None = None
+    block_ratios: tuple[tuple[str, float], ...] = ()
+    crash: str = ""
+    n_crashed: int = 0
+
+    @property
+    def message(self) -> str:
+        """The diagnosis in one sentence or two."""
+        # More than three blocks read better as "your gradient".
+        names = (
+            [f"∂C/∂{b}" for b in self.wrong_blocks]
+            if len(self.wrong_blocks) <= 3
+            else []
+        )
+        blocks = " and ".join(
+            [", ".join(names[:-1]), *names[-1:]] if names[:-1] else names
+        )
+        verb = "equal" if len(names) > 1 else "equals"
+        if self.kind == "named":
+            where = f"on all {self.n_cases} cases"
+            if self.n_crashed:
+                computed = self.n_cases - self.n_crashed
+                where = (
+                    f"on all {computed} cases where it computes, and crashes on the "
+                    f"{self.n_crashed} where that derivation's shapes do not fit: "
+                    f"{self.n_cases} of {self.n_cases} cases agree"
+                )
+            text = (
+                f"{self.equation}: {self.title} — your {blocks or 'gradient'} {verb} the "
+                f"derivation with this mistake {where} (the line it breaks: "
+                f"{self.breaks})"
+            )
+            if self.also:
+                text += f"; indistinguishable here from {', '.join(self.also)}"
+            return text + "."
+        text = f"{self.equation}: {self.title}." if self.equation else self.title
+        text = text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+        if self.ratio is not None:
+            sign = " (the sign flipped)" if np.isclose(self.ratio, -1) else ""
+            text += f" Your gradient is {self.ratio:.6g} × the right one{sign}."
+        elif self.block_ratios:
+            parts = ", ".join(f"{b} {r:.6g} ×" for b, r in self.block_ratios)
+            text += f" Constant ratios to the right gradient: {parts}."
+        if self.crash:
+            text += f" It raised {self.crash}."
+        return text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +144,16 @@ class CaseResult:
         For a crash, the shapes the code was called with, in its own layout.
     report : GradcheckReport or None
         The entry-by-entry comparison, when shapes allowed one.
+    data : CaseData or None
+        The parameters and data the code was called with (for the diagnosis).
+    claimed : list of ndarray or None
+        What the code returned, in block order (``W^1, b^1, …``); ``None`` for a
+        crash.
+    reference : list of ndarray or None
+        The trusted gradient in block order; ``None`` where it was not computed.
+    precision : {"float64", "float32"}
+        The dtype whose tolerances apply (float32 if the data or any claimed
+        array is).
     """
 
     case: Case
@@ -60,6 +163,10 @@ class CaseResult:
     problem: str = ""
     call: str = ""
     report: GradcheckReport | None = None
+    data: CaseData | None = dataclasses.field(default=None, repr=False)
+    claimed: list[NDArray] | None = dataclasses.field(default=None, repr=False)
+    reference: list[NDArray] | None = dataclasses.field(default=None, repr=False)
+    precision: str = "float64"
 
     @property
     def passed(self) -> bool:

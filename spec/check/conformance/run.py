@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 import backprop
 from spec.check.conformance.adapters import ImplementationError, describe_call
-from spec.check.conformance.diagnosis import Observation, diagnose, shape_warnings
+from spec.check.conformance.diagnosis import diagnose, shape_warnings
 from spec.check.conformance.report import CaseResult, ConformanceReport
 from spec.check.conformance.suites import (
     Case,
@@ -34,8 +34,8 @@ from spec.check.conformance.suites import suite as suite_cases
 from spec.check.derivatives.compare import compare_gradients
 from spec.check.derivatives.gradcheck import check_claimed_gradient
 from spec.check.derivatives.options import CheckOptions, default_tolerances
-from spec.check.derivatives.report import GradcheckReport
-from spec.check.network.gradient import network_blocks
+from spec.check.derivatives.report import Block, GradcheckReport
+from spec.check.network.gradient import interleave, network_blocks
 
 __all__ = ["check_implementation", "normalise"]
 
@@ -54,7 +54,7 @@ def normalise(
             f"network of {len(blocks) // 2} layers"
         )
     arrays, wrong = [], []
-    for block, g in zip(blocks, [g for p in zip(grad_w, grad_b) for g in p]):  # noqa: B905
+    for block, g in zip(blocks, interleave(grad_w, grad_b), strict=True):
         a = np.asarray(g)
         if a.dtype.kind not in "biuf":
             return [], f"the gradient of {block.name} has dtype {a.dtype}, not real"
@@ -73,61 +73,62 @@ def _precision(case: Case, arrays: Sequence[NDArray]) -> str:
     return "float32" if low else "float64"
 
 
-def _run_case(
-    gradients: Callable[..., Any], case: Case, data: CaseData
-) -> tuple[CaseResult, Observation]:
+def _run_case(gradients: Callable[..., Any], case: Case, data: CaseData) -> CaseResult:
+    """Call the code under test on one case and hold what it returns to the
+    case's reference: the one record of the case, for the report and the
+    diagnosis."""
     blocks = network_blocks(data.weights)
     try:
         grad_w, grad_b = gradients(
             data.weights, data.biases, data.x, data.y, cost=case.cost, **case.network
         )
     except ImplementationError as exc:
-        result = CaseResult(case, "crashed", problem=exc.error, call=exc.call)
-        return result, Observation(case, data, "crashed", None, problem=exc.error)
+        return CaseResult(case, "crashed", problem=exc.error, call=exc.call, data=data)
     except Exception as exc:  # the code under test failed: a finding
         call = describe_call(data.weights, data.biases, data.x, data.y)
-        result = CaseResult(
-            case, "crashed", problem=f"{type(exc).__name__}: {exc}", call=call
-        )
-        return result, Observation(case, data, "crashed", None, problem=result.problem)
+        problem = f"{type(exc).__name__}: {exc}"
+        return CaseResult(case, "crashed", problem=problem, call=call, data=data)
     arrays, problem = normalise(grad_w, grad_b, blocks)
     precision = _precision(case, arrays)
-    rtol, atol = default_tolerances("reference", claimed_dtype=precision)
-    ref_w, ref_b = reference_gradient(case, data)
-    reference = [g for pair in zip(ref_w, ref_b, strict=True) for g in pair]
+    reference = interleave(*reference_gradient(case, data))
+    claimed = arrays or None
     if problem:
-        wrong = tuple(b.name for b in blocks if b.name + " " in problem + " ")
-        result = CaseResult(case, "failed", wrong, problem=problem)
-    else:
-        report = _compare(case, data, arrays, ref_w, ref_b, rtol, atol, blocks)
-        wrong = tuple(b.name for b in report.blocks if b.n_failed)
-        verdict = "passed" if report.passed else "failed"
-        result = CaseResult(case, verdict, wrong, report.max_rel_err, report=report)
-    observation = Observation(
+        return CaseResult(
+            case,
+            "failed",
+            tuple(b.name for b in blocks if b.name + " " in problem + " "),
+            problem=problem,
+            data=data,
+            claimed=claimed,
+            reference=reference,
+            precision=precision,
+        )
+    report = _compare(case, data, arrays, reference, blocks, precision)
+    return CaseResult(
         case,
-        data,
-        result.verdict,
-        arrays or None,
-        reference,
-        result.wrong_blocks,
-        result.problem,
-        precision,
+        "passed" if report.passed else "failed",
+        tuple(b.name for b in report.blocks if b.n_failed),
+        report.max_rel_err,
+        report=report,
+        data=data,
+        claimed=claimed,
+        reference=reference,
+        precision=precision,
     )
-    return result, observation
 
 
 def _compare(
     case: Case,
     data: CaseData,
     arrays: Sequence[NDArray],
-    ref_w: Sequence[NDArray],
-    ref_b: Sequence[NDArray],
-    rtol: float,
-    atol: float,
-    blocks: Any,
+    reference: Sequence[NDArray],
+    blocks: Sequence[Block],
+    precision: str,
 ) -> GradcheckReport:
-    """The entry-by-entry comparison; by the kink-aware engine of central
-    differences (and its tolerances) where that is the reference."""
+    """The entry-by-entry comparison with the tolerances of the case's reference:
+    those of ``precision`` against the oracle or the complex step; the kink-aware
+    engine of central differences (and its own tolerances) where that is the
+    reference."""
     claimed = np.concatenate([a.ravel() for a in arrays])
     names = functools.partial(backprop.describe_index, list(case.sizes))
     if case.reference == "central":
@@ -136,9 +137,10 @@ def _compare(
         return check_claimed_gradient(
             f, claimed, theta, options, names=names, blocks=blocks
         )
+    rtol, atol = default_tolerances("reference", claimed_dtype=precision)
     return compare_gradients(
         claimed,
-        backprop.pack(ref_w, ref_b),
+        np.concatenate([r.ravel() for r in reference]),
         names=names,
         rtol=rtol,
         atol=atol,
@@ -240,16 +242,11 @@ def check_implementation(
         raise TypeError(f"gradients must be callable, got {type(gradients).__name__}")
     seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else None
     generator = np.random.default_rng(rng)
-    results, observations = [], []
     cases = suite_cases(suite, costs, activations, float(l2))
     if not cases:
         raise ValueError(f"cost {costs!r} fits no output layer of suite {suite!r}")
-    for case in cases:
-        data = case_data(case, generator)
-        result, observation = _run_case(gradients, case, data)
-        results.append(result)
-        observations.append(observation)
-    diagnosis = None if all(r.passed for r in results) else diagnose(observations)
+    results = [_run_case(gradients, case, case_data(case, generator)) for case in cases]
+    diagnosis = None if all(r.passed for r in results) else diagnose(results)
     return ConformanceReport(
         target=_target_name(gradients),
         costs=tuple(dict.fromkeys(c.cost for c in cases)),
@@ -257,7 +254,7 @@ def check_implementation(
         rng=seed,
         cases=tuple(results),
         diagnosis=diagnosis,
-        warnings=shape_warnings(observations),
+        warnings=shape_warnings(results),
         activations=activations,
         l2=float(l2),
     )

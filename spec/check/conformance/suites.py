@@ -38,7 +38,7 @@ __all__ = [
     "SUITES",
     "Case",
     "CaseData",
-    "Shape",
+    "Row",
     "case_data",
     "fits",
     "layer_names",
@@ -88,6 +88,8 @@ class Case:
         not passed on.
     l2 : float
         :math:`\\lambda` of the L2 term, passed on as ``l2=`` when not 0.
+    layers : tuple of str
+        The activation of each layer, by name (resolved from ``activations``).
     """
 
     label: str
@@ -99,20 +101,19 @@ class Case:
     reference: str = "oracle"
     activations: str | tuple[str, ...] | None = None
     l2: float = 0.0
+    layers: tuple[str, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Resolved once: every call of the code under test and every mistake's
+        # derivation reads them.
         names = layer_names(self.activations, len(self.sizes) - 1)
+        object.__setattr__(self, "layers", names)
         validate_combination(self.cost, backprop.get_activation(names[-1]))
         if self.reference not in ("oracle", "complex", "central"):
             raise ValueError(
                 f"reference must be 'oracle', 'complex' or 'central', got "
                 f"{self.reference!r}"
             )
-
-    @property
-    def layers(self) -> tuple[str, ...]:
-        """The activation of each layer, by name."""
-        return layer_names(self.activations, len(self.sizes) - 1)
 
     @property
     def network(self) -> dict[str, Any]:
@@ -137,8 +138,8 @@ class Case:
         return len(set(self.sizes)) == 1
 
 
-class Shape(NamedTuple):
-    """A row of a suite: a :class:`Case` less its cost and L2 (each row runs for
+class Row(NamedTuple):
+    """A row of a suite's table: a :class:`Case` less its cost and L2 (each row runs for
     every declared cost, with the declared L2). ``activations``, one name per
     layer, are the row's own (those that the declared cost fits are run);
     ``None`` takes the declared ones."""
@@ -153,41 +154,41 @@ class Shape(NamedTuple):
 
 
 _STANDARD = (
-    Shape("depth 1", (3, 2), 3),
-    Shape("depth 2, non-square", (3, 4, 2), 3),
-    Shape("depth 3, non-square", (2, 3, 4, 3), 2),
-    Shape("depth 4, non-square", (3, 4, 2, 3, 2), 2),
-    Shape("square layers", (3, 3, 3, 3), 2),
-    Shape("width-1 layers", (1, 3, 1, 2), 2),
-    Shape("m = 1", (3, 4, 2), 1),
-    Shape("saturated", (3, 4, 2), 3, weight_scale=3.0),
-    Shape("float32", (3, 4, 2), 3, dtype="float32"),
-    Shape("larger, numeric reference", (6, 10, 8, 5), 4, reference="complex"),
+    Row("depth 1", (3, 2), 3),
+    Row("depth 2, non-square", (3, 4, 2), 3),
+    Row("depth 3, non-square", (2, 3, 4, 3), 2),
+    Row("depth 4, non-square", (3, 4, 2, 3, 2), 2),
+    Row("square layers", (3, 3, 3, 3), 2),
+    Row("width-1 layers", (1, 3, 1, 2), 2),
+    Row("m = 1", (3, 4, 2), 1),
+    Row("saturated", (3, 4, 2), 3, weight_scale=3.0),
+    Row("float32", (3, 4, 2), 3, dtype="float32"),
+    Row("larger, numeric reference", (6, 10, 8, 5), 4, reference="complex"),
 )
 
 _MIXED = ("tanh", "relu", "softmax")
 # Each layer its own activation, passed one name per layer: a phi' taken from the
 # wrong layer hides when every hidden layer has the same one.
 _LAYERS = (
-    Shape("softmax regression", (3, 2), 3, activations=("softmax",)),
-    Shape("tanh then ReLU", (3, 4, 5, 2), 3, activations=_MIXED),
-    Shape(
+    Row("softmax regression", (3, 2), 3, activations=("softmax",)),
+    Row("tanh then ReLU", (3, 4, 5, 2), 3, activations=_MIXED),
+    Row(
         "ReLU, tanh, identity, depth 4",
         (3, 4, 2, 3, 2),
         2,
         activations=("relu", "tanh", "identity", "softmax"),
     ),
-    Shape(
+    Row(
         "sigmoid and tanh", (2, 3, 4, 3), 2, activations=("sigmoid", "tanh", "sigmoid")
     ),
-    Shape("square layers", (3, 3, 3, 3), 2, activations=_MIXED),
-    Shape("width-1 layers", (1, 3, 1, 2), 2, activations=("relu", "tanh", "softmax")),
-    Shape("m = 1", (3, 4, 3, 2), 1, activations=_MIXED),
-    Shape("tanh output", (3, 4, 2), 3, activations=("relu", "tanh")),
-    Shape("identity output", (3, 4, 2), 3, activations=("tanh", "identity")),
-    Shape("saturated", (3, 4, 3, 2), 3, weight_scale=3.0, activations=_MIXED),
-    Shape("float32", (3, 4, 3, 2), 3, dtype="float32", activations=_MIXED),
-    Shape(
+    Row("square layers", (3, 3, 3, 3), 2, activations=_MIXED),
+    Row("width-1 layers", (1, 3, 1, 2), 2, activations=("relu", "tanh", "softmax")),
+    Row("m = 1", (3, 4, 3, 2), 1, activations=_MIXED),
+    Row("tanh output", (3, 4, 2), 3, activations=("relu", "tanh")),
+    Row("identity output", (3, 4, 2), 3, activations=("tanh", "identity")),
+    Row("saturated", (3, 4, 3, 2), 3, weight_scale=3.0, activations=_MIXED),
+    Row("float32", (3, 4, 3, 2), 3, dtype="float32", activations=_MIXED),
+    Row(
         "larger, numeric reference",
         (6, 10, 8, 5),
         4,
@@ -197,7 +198,7 @@ _LAYERS = (
 )
 
 #: The suites by name: their rows, each run for every declared cost.
-SUITES: dict[str, tuple[Shape, ...]] = {"standard": _STANDARD, "layers": _LAYERS}
+SUITES: dict[str, tuple[Row, ...]] = {"standard": _STANDARD, "layers": _LAYERS}
 
 
 def fits(cost: str, output: str) -> bool:
@@ -217,7 +218,7 @@ def own_activations(name: str) -> bool:
     return any(row.activations is not None for row in SUITES[name])
 
 
-def _reference(row: Shape, layers: tuple[str, ...], l2: float) -> str:
+def _reference(row: Row, layers: tuple[str, ...], l2: float) -> str:
     """The row's reference if it can serve this network, else the next best."""
     covered = set(layers) <= set(ORACLE_COVERS["activations"]) and (
         not l2 or ORACLE_COVERS["l2"]
@@ -251,15 +252,15 @@ def suite(
                 continue
             cases.append(
                 Case(
-                    row.label,
-                    row.sizes,
-                    row.m,
-                    cost,
-                    row.dtype,
-                    row.weight_scale,
-                    _reference(row, layers, l2),
-                    given,
-                    l2,
+                    label=row.label,
+                    sizes=row.sizes,
+                    m=row.m,
+                    cost=cost,
+                    dtype=row.dtype,
+                    weight_scale=row.weight_scale,
+                    reference=_reference(row, layers, l2),
+                    activations=given,
+                    l2=l2,
                 )
             )
     return cases

@@ -27,6 +27,7 @@ from spec.oracle import oracle_gradients
 __all__ = [
     "GradientFunction",
     "check_network",
+    "interleave",
     "network_blocks",
     "network_keywords",
     "pack_claimed",
@@ -49,6 +50,13 @@ def network_keywords(activations: Any, l2: float) -> dict[str, Any]:
     return extra
 
 
+def interleave(grad_w: Sequence[Any], grad_b: Sequence[Any]) -> list[Any]:
+    """``[W^1, b^1, …, W^L, b^L]``: the order of the packed parameter vector
+    (:func:`backprop.pack`) and of its blocks, for any pair of per-layer lists
+    of the same length."""
+    return [g for pair in zip(grad_w, grad_b, strict=True) for g in pair]
+
+
 def network_blocks(weights: Sequence[NDArray]) -> list[Block]:
     """The blocks ``W^1, b^1, ..., W^L, b^L`` of the packed parameter vector."""
     blocks, start = [], 0
@@ -64,14 +72,15 @@ def pack_claimed(
     grad_w: Sequence[Any], grad_b: Sequence[Any], blocks: list[Block], method: str
 ) -> NDArray:
     """Pack a claimed gradient like :func:`backprop.pack`, naming any wrong shape."""
-    arrays = [np.asarray(g) for pair in zip(grad_w, grad_b, strict=False) for g in pair]
-    if len(grad_w) != len(grad_b) or len(arrays) != len(blocks):
+    if len(grad_w) != len(grad_b) or 2 * len(grad_w) != len(blocks):
+        returned = [*grad_w, *grad_b]
         raise shape_failure(
             f"the gradient function returned {len(grad_w)} weight and {len(grad_b)} "
             f"bias gradients for a network of {len(blocks) // 2} layers",
             method,
-            arrays[0].dtype if arrays else "?",
+            np.asarray(returned[0]).dtype if returned else "?",
         )
+    arrays = [np.asarray(g) for g in interleave(grad_w, grad_b)]
     for b, g in zip(blocks, arrays, strict=True):
         if g.shape != b.shape:
             raise shape_failure(
