@@ -1,8 +1,8 @@
 r"""Identities about single expressions, proven by simplification.
 
 :func:`prove_sigma_prime`: the declared :math:`\sigma' = \sigma(1 - \sigma)`
-against the explicit sigmoid (the other activations' declarations are in
-:mod:`spec.identities`). :func:`prove_output_shortcut`: whether BP1
+against the explicit sigmoid, and :func:`prove_derivative` each other
+activation's declared derivative; :func:`prove_l2_term` the L2 term's gradient. :func:`prove_output_shortcut`: whether BP1
 reduces to :math:`\delta^L = a^L - y` for a cost and output activation (true for
 the cross-entropy on sigmoids and for the log-likelihood on softmax, false for the
 quadratic cost on either, with its residual and a counterexample). All are small

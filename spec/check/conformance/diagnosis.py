@@ -4,7 +4,7 @@ Every mistake of the catalogue (:data:`spec.check.conformance.mistakes.MISTAKES`
 by the spec on every case of the battery. A mistake is *named* when the code under
 test agrees with it on every case, to the tolerance of the check: the same values
 where both compute, and a crash exactly where the mistake's own shapes do not fit.
-When none agrees, the diagnosis *localises* (:func:`spec.check.conformance.diagnosis.localise`):
+When none agrees, the diagnosis *localises* (:func:`localise`):
 the first equation implicated by which blocks are wrong, with the constant ratio
 or sign between the claimed and the right gradient if there is one.
 """

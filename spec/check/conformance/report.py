@@ -1,7 +1,8 @@
 """What the conformance battery returns: :class:`CaseResult` per case and
 :class:`ConformanceReport`, and the report as text (verdict, a table of the cases,
-the diagnosis, warnings). The text is one rendering of the data; JSON and JUnit
-are others (:mod:`spec.check.conformance.report`)."""
+the diagnosis, warnings), as JSON (:func:`to_json`, schema :data:`SCHEMA`) and as
+JUnit XML (:func:`to_junit`). The records are the data; each text is one rendering
+of them."""
 
 from __future__ import annotations
 

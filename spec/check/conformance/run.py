@@ -1,8 +1,10 @@
-r"""The conformance battery: :func:`check_implementation` and :class:`ConformanceReport`.
+r"""Run the conformance battery on a gradient function: :func:`check_implementation`.
 
 Every case of a suite (:mod:`spec.check.conformance.suites`) is run against its trusted
 gradient; each ends *passed*, *failed* (a wrong value or shape) or *crashed* (the
-code under test raised: a finding, reported with the shapes it was called with).
+code under test raised: a finding, reported with the shapes it was called with),
+one :class:`~spec.check.conformance.report.CaseResult` each, gathered in a
+:class:`~spec.check.conformance.report.ConformanceReport`.
 When any case does not pass, the diagnosis (:mod:`spec.check.conformance.diagnosis`) names the
 known mistake the gradient equals on every case, or localises the first
 implicated equation.

@@ -6,8 +6,8 @@ the oracle (:func:`spec.oracle_gradients`, exact formulas in high precision) on
 the small networks, whatever their layers and L2 (:data:`ORACLE_COVERS`); on the
 larger one, the complex step of the mean cost where the network is analytic and
 central differences (judged by the kink-aware engine of :func:`spec.gradcheck`)
-where it has ReLU. :mod:`spec.check.conformance.suites` draws each case's data and
-computes its reference.
+where it has ReLU. :func:`case_data` draws each case's data and
+:func:`reference_gradient` computes its reference.
 
 The standard suite runs non-square networks of depth 1 to 4 *and* square ones (a
 missing transpose hides on square layers and only crashes on others), width-1

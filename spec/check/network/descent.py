@@ -1,6 +1,8 @@
 r"""Checks of training: one descent step and one SGD epoch, which catch what no
 gradient comparison sees (a wrong sign or scale in the update, a parameter left
-out, an epoch that drops, repeats or resamples examples).
+out, an epoch that drops, repeats or resamples examples): :func:`check_descent`
+and :func:`check_sgd_epoch`, and what they return, :class:`DescentReport` and
+:class:`EpochReport`.
 """
 
 from __future__ import annotations

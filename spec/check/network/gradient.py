@@ -167,7 +167,7 @@ def check_network(
         Directions per block in fast mode.
     rtol, atol : float, optional
         Tolerances; defaults by method and dtype
-        (:func:`~spec.gradcheck.default_tolerances`).
+        (:func:`~spec.check.derivatives.options.default_tolerances`).
     rng : int or numpy.random.Generator
         Seed of the fast-mode directions.
     gradients : callable, optional
