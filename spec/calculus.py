@@ -158,7 +158,7 @@ def gradient(expr: sympy.Expr, wrt: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
 
 
 def differentiate(expr: sympy.Expr, wrt: sympy.Symbol) -> sympy.Expr:
-    r"""Differentiate ``expr`` by one symbol: :func:`gradient` for ``[wrt]``.
+    r"""Differentiate ``expr`` by one symbol: :func:`~spec.calculus.gradient` for ``[wrt]``.
 
     Parameters
     ----------
