@@ -77,7 +77,7 @@ def validate_array(
         if not all(mpmath.isfinite(v) for v in array.flat):
             raise ValueError(f"inputs[{name!r}] must be finite, got NaN or inf entries")
         return array
-    if array.dtype.kind not in "iuf":
+    if array.dtype.kind not in "biuf":
         raise TypeError(
             f"inputs[{name!r}] must be a real numeric array ({meaning}), got dtype "
             f"{array.dtype}"
@@ -88,5 +88,5 @@ def validate_array(
         )
     if not np.all(np.isfinite(array)):
         raise ValueError(f"inputs[{name!r}] must be finite, got NaN or inf entries")
-    # float32 and integers convert to float64 exactly.
+    # float32, integers and bools convert to float64 exactly.
     return array.astype(np.float64)
