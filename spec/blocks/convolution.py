@@ -31,6 +31,7 @@ paddings (:func:`prove_convolution`):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -40,6 +41,7 @@ from spec.blocks.evaluate import Block, Formula, Prepared
 from spec.blocks.proofs import (
     BlockProof,
     array,
+    as_single_sum,
     index,
     prove_symbolic,
     size,
@@ -63,7 +65,7 @@ HK, WK, OH, OW = (size(s) for s in ("H_K", "W_K", "H'", "W'"))
 S_H, S_W = size("s_h"), size("s_w")
 P_H, P_W = index("p_h"), index("p_w")
 x, w, b, g = array("x"), array("w"), array("b"), array("g")
-n, c, f, i, k, a, bb, h, v = (
+n, c, f, i, k, a, e, h, v = (
     index(s) for s in ("n", "c", "f", "i", "k", "a", "e", "h", "v")
 )
 # Free indices of the gradients (an entry of x, w or b).
@@ -107,10 +109,10 @@ def forward() -> Formula:
     """The definition of ``out`` (padding as a sum)."""
     expr = (
         sympy.Sum(
-            w[f, c, a, bb] * padded(n, c, S_H * i + a, S_W * k + bb),
+            w[f, c, a, e] * padded(n, c, S_H * i + a, S_W * k + e),
             (c, 0, C - 1),
             (a, 0, HK - 1),
-            (bb, 0, WK - 1),
+            (e, 0, WK - 1),
         )
         + b[f]
     )
@@ -140,14 +142,14 @@ def textbook() -> dict[str, Formula]:
     # Zero insertion then full correlation with the flipped kernel: the summand
     # is w[f, c, H_K-1-a, W_K-1-b] * ghat[n, f, q + a - (H_K-1-p_h), ...].
     zero_inserted = sympy.Sum(
-        w[f, c1, HK - 1 - a, WK - 1 - bb]
+        w[f, c1, HK - 1 - a, WK - 1 - e]
         * g[n1, f, i, k]
         * sympy.KroneckerDelta(q1 + a - (HK - 1 - P_H), S_H * i)
-        * sympy.KroneckerDelta(u1 + bb - (WK - 1 - P_W), S_W * k),
+        * sympy.KroneckerDelta(u1 + e - (WK - 1 - P_W), S_W * k),
         (i, 0, OH - 1),
         (k, 0, OW - 1),
         (a, 0, HK - 1),
-        (bb, 0, WK - 1),
+        (e, 0, WK - 1),
         (f, 0, F - 1),
     )
     padded_x = sympy.Piecewise(
@@ -186,7 +188,8 @@ def _derived(name: str, formula: Formula) -> tuple[sympy.Expr, dict[Any, Any]]:
 
 def _zero_inserted(formula: Formula) -> sympy.Expr:
     """The zero-inserted form with the kernel sums done first (coefficient 1)."""
-    summand, limits = formula.expr.function, formula.expr.limits
+    whole = as_single_sum(formula.expr)
+    summand, limits = whole.function, whole.limits
     # Exchange: sum over a and b (unit coefficient in the deltas) first; the
     # deltas' strided sides, s_h i and s_w k, are never summed over.
     for variable, lo, hi in limits[2:4]:
@@ -215,9 +218,24 @@ def block() -> Block:
     )
 
 
-def prove_convolution() -> tuple[BlockProof, ...]:
-    """Every gradient of the convolution, for symbolic sizes, strides and paddings."""
-    formulas = textbook()
+def prove_convolution(
+    formulas: Mapping[str, Formula] | None = None,
+) -> tuple[BlockProof, ...]:
+    """Every gradient of the convolution, for symbolic sizes, strides and paddings.
+
+    Parameters
+    ----------
+    formulas : mapping of str to Formula, optional
+        Backward formulas to prove, by the names of :func:`textbook` (whose
+        formulas are the default); a wrong one (a kernel not flipped, a sum
+        over the batch missing) is reported as not proven.
+
+    Returns
+    -------
+    tuple of BlockProof
+        One row per formula.
+    """
+    formulas = textbook() if formulas is None else dict(formulas)
     method = (
         "sympy.diff of the definition, output sums done by doit (deltas summed "
         "only over indices of coefficient 1), Piecewise conditions canonical, "
@@ -253,7 +271,7 @@ def prove_convolution() -> tuple[BlockProof, ...]:
             prove_symbolic(
                 "convolution",
                 name,
-                claims[name],
+                claims.get(name, name),
                 derived_and(name, prepare),
                 method
                 + (

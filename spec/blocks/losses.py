@@ -30,6 +30,7 @@ the step uninterpreted, :math:`\Delta` symbolic (:func:`prove_losses`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -112,10 +113,26 @@ PROOF_CASES = (
 )
 
 
-def prove_losses(*, seed: int = 0) -> tuple[BlockProof, ...]:
-    """``dscores`` of both losses at the sizes and labels of :data:`PROOF_CASES`."""
+def prove_losses(
+    formulas: Mapping[str, Formula] | None = None, *, seed: int = 0
+) -> tuple[BlockProof, ...]:
+    """``dscores`` of both losses at the sizes and labels of :data:`PROOF_CASES`.
+
+    Parameters
+    ----------
+    formulas : mapping of str to Formula, optional
+        ``dscores`` by kind (``"softmax_loss"``, ``"hinge_loss"``); those of
+        :func:`textbook` by default. A wrong one is reported as not proven.
+    seed : int
+        Seed of the random points.
+    """
+    chosen = (
+        {kind: textbook(kind) for kind in ("softmax_loss", "hinge_loss")}
+        if formulas is None
+        else dict(formulas)
+    )
     rows = []
-    for kind in ("softmax_loss", "hinge_loss"):
+    for kind in chosen:
         cases = []
         for (n_, k_), labels in PROOF_CASES:
             numbers: dict[Any, Any] = {N: n_, K: k_}
@@ -124,7 +141,7 @@ def prove_losses(*, seed: int = 0) -> tuple[BlockProof, ...]:
             cases.append(
                 (
                     text,
-                    vjp_case(forward(kind), UPSTREAM, [(s, textbook(kind))], numbers),
+                    vjp_case(forward(kind), UPSTREAM, [(s, chosen[kind])], numbers),
                 )
             )
         uninterpreted = "exp, ln" if kind == "softmax_loss" else "relu, H (relu' = H)"

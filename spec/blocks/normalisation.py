@@ -45,6 +45,7 @@ ones: :math:`\mathrm{out} = \gamma (x - r_\mu) / \sqrt{r_{\sigma^2} +
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -210,10 +211,23 @@ PROOF_SIZES: dict[str, tuple[dict[str, int], ...]] = {
 }
 
 
-def prove_normalisation(kind: str, *, seed: int = 0) -> tuple[BlockProof, ...]:
-    """``dx``, ``dgamma``, ``dbeta`` of ``kind`` at the sizes of :data:`PROOF_SIZES`."""
+def prove_normalisation(
+    kind: str, formulas: Mapping[str, Formula] | None = None, *, seed: int = 0
+) -> tuple[BlockProof, ...]:
+    """``dx``, ``dgamma``, ``dbeta`` of ``kind`` at the sizes of :data:`PROOF_SIZES`.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    formulas : mapping of str to Formula, optional
+        Backward formulas by name (``"dx"``, ``"dgamma"``, ``"dbeta"``); those
+        of :func:`textbook` by default. A wrong one is reported as not proven.
+    seed : int
+        Seed of the random points.
+    """
     layout = _LAYOUTS[kind]
-    formulas = textbook(kind)
+    formulas = textbook(kind) if formulas is None else dict(formulas)
     out = forward(kind)
     rows = []
     wrt = {"dx": x, "dgamma": gamma, "dbeta": beta}
@@ -231,7 +245,7 @@ def prove_normalisation(kind: str, *, seed: int = 0) -> tuple[BlockProof, ...]:
                     "dx": "dx = (m ghat - sum ghat - xhat sum ghat xhat) / (m sigma), ghat = g gamma",
                     "dgamma": "dgamma = sum of g xhat per channel",
                     "dbeta": "dbeta = sum of g per channel",
-                }[name],
+                }.get(name, name),
                 cases,
                 "sympy.diff of the definition at each size; both sides evaluated "
                 "exactly modulo 2^61 - 1 at 2 random points, sqrt uninterpreted with "

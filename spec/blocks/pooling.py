@@ -48,6 +48,7 @@ from __future__ import annotations
 import random
 import time
 from collections import deque
+from collections.abc import Mapping
 from fractions import Fraction
 from functools import cache
 from typing import Any
@@ -59,6 +60,7 @@ from spec.blocks.evaluate import Block, Formula, Prepared
 from spec.blocks.proofs import (
     BlockProof,
     array,
+    as_single_sum,
     index,
     prove_symbolic,
     size,
@@ -123,19 +125,35 @@ def textbook(kind: str) -> Formula:
 
 def _scattered(formula: Formula) -> sympy.Expr:
     # The window offsets a, e have coefficient 1 in the deltas: sum them first.
-    summand, limits = formula.expr.function, formula.expr.limits
+    whole = as_single_sum(formula.expr)
+    summand, limits = whole.function, whole.limits
     for variable, lo, hi in limits[:2]:
         summand = sum_over(summand, variable, lo, hi)
     return sympy.Sum(summand, *limits[2:])
 
 
-def prove_pooling() -> tuple[BlockProof, ...]:
-    """``dx`` of both poolings for symbolic sizes, windows and strides."""
+def prove_pooling(
+    formulas: Mapping[str, Formula] | None = None,
+) -> tuple[BlockProof, ...]:
+    """``dx`` of both poolings for symbolic sizes, windows and strides.
+
+    Parameters
+    ----------
+    formulas : mapping of str to Formula, optional
+        A backward formula by kind (``"max_pool"``, ``"average_pool"``) in the
+        scatter form of :func:`textbook` (the default); a wrong one is reported
+        as not proven.
+    """
+    chosen = (
+        {kind: textbook(kind) for kind in ("max_pool", "average_pool")}
+        if formulas is None
+        else dict(formulas)
+    )
     rows = []
-    for kind in ("max_pool", "average_pool"):
+    for kind in chosen:
 
         def run(kind: str = kind) -> tuple[Any, Any]:
-            formula = textbook(kind)
+            formula = chosen[kind]
             derived, sizes = vjp_of(forward(kind), g, x, formula)
             return derived, _scattered(
                 Formula("dx", formula.indices, formula.shape, formula.expr.subs(sizes))

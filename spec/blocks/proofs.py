@@ -42,6 +42,7 @@ __all__ = [
     "BlockProof",
     "BlockProofs",
     "array",
+    "as_single_sum",
     "canonical",
     "derive_vjp",
     "expand_sums",
@@ -323,12 +324,66 @@ def _limits_independent(limits: Sequence[tuple[Any, ...]]) -> bool:
     )
 
 
+def as_single_sum(expr: sympy.Expr) -> sympy.Sum:
+    """``c * Sum(f, limits)`` as ``Sum(c * f, limits)`` (``c`` free of the limits).
+
+    Raises
+    ------
+    ValueError
+        If ``expr`` is not one sum times factors.
+    """
+    if isinstance(expr, sympy.Sum):
+        return expr
+    factors = sympy.Mul.make_args(expr)
+    sums = [f for f in factors if isinstance(f, sympy.Sum)]
+    if len(sums) != 1:
+        raise ValueError(f"expected one sum times factors, got {expr}")
+    (inner,) = sums
+    rest = sympy.Mul(*(f for f in factors if f is not inner))
+    if rest.free_symbols & {limit[0] for limit in inner.limits}:
+        raise ValueError(f"a factor of {expr} depends on the summation indices")
+    return sympy.Sum(rest * inner.function, *inner.limits)
+
+
+def _differs_somewhere(residual: sympy.Expr, seed: int = 0) -> bool:
+    """Whether ``residual`` is not 0 at some random valid point (a quick refutation).
+
+    Integer symbols take small values their assumptions allow, every indexed
+    entry and real symbol a random rational. Only a number counts: a residual
+    left with an unevaluated function or sum says nothing here.
+    """
+    rng = random.Random(seed)
+    symbols = sorted(
+        (s for s in residual.free_symbols if isinstance(s, sympy.Symbol)), key=str
+    )
+    # Small integers, so that range conditions hold at a fair share of points.
+    for _ in range(40):
+        point: dict[sympy.Basic, sympy.Expr] = {}
+        for s in symbols:
+            if s.is_integer:
+                point[s] = sympy.Integer(rng.randint(1 if s.is_positive else 0, 4))
+            else:
+                point[s] = sympy.Rational(rng.randint(-99, 99), rng.randint(1, 9))
+        value = residual.xreplace(point)
+        entries = {
+            x: sympy.Rational(rng.randint(-99, 99), rng.randint(1, 9))
+            for x in value.atoms(sympy.Indexed)
+        }
+        value = value.xreplace(entries)
+        if value.is_Number and value != 0:
+            return True
+    return False
+
+
 def sums_equal(a: sympy.Expr, b: sympy.Expr) -> tuple[bool, sympy.Expr]:
     """Whether two expressions, sums of the same ranges maybe, are equal.
 
     Both are brought to :func:`canonical` form. Sums over the same independent
     ranges (in any order: finite sums over a box commute) are compared summand
     by summand: equal summands give equal sums.
+
+    A residual that is a number other than 0 at a random valid point is not
+    simplified (the two differ there, if the summands are compared).
 
     Returns
     -------
@@ -339,9 +394,15 @@ def sums_equal(a: sympy.Expr, b: sympy.Expr) -> tuple[bool, sympy.Expr]:
     if isinstance(a, sympy.Sum) and isinstance(b, sympy.Sum):
         limits_a, limits_b = set(a.limits), set(b.limits)
         if limits_a == limits_b and _limits_independent(a.limits):
-            residual = sympy.simplify(a.function - b.function)
+            residual = a.function - b.function
+            if _differs_somewhere(residual):
+                return False, residual
+            residual = sympy.simplify(residual)
             return residual == 0, residual
-    residual = sympy.simplify(a - b)
+    residual = a - b
+    if _differs_somewhere(residual):
+        return False, residual
+    residual = sympy.simplify(residual)
     return residual == 0, residual
 
 
