@@ -1,7 +1,8 @@
 r"""Inverted dropout with a given mask, proven for every size.
 
-With a keep probability :math:`\kappa \in (0, 1]` and a mask :math:`\mu_t \in
-\{0, 1\}` (drawn elsewhere; here it is an input), on any shape read flat:
+With a keep probability :math:`\kappa \in (0, 1]` and a mask :math:`\mu_t`,
+usually in :math:`\{0, 1\}` (drawn elsewhere; here it is an input), on any shape
+read flat:
 
 .. math::
 
@@ -83,7 +84,12 @@ def block() -> Block:
 
 
 def prepare(inputs: dict[str, Any], dout: Any, hyper: dict[str, Any]) -> Prepared:
-    """Validate ``x``, ``mask`` (0/1, shaped as x), ``keep`` in (0, 1], ``train``."""
+    """Validate ``x``, ``mask`` (shaped as x), ``keep`` in (0, 1], ``train``.
+
+    The mask is usually 0/1; any real mask is accepted (the formulas and their
+    proof hold for every mask), so a mask that already holds the 1/keep scaling
+    is evaluated as given, with ``keep=1``.
+    """
     xs = validate_array(inputs, "x", None, "any shape")
     train = hyper.get("train", True)
     if not isinstance(train, (bool, np.bool_)):
@@ -92,15 +98,14 @@ def prepare(inputs: dict[str, Any], dout: Any, hyper: dict[str, Any]) -> Prepare
         if "mask" not in hyper or "keep" not in hyper:
             raise ValueError("dropout in training needs mask= and keep=")
         keep = validate_number("keep", hyper["keep"], low=0.0, high=1.0, open_low=True)
-        mask_ = validate_array({"mask": hyper["mask"]}, "mask", None, "0/1 entries")
-        if mask_.shape != xs.shape or not np.all((mask_ == 0) | (mask_ == 1)):
+        mask_ = validate_array({"mask": hyper["mask"]}, "mask", None, "shaped as x")
+        if mask_.shape != xs.shape:
             raise ValueError(
-                f"mask must have x's shape {xs.shape} and entries 0 or 1, got shape "
-                f"{mask_.shape}"
+                f"mask must have x's shape {xs.shape}, got shape {mask_.shape}"
             )
     else:
         keep, mask_ = 1.0, np.ones(xs.shape)
-    arrays = {"x": xs.ravel(), "mask": mask_.astype(np.int64).ravel()}
+    arrays = {"x": xs.ravel(), "mask": mask_.ravel()}
     if dout is not None:
         upstream = validate_array({"dout": dout}, "dout", xs.ndim, f"shape {xs.shape}")
         if upstream.shape != xs.shape:
