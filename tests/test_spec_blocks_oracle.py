@@ -15,8 +15,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from spec.blocks import layer_forward, layer_vjp
-from spec.blocks.oracle import KINDS, layer_forward_exact
+from spec.blocks import KINDS, layer_forward, layer_forward_exact, layer_vjp
 
 #: The oracle's float64 rounding (~1e-16) leaves a factor of a million below this.
 RTOL = 1e-10
@@ -71,7 +70,7 @@ rng = np.random.default_rng(20261203)
 
 @pytest.mark.parametrize(
     ("stride", "padding"),
-    [(1, 0), (2, 1), (1, 2), ((2, 1), (0, 2)), (2, 2), ((1, 2), 1)],
+    [(1, 0), (2, 1), (1, 2), ((2, 1), (0, 2)), ((1, 2), 1)],
 )
 def test_convolution_vjp_matches_differences(stride, padding):
     # Non-square image and kernel, C = 3 != F = 2, N = 2.

@@ -14,7 +14,7 @@ gradient is a valid subgradient where windows tie.
 
 from __future__ import annotations
 
-from spec.blocks.oracle import KINDS, layer_forward, layer_vjp
+from spec.blocks.oracle import KINDS, layer_forward, layer_forward_exact, layer_vjp
 from spec.blocks.pooling import in_max_pool_subdifferential
 from spec.blocks.proofs import BlockProof, BlockProofs
 from spec.blocks.theorems import prove_blocks
@@ -25,6 +25,7 @@ __all__ = [
     "BlockProofs",
     "in_max_pool_subdifferential",
     "layer_forward",
+    "layer_forward_exact",
     "layer_vjp",
     "prove_blocks",
 ]

@@ -140,7 +140,7 @@ def textbook() -> dict[str, Formula]:
         (k, 0, OW - 1),
     )
     # Zero insertion then full correlation with the flipped kernel: the summand
-    # is w[f, c, H_K-1-a, W_K-1-b] * ghat[n, f, q + a - (H_K-1-p_h), ...].
+    # is w[f, c, H_K-1-a, W_K-1-e] * ghat[n, f, q + a - (H_K-1-p_h), ...].
     zero_inserted = sympy.Sum(
         w[f, c1, HK - 1 - a, WK - 1 - e]
         * g[n1, f, i, k]
@@ -189,12 +189,15 @@ def _derived(name: str, formula: Formula) -> tuple[sympy.Expr, dict[Any, Any]]:
 def _zero_inserted(formula: Formula) -> sympy.Expr:
     """The zero-inserted form with the kernel sums done first (coefficient 1)."""
     whole = as_single_sum(formula.expr)
-    summand, limits = whole.function, whole.limits
-    # Exchange: sum over a and b (unit coefficient in the deltas) first; the
-    # deltas' strided sides, s_h i and s_w k, are never summed over.
-    for variable, lo, hi in limits[2:4]:
-        summand = sum_over(summand, variable, lo, hi)
-    return sympy.Sum(summand, *limits[:2], limits[4])
+    summand = whole.function
+    # Exchange: sum over the kernel offsets a and e (coefficient 1 in the
+    # deltas) first; the deltas' strided sides, s_h i and s_w k, are never
+    # summed over (finite sums over a box commute).
+    for variable, lo, hi in whole.limits:
+        if variable in (a, e):
+            summand = sum_over(summand, variable, lo, hi)
+    kept = [limit for limit in whole.limits if limit[0] not in (a, e)]
+    return sympy.Sum(summand, *kept) if kept else summand
 
 
 @cache

@@ -124,12 +124,15 @@ def textbook(kind: str) -> Formula:
 
 
 def _scattered(formula: Formula) -> sympy.Expr:
-    # The window offsets a, e have coefficient 1 in the deltas: sum them first.
+    # The window offsets a, e have coefficient 1 in the deltas: sum them first
+    # (finite sums over a box commute).
     whole = as_single_sum(formula.expr)
-    summand, limits = whole.function, whole.limits
-    for variable, lo, hi in limits[:2]:
-        summand = sum_over(summand, variable, lo, hi)
-    return sympy.Sum(summand, *limits[2:])
+    summand = whole.function
+    for variable, lo, hi in whole.limits:
+        if variable in (a, e):
+            summand = sum_over(summand, variable, lo, hi)
+    kept = [limit for limit in whole.limits if limit[0] not in (a, e)]
+    return sympy.Sum(summand, *kept) if kept else summand
 
 
 def prove_pooling(
