@@ -14,6 +14,8 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from spec.blocks import KINDS, layer_forward, layer_forward_exact, layer_vjp
 
@@ -314,3 +316,81 @@ def test_bad_input_is_named(call, error, words):
     with pytest.raises(error, match=None) as info:
         call()
     assert words in str(info.value)
+
+
+# -- the forward against plain loops, at random shapes -----------------------------
+
+
+def _loop_convolution(x, w, b, stride, padding):
+    (sh, sw), (ph, pw) = stride, padding
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    hk, wk = w.shape[2:]
+    oh = 1 + (padded.shape[2] - hk) // sh
+    ow = 1 + (padded.shape[3] - wk) // sw
+    out = np.empty((x.shape[0], w.shape[0], oh, ow))
+    for i in range(oh):
+        for k in range(ow):
+            window = padded[:, :, sh * i : sh * i + hk, sw * k : sw * k + wk]
+            out[:, :, i, k] = np.einsum("ncab,fcab->nf", window, w) + b
+    return out
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    shape=st.tuples(*(st.integers(1, n) for n in (2, 3, 6, 6, 3, 3, 3))),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_convolution_forward_matches_loops_at_random_shapes(
+    shape, stride, padding, seed
+):
+    n, c, h, w_, f, hk, wk = shape
+    assume(hk <= h + 2 * padding[0] and wk <= w_ + 2 * padding[1])
+    generator = np.random.default_rng(seed)
+    x = generator.standard_normal((n, c, h, w_))
+    w = generator.standard_normal((f, c, hk, wk))
+    b = generator.standard_normal(f)
+    out = layer_forward(
+        "convolution", {"x": x, "w": w, "b": b}, stride=stride, padding=padding
+    )
+    # The loop sums at most 27 products in float64: ~1e-15 relative.
+    np.testing.assert_allclose(
+        out, _loop_convolution(x, w, b, stride, padding), rtol=1e-12, atol=1e-12
+    )
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    shape=st.tuples(*(st.integers(1, n) for n in (2, 2, 6, 6, 3, 3))),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_pooling_forward_matches_loops_at_random_shapes(shape, stride, seed):
+    n, c, h, w_, hp, wp = shape
+    assume(hp <= h and wp <= w_)
+    x = np.random.default_rng(seed).standard_normal((n, c, h, w_))
+    oh, ow = 1 + (h - hp) // stride[0], 1 + (w_ - wp) // stride[1]
+    windows = np.array(
+        [
+            [
+                x[
+                    :,
+                    :,
+                    stride[0] * i : stride[0] * i + hp,
+                    stride[1] * k : stride[1] * k + wp,
+                ]
+                for k in range(ow)
+            ]
+            for i in range(oh)
+        ]
+    )  # (oh, ow, n, c, hp, wp)
+    hyper = {"size": (hp, wp), "stride": stride}
+    largest = layer_forward("max_pool", {"x": x}, **hyper)
+    np.testing.assert_array_equal(
+        largest, windows.max(axis=(4, 5)).transpose(2, 3, 0, 1)
+    )
+    mean = layer_forward("average_pool", {"x": x}, **hyper)
+    np.testing.assert_allclose(
+        mean, windows.mean(axis=(4, 5)).transpose(2, 3, 0, 1), rtol=1e-13, atol=1e-15
+    )
