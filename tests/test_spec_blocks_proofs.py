@@ -203,3 +203,26 @@ def test_loss_wrong_formulas_are_not_proven():
     )
     assert [row.proven for row in rows] == [False, False]
     assert "N=" in rows[0].residual
+
+
+def test_the_table_renders_as_text_and_rst(table):
+    text, rst = table.table(), table.rst()
+    assert len(text.splitlines()) == len(table.rows) + 1
+    assert rst.count("   * - ") == len(table.rows) + 1
+    assert "every size" in rst
+    assert "N=2, D=3" in rst
+
+
+def test_every_formula_prints_as_latex():
+    formulas = [
+        *convolution.textbook().values(),
+        convolution.forward(),
+        pooling.textbook("max_pool"),
+        *normalisation.textbook("groupnorm").values(),
+        losses.textbook("hinge_loss"),
+        losses.forward("softmax_loss"),
+    ]
+    for formula in formulas:
+        text = formula.latex()
+        assert text.startswith(r"\mathrm{")
+        assert "=" in text

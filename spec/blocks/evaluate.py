@@ -72,6 +72,14 @@ class Formula:
     shape: tuple[sympy.Expr, ...]
     expr: sympy.Expr
 
+    def latex(self) -> str:
+        """The formula as LaTeX, e.g. ``dx_{n', c', q, u} = \\sum ...``."""
+        name = self.name.replace("_", r"\_")
+        left = rf"\mathrm{{{name}}}"
+        if self.indices:
+            left += "_{" + ", ".join(sympy.latex(i) for i in self.indices) + "}"
+        return f"{left} = {sympy.latex(self.expr)}"
+
 
 def _relu(z: Any) -> Any:
     return z if z > 0 else mpmath.mpf(0)

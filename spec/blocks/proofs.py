@@ -175,6 +175,29 @@ class BlockProofs:
             )
         return "\n".join(lines)
 
+    def rst(self) -> str:
+        """The table as a reStructuredText list table (for a generated page)."""
+        lines = [
+            ".. list-table::",
+            "   :header-rows: 1",
+            "",
+            "   * - layer",
+            "     - gradient",
+            "     - status",
+            "     - scope",
+            "     - method",
+        ]
+        for r in self.rows:
+            scope = "every size" if r.scope == "symbolic" else "; ".join(r.sizes)
+            lines += [
+                f"   * - {r.kind}",
+                f"     - {r.gradient}",
+                f"     - {'proven' if r.proven else 'NOT proven'}",
+                f"     - {scope}",
+                f"     - {r.method}",
+            ]
+        return "\n".join(lines)
+
     def __str__(self) -> str:
         return self.table()
 
