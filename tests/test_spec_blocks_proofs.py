@@ -22,6 +22,11 @@ SYMBOLIC = {
     ("max_pool", "dx"),
     ("average_pool", "dx"),
     ("dropout", "dx"),
+    *(
+        (kind, f"{name} (test mode)")
+        for kind in ("batchnorm", "spatial_batchnorm")
+        for name in ("dx", "dgamma", "dbeta")
+    ),
 }
 FIXED = {
     ("max_pool", "dx (Max at tie-free points)"),

@@ -25,10 +25,10 @@ import sympy
 
 from spec.activations import relu, step
 
-__all__ = ["Formula", "compile_formulas", "root"]
+__all__ = ["Formula", "compile_formulas", "square_root"]
 
 
-class root(sympy.Function):
+class square_root(sympy.Function):
     r"""The square root :math:`\sqrt{u}` of a normalisation, left unevaluated.
 
     Declared derivative :math:`1 / (2\sqrt{u})`; nothing else is assumed of it in
@@ -93,7 +93,7 @@ def _step(z: Any) -> Any:
 _FUNCTIONS: dict[type, str] = {
     sympy.exp: "exp",
     sympy.log: "log",
-    root: "sqrt",
+    square_root: "sqrt",
     relu: "relu",
     step: "step",
     sympy.Max: "max",

@@ -24,7 +24,7 @@ The backward a learner writes (the compact form), with
 the last two summed over every entry that uses that :math:`\gamma`. Proven equal
 to ``sympy.diff`` of the definition at several fixed sizes, exactly modulo
 :math:`2^{61} - 1` with :math:`\sqrt{\cdot}` uninterpreted (its derivative
-declared, :class:`spec.blocks.evaluate.root`) and :math:`\varepsilon` a symbol
+declared, :class:`spec.blocks.evaluate.square_root`) and :math:`\varepsilon` a symbol
 (:func:`prove_normalisation`).
 
 Shapes: batch norm and layer norm take :math:`x` (N, D), :math:`\gamma, \beta`
@@ -53,8 +53,17 @@ from typing import Any
 import numpy as np
 import sympy
 
-from spec.blocks.evaluate import Block, Formula, Prepared, root
-from spec.blocks.proofs import BlockProof, array, index, prove_fixed, size, vjp_case
+from spec.blocks.evaluate import Block, Formula, Prepared, square_root
+from spec.blocks.proofs import (
+    BlockProof,
+    array,
+    index,
+    prove_fixed,
+    prove_symbolic,
+    size,
+    vjp_case,
+    vjp_of,
+)
 from spec.blocks.validation import validate_array, validate_number
 
 __all__ = [
@@ -68,6 +77,7 @@ __all__ = [
     "layernorm_block",
     "layernorm_prepare",
     "prove_normalisation",
+    "prove_test_mode",
     "running_statistics",
     "spatial_batchnorm_block",
     "spatial_batchnorm_prepare",
@@ -133,7 +143,7 @@ def _statistics(layout: _Layout, at: dict[str, Any]) -> tuple[sympy.Expr, sympy.
     m = _count(layout)
     mean = _sum_over_set(layout, at, lambda p: _x(layout, p), "_1") / m
     var = _sum_over_set(layout, at, lambda p: (_x(layout, p) - mean) ** 2, "_2") / m
-    return mean, root(var + EPS)
+    return mean, square_root(var + EPS)
 
 
 def _xhat(layout: _Layout, at: dict[str, Any]) -> sympy.Expr:
@@ -225,8 +235,15 @@ def prove_normalisation(
         of :func:`textbook` by default. A wrong one is reported as not proven.
     seed : int
         Seed of the random points.
+
+    Returns
+    -------
+    tuple of BlockProof
+        A row per formula; by default, for batch norm and spatial batch norm,
+        also the test-mode rows of :func:`prove_test_mode`.
     """
     layout = _LAYOUTS[kind]
+    formulas_given = formulas
     formulas = textbook(kind) if formulas is None else dict(formulas)
     out = forward(kind)
     rows = []
@@ -253,6 +270,37 @@ def prove_normalisation(
                 seed=seed,
             )
         )
+    if formulas_given is None and kind in ("batchnorm", "spatial_batchnorm"):
+        rows.extend(prove_test_mode(kind))
+    return tuple(rows)
+
+
+def prove_test_mode(kind: str) -> tuple[BlockProof, ...]:
+    r"""Batch norm's test-mode gradients (running statistics), for every size.
+
+    In test mode the layer is affine in :math:`x`, :math:`\gamma` and
+    :math:`\beta`, so SymPy's derivative of the sum-free definition reduces
+    for symbolic sizes.
+    """
+    out, backward = _test_mode(kind)
+    rows = []
+    wrt = {"dx": x, "dgamma": gamma, "dbeta": beta}
+    for formula in backward:
+
+        def run(formula: Formula = formula) -> tuple[Any, Any]:
+            derived, sizes = vjp_of(out, g, wrt[formula.name], formula)
+            return derived, formula.expr.subs(sizes)
+
+        rows.append(
+            prove_symbolic(
+                kind,
+                f"{formula.name} (test mode)",
+                f"{formula.name} with the running statistics in place of the batch's",
+                run,
+                "sympy.diff of the definition, output sums done by doit, "
+                "difference simplified to 0",
+            )
+        )
     return tuple(rows)
 
 
@@ -265,7 +313,7 @@ def _test_mode(kind: str) -> tuple[Formula, tuple[Formula, ...]]:
     at = layout.symbols("")
     sizes = layout.sizes()
     stat = tuple(at[ax] for ax in layout.stats)
-    sigma = root(rvar[stat] + EPS)
+    sigma = square_root(rvar[stat] + EPS)
     out = _gamma(layout, gamma, at) * (_x(layout, at) - rmean[stat]) / sigma + _gamma(
         layout, beta, at
     )
@@ -276,7 +324,7 @@ def _test_mode(kind: str) -> tuple[Formula, tuple[Formula, ...]]:
     dx = (
         g[formulas["dx"].indices]
         * _gamma(layout, gamma, free)
-        / root(rvar[fstat] + EPS)
+        / square_root(rvar[fstat] + EPS)
     )
     bound = layout.symbols("_6")
     channel = {ax: formulas["dgamma"].indices[k] for k, ax in enumerate(layout.channel)}
@@ -285,7 +333,7 @@ def _test_mode(kind: str) -> tuple[Formula, tuple[Formula, ...]]:
     limits = [
         (bound[ax], 0, sizes[ax] - 1) for ax in layout.axes if ax not in layout.channel
     ]
-    xhat = (_x(layout, position) - rmean[pstat]) / root(rvar[pstat] + EPS)
+    xhat = (_x(layout, position) - rmean[pstat]) / square_root(rvar[pstat] + EPS)
     dgamma = sympy.Sum(g[tuple(position[ax] for ax in layout.axes)] * xhat, *limits)
     backward = (
         Formula("dx", formulas["dx"].indices, formulas["dx"].shape, dx),

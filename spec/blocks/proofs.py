@@ -27,6 +27,7 @@ Two methods, as SymPy allows:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -387,23 +388,44 @@ def _differs_somewhere(residual: sympy.Expr, seed: int = 0) -> bool:
                 point[s] = sympy.Integer(rng.randint(1 if s.is_positive else 0, 4))
             else:
                 point[s] = sympy.Rational(rng.randint(-99, 99), rng.randint(1, 9))
-        value = residual.xreplace(point)
-        entries = {
-            x: sympy.Rational(rng.randint(-99, 99), rng.randint(1, 9))
-            for x in value.atoms(sympy.Indexed)
-        }
-        value = value.xreplace(entries)
+        try:
+            value = residual.xreplace(point)
+            entries = {
+                x: sympy.Rational(rng.randint(-99, 99), rng.randint(1, 9))
+                for x in value.atoms(sympy.Indexed)
+            }
+            value = value.xreplace(entries)
+        except (TypeError, ValueError, ZeroDivisionError):
+            continue  # a point SymPy cannot evaluate says nothing
         if value.is_Number and value != 0:
             return True
     return False
 
 
+def _renamed_like(b: sympy.Sum, a: sympy.Sum) -> sympy.Sum:
+    """``b`` with its summation indices renamed as ``a``'s, range for range.
+
+    Only when the ranges agree position by position and no new name is already
+    free in ``b`` (a bound index's name means nothing).
+    """
+    if len(a.limits) != len(b.limits) or set(a.limits) == set(b.limits):
+        return b
+    pairs = list(zip(b.limits, a.limits, strict=True))
+    if any(tuple(lb[1:]) != tuple(la[1:]) for lb, la in pairs):
+        return b
+    rename = {lb[0]: la[0] for lb, la in pairs}
+    if set(rename.values()) & b.free_symbols:
+        return b
+    return sympy.Sum(b.function.xreplace(rename), *a.limits)
+
+
 def sums_equal(a: sympy.Expr, b: sympy.Expr) -> tuple[bool, sympy.Expr]:
     """Whether two expressions, sums of the same ranges maybe, are equal.
 
-    Both are brought to :func:`canonical` form. Sums over the same independent
-    ranges (in any order: finite sums over a box commute) are compared summand
-    by summand: equal summands give equal sums.
+    Both are brought to :func:`canonical` form, constant factors moved inside a
+    sum (:func:`as_single_sum`) and summation indices renamed alike. Sums over
+    the same independent ranges (in any order: finite sums over a box commute)
+    are compared summand by summand: equal summands give equal sums.
 
     A residual that is a number other than 0 at a random valid point is not
     simplified (the two differ there, if the summands are compared).
@@ -414,7 +436,10 @@ def sums_equal(a: sympy.Expr, b: sympy.Expr) -> tuple[bool, sympy.Expr]:
         Whether equal, and the residual (0 when equal).
     """
     a, b = canonical(a), canonical(b)
+    with contextlib.suppress(ValueError):  # not single sums: compared whole below
+        a, b = as_single_sum(a), as_single_sum(b)
     if isinstance(a, sympy.Sum) and isinstance(b, sympy.Sum):
+        b = _renamed_like(b, a)
         limits_a, limits_b = set(a.limits), set(b.limits)
         if limits_a == limits_b and _limits_independent(a.limits):
             residual = a.function - b.function
