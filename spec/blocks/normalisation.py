@@ -40,7 +40,7 @@ the *biased* batch variance (PyTorch's ``momentum = 0.1`` weighs the new value
 and it keeps the unbiased variance). In test mode the statistics are the running
 ones: :math:`\mathrm{out} = \gamma (x - r_\mu) / \sqrt{r_{\sigma^2} +
 \varepsilon} + \beta`, an affine map, :math:`dx = g \gamma /
-\sqrt{r_{\sigma^2} + \varepsilon}` (a mode of the oracle, not a proof row).
+\sqrt{r_{\sigma^2} + \varepsilon}`, proven for every size (:func:`prove_test_mode`).
 """
 
 from __future__ import annotations
