@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spec.blocks import in_max_pool_subdifferential, layer_vjp
 
@@ -109,3 +111,35 @@ def test_bad_arguments_are_named(arguments, error, words):
     with pytest.raises(error) as info:
         in_max_pool_subdifferential(**call)
     assert words in str(info.value)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    size=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+)
+def test_every_random_split_over_ties_is_accepted(seed, size, stride):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, (1, 2, 5, 4)).astype(float)  # ties everywhere
+    oh, ow = 1 + (5 - size[0]) // stride[0], 1 + (4 - size[1]) // stride[1]
+    dout = rng.standard_normal((1, 2, oh, ow))
+    dx = np.zeros_like(x)
+    for c in range(2):
+        for i in range(oh):
+            for k in range(ow):
+                rows = slice(stride[0] * i, stride[0] * i + size[0])
+                cols = slice(stride[1] * k, stride[1] * k + size[1])
+                window = x[0, c, rows, cols]
+                tied = np.argwhere(window == window.max())
+                weights = rng.dirichlet(np.ones(len(tied)))
+                for (a, e), weight in zip(tied, weights, strict=True):
+                    dx[0, c, rows.start + a, cols.start + e] += (
+                        weight * dout[0, c, i, k]
+                    )
+    hyper = {"size": size, "stride": stride}
+    # float64 sums of a few products: rounding ~1e-16 relative; 1e-12 is ample.
+    assert in_max_pool_subdifferential(x, dout, dx, rtol=1e-12, **hyper)
+    moved = dx.copy()
+    moved[0, 0, 0, 0] += 1.0  # the total no longer equals the sum of dout
+    assert not in_max_pool_subdifferential(x, dout, moved, rtol=1e-12, **hyper)
