@@ -125,6 +125,8 @@ def test_every_random_split_over_ties_is_accepted(seed, size, stride):
     oh, ow = 1 + (5 - size[0]) // stride[0], 1 + (4 - size[1]) // stride[1]
     dout = rng.standard_normal((1, 2, oh, ow))
     dx = np.zeros_like(x)
+    shares = {}  # (c, i, k) -> that window's contribution to dx, its rows, cols
+    maximal = set()  # positions that are maximal in some window
     for c in range(2):
         for i in range(oh):
             for k in range(ow):
@@ -133,13 +135,30 @@ def test_every_random_split_over_ties_is_accepted(seed, size, stride):
                 window = x[0, c, rows, cols]
                 tied = np.argwhere(window == window.max())
                 weights = rng.dirichlet(np.ones(len(tied)))
+                share = np.zeros_like(x)
                 for (a, e), weight in zip(tied, weights, strict=True):
-                    dx[0, c, rows.start + a, cols.start + e] += (
-                        weight * dout[0, c, i, k]
-                    )
+                    q = (rows.start + a, cols.start + e)
+                    share[0, c, q[0], q[1]] += weight * dout[0, c, i, k]
+                    maximal.add((c, *q))
+                shares[c, i, k] = (share, rows, cols)
+                dx += share
     hyper = {"size": size, "stride": stride}
     # float64 sums of a few products: rounding ~1e-16 relative; 1e-12 is ample.
     assert in_max_pool_subdifferential(x, dout, dx, rtol=1e-12, **hyper)
     moved = dx.copy()
     moved[0, 0, 0, 0] += 1.0  # the total no longer equals the sum of dout
     assert not in_max_pool_subdifferential(x, dout, moved, rtol=1e-12, **hyper)
+    # A window's whole gradient moved to a position that no window has as a
+    # maximum: nothing may reach that position.
+    for (c, i, k), (share, rows, cols) in shares.items():
+        free = [
+            (r, t)
+            for r in range(rows.start, rows.stop)
+            for t in range(cols.start, cols.stop)
+            if (c, r, t) not in maximal
+        ]
+        if free:
+            wrong = dx - share
+            wrong[0, c, free[0][0], free[0][1]] += dout[0, c, i, k]
+            assert not in_max_pool_subdifferential(x, dout, wrong, rtol=1e-12, **hyper)
+            break
