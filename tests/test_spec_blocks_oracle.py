@@ -18,6 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from spec.blocks import KINDS, layer_forward, layer_forward_exact, layer_vjp
+from spec.blocks.normalisation import running_statistics
 
 #: The oracle's float64 rounding (~1e-16) leaves a factor of a million below this.
 RTOL = 1e-10
@@ -393,4 +394,17 @@ def test_pooling_forward_matches_loops_at_random_shapes(shape, stride, seed):
     mean = layer_forward("average_pool", {"x": x}, **hyper)
     np.testing.assert_allclose(
         mean, windows.mean(axis=(4, 5)).transpose(2, 3, 0, 1), rtol=1e-13, atol=1e-15
+    )
+
+
+def test_running_statistics_weigh_the_old_value_by_momentum():
+    x = np.array([[1.0, 2.0], [3.0, 6.0]])
+    mean, var = running_statistics(x, np.zeros(2), np.ones(2), momentum=0.9)
+    # Batch mean (2, 4), biased variance (1, 4).
+    np.testing.assert_allclose(mean, [0.2, 0.4], rtol=1e-15)
+    np.testing.assert_allclose(var, [0.9 + 0.1 * 1.0, 0.9 + 0.1 * 4.0], rtol=1e-15)
+    images = np.arange(16.0).reshape(2, 2, 2, 2)
+    mean, _ = running_statistics(images, np.zeros(2), np.zeros(2), axes=(0, 2, 3))
+    np.testing.assert_allclose(
+        mean, 0.1 * images.transpose(1, 0, 2, 3).reshape(2, -1).mean(axis=1)
     )
