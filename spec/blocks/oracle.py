@@ -5,9 +5,9 @@ r"""The oracle of the layers: each block's derived formulas evaluated in ``mpmat
 from the definition for the layers proven for every size; the backward formula
 proven at fixed sizes for the normalisations and losses) at ``dps`` significant
 digits, and round once to float64. Inputs convert to ``mpmath`` exactly (a
-float64 is a binary fraction), so the only rounding is that last one; the
-normalisations' square roots and the losses' exponentials are correct to ``dps``
-digits, far below float64's 16.
+float64 is a binary fraction) and every operation carries ``dps`` digits (the
+normalisations' :math:`x - \mu` loses at most the 16 or so digits two float64
+values can share), so the error of the result is that last rounding.
 """
 
 from __future__ import annotations
