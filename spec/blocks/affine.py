@@ -20,7 +20,6 @@ true wherever :math:`x_t \ne 0` (at :math:`x_t = 0` the oracle takes
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import sympy
@@ -37,6 +36,7 @@ from spec.blocks.proofs import (
     vjp_of,
 )
 from spec.blocks.validation import validate_array
+from spec.caching import cached
 
 __all__ = [
     "block",
@@ -114,7 +114,7 @@ def _backward(
     return tuple(backward)
 
 
-@cache
+@cached(maxsize=8)
 def block() -> Block:
     """The oracle's affine formulas: ``out`` and the derived gradients."""
     return Block(
@@ -187,7 +187,7 @@ def prove_relu() -> tuple[BlockProof, ...]:
     return (prove_symbolic("relu", "dx", claim, run, _METHOD),)
 
 
-@cache
+@cached(maxsize=8)
 def relu_block() -> Block:
     """The oracle's ReLU formulas."""
     return Block(

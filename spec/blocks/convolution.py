@@ -32,7 +32,6 @@ paddings (:func:`prove_convolution`):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 import sympy
@@ -50,6 +49,7 @@ from spec.blocks.proofs import (
     vjp_of,
 )
 from spec.blocks.validation import validate_array, validate_pair
+from spec.caching import cached
 
 __all__ = [
     "SYMBOLS",
@@ -200,7 +200,7 @@ def _zero_inserted(formula: Formula) -> sympy.Expr:
     return sympy.Sum(summand, *kept) if kept else summand
 
 
-@cache
+@cached(maxsize=8)
 def block() -> Block:
     """The oracle's formulas: ``out`` and the derived ``dx``, ``dw``, ``db``."""
     out = forward()

@@ -16,7 +16,6 @@ dropping one).
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from spec.blocks.proofs import (
     vjp_of,
 )
 from spec.blocks.validation import validate_array, validate_number
+from spec.caching import cached
 
 __all__ = ["KEEP", "block", "forward", "prepare", "prove_dropout", "textbook"]
 
@@ -67,7 +67,7 @@ def prove_dropout() -> tuple[BlockProof, ...]:
     return (prove_symbolic("dropout", "dx", "dx = g mask / keep", run, method),)
 
 
-@cache
+@cached(maxsize=8)
 def block() -> Block:
     """The oracle's dropout formulas."""
     formula = textbook()["dx"]

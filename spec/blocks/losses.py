@@ -31,7 +31,6 @@ the step uninterpreted, :math:`\Delta` symbolic (:func:`prove_losses`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,7 @@ from spec.activations import relu, step
 from spec.blocks.evaluate import Block, Formula, Prepared
 from spec.blocks.proofs import BlockProof, array, index, prove_fixed, size, vjp_case
 from spec.blocks.validation import validate_array, validate_number
+from spec.caching import cached
 
 __all__ = [
     "MARGIN",
@@ -166,7 +166,7 @@ def prove_losses(
     return tuple(rows)
 
 
-@cache
+@cached(maxsize=8)
 def _block(kind: str) -> Block:
     scalars: tuple[sympy.Symbol, ...] = (N, K, UPSTREAM)
     if kind == "hinge_loss":

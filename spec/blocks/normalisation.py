@@ -47,7 +47,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -65,6 +64,7 @@ from spec.blocks.proofs import (
     vjp_of,
 )
 from spec.blocks.validation import validate_array, validate_number
+from spec.caching import cached
 
 __all__ = [
     "EPS",
@@ -343,7 +343,7 @@ def _test_mode(kind: str) -> tuple[Formula, tuple[Formula, ...]]:
     return Formula("out", indices, shape, out), backward
 
 
-@cache
+@cached(maxsize=8)
 def _block(kind: str) -> Block:
     mode = "test" if kind.endswith(":test") else "train"
     base = kind.split(":")[0]

@@ -50,7 +50,6 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from fractions import Fraction
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -69,6 +68,7 @@ from spec.blocks.proofs import (
     vjp_of,
 )
 from spec.blocks.validation import validate_array, validate_number, validate_pair
+from spec.caching import cached
 
 __all__ = [
     "average_block",
@@ -287,7 +287,7 @@ def prove_max_pool_at_points(
     )
 
 
-@cache
+@cached(maxsize=8)
 def _block(kind: str) -> Block:
     formula = textbook(kind)
     derived, sizes = vjp_of(forward(kind), g, x, formula)
