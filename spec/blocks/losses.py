@@ -38,7 +38,8 @@ import sympy
 
 from spec.activations import relu, step
 from spec.blocks.evaluate import Block, Formula, Prepared
-from spec.blocks.proofs import BlockProof, array, index, prove_fixed, size, vjp_case
+from spec.blocks.fixed import prove_fixed, vjp_case
+from spec.blocks.proofs import BlockProof, array, index, size
 from spec.blocks.validation import validate_array, validate_number
 from spec.caching import cached
 

@@ -53,16 +53,8 @@ import numpy as np
 import sympy
 
 from spec.blocks.evaluate import Block, Formula, Prepared, square_root
-from spec.blocks.proofs import (
-    BlockProof,
-    array,
-    index,
-    prove_fixed,
-    prove_symbolic,
-    size,
-    vjp_case,
-    vjp_of,
-)
+from spec.blocks.fixed import prove_fixed, vjp_case
+from spec.blocks.proofs import BlockProof, array, index, prove_symbolic, size, vjp_of
 from spec.blocks.validation import validate_array, validate_number
 from spec.caching import cached
 
