@@ -51,12 +51,17 @@ class Tolerance:
     scale: float
 
 
-def entry_namer(names: Names, shape: tuple[int, ...]) -> Callable[[int], str]:
-    """A function naming flat entry ``k`` of an array of ``shape``."""
+def entry_namer(
+    names: Names, shape: tuple[int, ...], root: str = "theta"
+) -> Callable[[int], str]:
+    """A function naming flat entry ``k`` of an array of ``shape``: ``names``, or
+    ``root[k]`` (``root[i,j]`` for more axes)."""
     if names is None:
         if len(shape) == 1:
-            return lambda k: f"theta[{k}]"
-        return lambda k: "theta[" + ",".join(map(str, np.unravel_index(k, shape))) + "]"
+            return lambda k: f"{root}[{k}]"
+        return lambda k: (
+            root + "[" + ",".join(map(str, np.unravel_index(k, shape))) + "]"
+        )
     if callable(names):
         return names
     seq = list(names)

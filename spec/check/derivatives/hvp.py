@@ -29,7 +29,7 @@ from spec.check.derivatives.arrays import to_numpy
 from spec.check.derivatives.compare import shape_failure
 from spec.check.derivatives.functions import FlatFunction
 from spec.check.derivatives.jvp import given_direction
-from spec.check.derivatives.options import CheckOptions
+from spec.check.derivatives.options import CheckOptions, check_options
 from spec.check.derivatives.report import Block, GradcheckReport
 from spec.check.derivatives.tangents import (
     Problem,
@@ -132,19 +132,18 @@ def _check(
 
     tree = problem.treedef
     out_root = "(Hv)" if check == "check_hvp" else "g"
-    blocks = tree.blocks()
+    problem = dataclasses.replace(problem, notes=notes)
     flat_given = None
     if given is not None:
         flat_given, _ = given_direction(given, problem, "v")
-        blocks = [Block("v", 0, tree.size, (tree.size,))]
+        problem = dataclasses.replace(
+            problem, blocks=(Block("v", 0, tree.size, (tree.size,)),)
+        )
     return compare_tangents(
-        problem.fn,
+        problem,
         claimed_of(problem),
-        tangents_for(tree, problem.options, flat_given),
-        problem.options,
-        blocks=blocks,
+        tangents_for(problem, flat_given),
         reference=reference,
-        notes=notes,
         subject=subject,
         check=check,
         out_name=lambda i: out_root + tree.name(i)[len(tree.root) :],
@@ -194,8 +193,15 @@ def check_hvp(
     GradcheckReport or TaylorReport
         A :class:`~spec.TaylorReport` with ``method="taylor"`` (and ``grad=``).
     """
-    options = CheckOptions(
-        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
+    options = check_options(
+        method=method,
+        fast=fast,
+        n_directions=n_directions,
+        rtol=rtol,
+        atol=atol,
+        rng=rng,
+        n_worst=n_worst,
+        raise_on_failure=raise_on_failure,
     )
 
     def claimed_of(problem: Problem) -> Callable[[Tangent], NDArray]:
@@ -238,7 +244,7 @@ def check_hessian(
     -------
     GradcheckReport
     """
-    options = CheckOptions(
+    options = check_options(
         method=method,
         rtol=rtol,
         atol=atol,

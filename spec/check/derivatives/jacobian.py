@@ -17,7 +17,7 @@ from typing import Any
 from numpy.typing import NDArray
 
 from spec.check.derivatives.compare import shape_failure
-from spec.check.derivatives.options import CheckOptions
+from spec.check.derivatives.options import check_options
 from spec.check.derivatives.report import GradcheckReport
 from spec.check.derivatives.tangents import (
     Tangent,
@@ -85,8 +85,15 @@ def check_jacobian(
     >>> check_jacobian(np.sin, lambda x: np.diag(np.cos(x)), np.arange(3.0)).passed
     True
     """
-    options = CheckOptions(
-        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
+    options = check_options(
+        method=method,
+        fast=fast,
+        n_directions=n_directions,
+        rtol=rtol,
+        atol=atol,
+        rng=rng,
+        n_worst=n_worst,
+        raise_on_failure=raise_on_failure,
     )
     problem = prepare(f, x, options)
     tree, out_shape = problem.treedef, problem.fn.out_shape
@@ -115,12 +122,9 @@ def check_jacobian(
         return (matrix @ t.u).astype(dtype)
 
     return compare_tangents(
-        problem.fn,
+        problem,
         claimed,
-        tangents_for(tree, problem.options),
-        problem.options,
-        blocks=tree.blocks(),
-        notes=problem.notes,
+        tangents_for(problem),
         subject="Jacobian entries" if not fast else "outputs of J u",
         check="check_jacobian",
     )

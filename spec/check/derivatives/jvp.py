@@ -9,6 +9,7 @@ Jacobian, column by column).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from numpy.typing import NDArray
 
 from spec.check.derivatives.arrays import to_numpy
 from spec.check.derivatives.compare import shape_failure
-from spec.check.derivatives.options import CheckOptions
+from spec.check.derivatives.options import check_options
 from spec.check.derivatives.report import Block, GradcheckReport
 from spec.check.derivatives.tangents import (
     Problem,
@@ -111,17 +112,25 @@ def check_jvp(
     >>> check_jvp(np.sin, lambda x, u: np.cos(x) * u, np.arange(3.0)).passed
     True
     """
-    options = CheckOptions(
-        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
+    options = check_options(
+        method=method,
+        fast=fast,
+        n_directions=n_directions,
+        rtol=rtol,
+        atol=atol,
+        rng=rng,
+        n_worst=n_worst,
+        raise_on_failure=raise_on_failure,
     )
     problem = prepare(f, x, options)
     tree = problem.treedef
     norm = 1.0
-    blocks = tree.blocks()
     given = None
     if u is not None:
         given, norm = given_direction(u, problem, "u")
-        blocks = [Block("u", 0, tree.size, (tree.size,))]
+        problem = dataclasses.replace(
+            problem, blocks=(Block("u", 0, tree.size, (tree.size,)),)
+        )
 
     def claimed(t: Tangent) -> NDArray:
         value = jvp(problem.x_given, tree.unflatten_as_given(t.u * norm))
@@ -137,12 +146,9 @@ def check_jvp(
         )
 
     return compare_tangents(
-        problem.fn,
+        problem,
         claimed,
-        tangents_for(tree, problem.options, given),
-        problem.options,
-        blocks=blocks,
-        notes=problem.notes,
+        tangents_for(problem, given),
         subject="JVP values (J u, output by output)",
         check="check_jvp",
     )

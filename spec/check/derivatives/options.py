@@ -20,8 +20,10 @@ __all__ = [
     "CLAIMED_ULPS",
     "DEFAULT_RTOL",
     "FAST_SIGMAS",
+    "PUBLIC_METHODS",
     "RESOLVED_METHODS",
     "CheckOptions",
+    "check_options",
     "default_tolerances",
 ]
 
@@ -40,6 +42,8 @@ DEFAULT_RTOL: dict[str, dict[str, float]] = {
 #: Method names resolved by the check itself: ``"auto"`` (the complex step where
 #: ``f`` allows it, else central differences) and ``"taylor"`` (the Taylor test).
 RESOLVED_METHODS = ("auto", "taylor")
+#: The methods a public derivative check takes.
+PUBLIC_METHODS = (*METHODS, *RESOLVED_METHODS)
 #: ``rtol`` is at least this many ulps of the claimed gradient's dtype.
 CLAIMED_ULPS = 2**10
 #: Fast mode allows this many times the per-entry tolerance (a 6-sigma bound).
@@ -110,6 +114,21 @@ class CheckOptions:
             d_rtol if self.rtol is None else float(self.rtol),
             d_atol if self.atol is None else float(self.atol),
         )
+
+
+def check_options(**keywords: Any) -> CheckOptions:
+    """The options of a public derivative check, from its keywords.
+
+    Every check builds its options here, by keyword; ``method`` must be one of
+    :data:`PUBLIC_METHODS` (the ``"reference"`` and second-order methods are set
+    by the checks themselves).
+    """
+    method = keywords.get("method", CheckOptions.method)
+    if method not in PUBLIC_METHODS:
+        raise ValueError(
+            f"method must be one of {list(PUBLIC_METHODS)}, got {method!r}"
+        )
+    return CheckOptions(**keywords)
 
 
 def default_tolerances(

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from spec.check.derivatives.arrays import from_numpy, library_of, to_numpy
 from spec.check.derivatives.compare import shape_failure
-from spec.check.derivatives.options import CheckOptions
+from spec.check.derivatives.options import check_options
 from spec.check.derivatives.report import GradcheckReport
 from spec.check.derivatives.tangents import (
     Problem,
@@ -111,8 +111,15 @@ def check_vjp(
     >>> check_vjp(np.sin, lambda x, v: np.cos(x) * v, np.arange(3.0)).passed
     True
     """
-    options = CheckOptions(
-        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
+    options = check_options(
+        method=method,
+        fast=fast,
+        n_directions=n_directions,
+        rtol=rtol,
+        atol=atol,
+        rng=rng,
+        n_worst=n_worst,
+        raise_on_failure=raise_on_failure,
     )
     problem = prepare(f, x, options)
     tree = problem.treedef
@@ -140,13 +147,10 @@ def check_vjp(
         )
 
     return compare_tangents(
-        problem.fn,
+        problem,
         claimed,
-        tangents_for(tree, problem.options),
-        problem.options,
-        blocks=tree.blocks(),
+        tangents_for(problem),
         cotangent=v_flat,
-        notes=problem.notes,
         subject=(
             "dot products <J^T v, u> = <v, J u>"
             if fast
