@@ -29,6 +29,7 @@ from spec.check.derivatives.arrays import to_numpy
 from spec.check.derivatives.compare import shape_failure
 from spec.check.derivatives.functions import FlatFunction
 from spec.check.derivatives.jvp import given_direction
+from spec.check.derivatives.numeric import complex_jvp, step_size
 from spec.check.derivatives.options import CheckOptions, check_options
 from spec.check.derivatives.report import Block, GradcheckReport
 from spec.check.derivatives.tangents import (
@@ -48,20 +49,16 @@ def numeric_hvp(fn: FlatFunction, v: NDArray, inner: str) -> NDArray:
     """:math:`H v` from ``f`` alone: central differences of a numeric gradient."""
     n = fn.x.size
     if inner == "complex":
-        h_in = float(np.finfo(np.float64).eps)
         h = fn.step(v, "central")
 
         def gradient(y: NDArray) -> NDArray:
-            return np.array(
-                [np.imag(fn(y + 1j * h_in * e)).sum() / h_in for e in np.eye(n)]
-            )
+            return np.array([complex_jvp(fn, y, e, fn.what).sum() for e in np.eye(n)])
 
         return (gradient(fn.x + h * v) - gradient(fn.x - h * v)) / (2 * h)
-    quarter = fn.eps**0.25
-    h = quarter * max(1.0, float(np.abs(fn.x).max()))
+    h = step_size(fn.eps, "second_central", float(np.abs(fn.x).max()))
     out = np.empty(n)
     for k, e in enumerate(np.eye(n)):
-        s = quarter * max(1.0, abs(float(fn.x[k])))
+        s = step_size(fn.eps, "second_central", abs(float(fn.x[k])))
         pp, pm = fn(fn.x + s * e + h * v), fn(fn.x + s * e - h * v)
         mp, mm = fn(fn.x - s * e + h * v), fn(fn.x - s * e - h * v)
         out[k] = float(np.sum(pp - pm - mp + mm)) / (4 * s * h)
