@@ -21,7 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spec.check.derivatives import numeric
-from spec.check.derivatives.arrays import to_numpy
+from spec.check.derivatives.arrays import describe
+from spec.check.derivatives.edge import as_array, who
 from spec.check.derivatives.options import DEFAULT_RTOL
 from spec.check.derivatives.report import METHOD_LABELS
 from spec.check.derivatives.trees import TreeDef
@@ -62,7 +63,10 @@ class FlatFunction:
         float32 whatever it is given, or returns float64 values computed in float32
         (``narrowed``; it ignores input changes below float32's resolution).
     what : str
-        What ``f`` is called in messages.
+        What ``f`` is called in notes (``"f"``, ``"grad"``).
+    label : str
+        ``f`` named in errors by its role and name (``f (my_loss)``); by default
+        ``what`` and ``f.__name__``.
     """
 
     f: Callable[[Any], Any]
@@ -71,16 +75,18 @@ class FlatFunction:
     value: NDArray = dataclasses.field(init=False)
     f_dtype: np.dtype = dataclasses.field(init=False)
     what: str = "f"
+    label: str = ""
     narrowed: bool = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
+        if not self.label:
+            self.label = who(self.what, self.f)
         value = self.raw(self.x)
-        if value.dtype.kind not in "biuf":
-            raise TypeError(
-                f"{self.what} must return real values, got dtype {value.dtype}"
-            )
         if not np.all(np.isfinite(value)):
-            raise ValueError(f"{self.what}(x) is not finite: {value!r}")
+            raise ValueError(
+                f"{self.label} is not finite at {self.treedef.root}: it returned "
+                f"{_values(value)}; expected finite real values"
+            )
         self.value = value
         self.f_dtype = value.dtype if value.dtype.kind == "f" else np.dtype("float64")
         self.narrowed = False
@@ -106,6 +112,14 @@ class FlatFunction:
         )
         return bool(np.all(tiny == 0) and expected > max(resolvable, 1e-300))
 
+    def require_scalar(self) -> None:
+        """Refuse an ``f`` whose value is not a scalar (for a gradient or Hessian)."""
+        if self.value.size != 1:
+            raise ValueError(
+                f"{self.what} must return a scalar: {self.label} returned "
+                f"{describe(self.value)}"
+            )
+
     @property
     def eps(self) -> float:
         """Machine epsilon of ``f``'s values: the precision the steps are set for."""
@@ -119,7 +133,12 @@ class FlatFunction:
     def raw(self, flat: NDArray) -> NDArray:
         """``f`` at the tree with entries ``flat`` (complex allowed), as NumPy."""
         complex_ = np.iscomplexobj(flat)
-        return to_numpy(self.f(self.treedef.unflatten(flat, complex_=complex_)))
+        return as_array(
+            self.f(self.treedef.unflatten(flat, complex_=complex_)),
+            source=self.label,
+            expected="a real array or number" if not complex_ else "an array",
+            real=not complex_,
+        )
 
     def __call__(self, flat: NDArray) -> NDArray:
         """``f`` at ``flat`` as a flat vector (real part for real input)."""
@@ -146,6 +165,14 @@ class FlatFunction:
     def line(self, u: NDArray) -> Callable[[float], NDArray]:
         """``s -> F(x + s u)``, real: the function along ``u`` (for kinks)."""
         return lambda s: self(self.x + s * u)
+
+
+def _values(value: NDArray) -> str:
+    """A short text of an array's values: ``nan``, or ``[1.0, nan, inf]``."""
+    if value.size == 1:
+        return str(value.reshape(())[()])
+    shown = np.array2string(value.reshape(-1)[:6], separator=", ", threshold=6)
+    return f"{shown[:-1]}, ...]" if value.size > 6 else shown
 
 
 def choose_method(fn: FlatFunction, method: str, rng: Any) -> tuple[str, str]:

@@ -30,9 +30,9 @@ from numpy.typing import NDArray
 from spec.check.derivatives.compare import (
     Names,
     entry_namer,
-    shape_failure,
     validate_claimed,
 )
+from spec.check.derivatives.edge import require_callable, who
 from spec.check.derivatives.numeric import METHODS
 from spec.check.derivatives.options import CheckOptions, check_options
 from spec.check.derivatives.report import GradcheckReport, Report
@@ -41,10 +41,10 @@ from spec.check.derivatives.tangents import (
     Tangent,
     compare_tangents,
     prepare,
+    read_claimed,
     tangents_for,
 )
 from spec.check.derivatives.taylor import taylor_test
-from spec.check.derivatives.trees import flatten_like, tree_dtype
 
 __all__ = ["check_claimed_gradient", "gradcheck", "is_numpy_like"]
 
@@ -63,8 +63,7 @@ def is_numpy_like(theta: Any) -> bool:
 
 
 def _scalar_problem(problem: Problem) -> Problem:
-    if problem.fn.value.size != 1:
-        raise ValueError(f"f must return a scalar, got shape {problem.fn.out_shape}")
+    problem.fn.require_scalar()
     return problem
 
 
@@ -100,6 +99,7 @@ def check_claimed_gradient(
         raise ValueError(
             f"method must be one of {list(METHODS)}, got {options.method!r}"
         )
+    require_callable(f, "f")
     t = np.asarray(theta)
     problem = _scalar_problem(
         prepare(
@@ -198,6 +198,8 @@ def gradcheck(
     >>> report.passed
     True
     """
+    require_callable(f, "f")
+    require_callable(grad, "grad")
     options = check_options(
         method=method,
         fast=fast,
@@ -228,7 +230,7 @@ def gradcheck(
             names=entry_namer(None if isinstance(names, str) else names, t.shape, root),
             blocks=blocks,
         )
-        value = validate_claimed(grad(t.copy()), t.shape, method)
+        value = validate_claimed(grad(t.copy()), t.shape, method, who("grad", grad))
         return _compare_gradient(
             _scalar_problem(problem),
             value.astype(np.float64).reshape(-1),
@@ -244,9 +246,11 @@ def gradcheck(
             blocks=blocks,
         )
     )
-    value = grad(problem.x_given)
-    try:
-        g = flatten_like(value, problem.treedef, "grad(theta)")
-    except ValueError as error:
-        raise shape_failure(str(error), problem.options.method, "?") from None
-    return _compare_gradient(problem, g, tree_dtype(value))
+    g, dtype = read_claimed(
+        problem,
+        grad(problem.x_given),
+        "grad(theta)",
+        source=who("grad", grad),
+        check="gradcheck",
+    )
+    return _compare_gradient(problem, g, dtype)

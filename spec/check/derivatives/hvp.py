@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.derivatives.arrays import to_numpy
 from spec.check.derivatives.compare import shape_failure
+from spec.check.derivatives.edge import as_array, require_callable, who
 from spec.check.derivatives.functions import FlatFunction
 from spec.check.derivatives.jvp import given_direction
 from spec.check.derivatives.numeric import complex_jvp, step_size
@@ -37,6 +37,7 @@ from spec.check.derivatives.tangents import (
     Tangent,
     compare_tangents,
     prepare,
+    read_claimed,
     tangents_for,
 )
 from spec.check.derivatives.taylor import TaylorReport, taylor_of
@@ -69,19 +70,25 @@ def _check(
     f: Callable[[Any], Any],
     claimed_of: Callable[[Problem], Callable[[Tangent], NDArray]],
     x: Any,
+    *,
     grad: Callable[[Any], Any] | None,
     options: CheckOptions,
     given: Any,
     check: str,
     subject: str,
 ) -> GradcheckReport | TaylorReport:
+    require_callable(f, "f")
     if grad is not None:  # the derivative of the user's gradient, a function x -> x
+        require_callable(grad, "grad")
         tree = flatten(x)[1]
+        source = who("grad", grad)
 
         def gradient(tree_x: Any) -> Any:
-            return flatten_like(grad(tree_x), tree, "grad(x)", real=False)
+            return flatten_like(
+                grad(tree_x), tree, "grad(x)", real=False, source=source
+            )
 
-        problem = prepare(gradient, x, options, what="grad")
+        problem = prepare(gradient, x, options, what="grad", label=source)
         notes = problem.notes
         reference = None
         if options.method == "taylor":
@@ -100,10 +107,7 @@ def _check(
         )
     else:
         problem = prepare(f, x, dataclasses.replace(options, method="auto"))
-        if problem.fn.value.size != 1:
-            raise ValueError(
-                f"f must return a scalar, got shape {problem.fn.out_shape}"
-            )
+        problem.fn.require_scalar()
         inner = problem.options.method
         method = "central_of_complex" if inner == "complex" else "second_central"
         problem = dataclasses.replace(
@@ -201,21 +205,29 @@ def check_hvp(
         raise_on_failure=raise_on_failure,
     )
 
-    def claimed_of(problem: Problem) -> Callable[[Tangent], NDArray]:
-        tree = problem.treedef
+    require_callable(hvp, "hvp")
+    source = who("hvp", hvp)
 
+    def claimed_of(problem: Problem) -> Callable[[Tangent], NDArray]:
         def claimed(t: Tangent) -> NDArray:
-            value = hvp(problem.x_given, tree.unflatten_as_given(t.u))
-            try:
-                return flatten_like(value, tree, "hvp(x, v)", keep_dtype=True)
-            except ValueError as error:
-                raise shape_failure(
-                    str(error), problem.options.method, "?", "check_hvp"
-                ) from None
+            value = hvp(problem.x_given, problem.treedef.unflatten_as_given(t.u))
+            flat, dtype = read_claimed(
+                problem, value, "hvp(x, v)", source=source, check="check_hvp"
+            )
+            return flat.astype(dtype)
 
         return claimed
 
-    return _check(f, claimed_of, x, grad, options, v, "check_hvp", "entries of H v")
+    return _check(
+        f,
+        claimed_of,
+        x,
+        grad=grad,
+        options=options,
+        given=v,
+        check="check_hvp",
+        subject="entries of H v",
+    )
 
 
 def check_hessian(
@@ -249,12 +261,16 @@ def check_hessian(
         raise_on_failure=raise_on_failure,
     )
 
+    require_callable(hess, "hess")
+    source = who("hess", hess)
+
     def claimed_of(problem: Problem) -> Callable[[Tangent], NDArray]:
-        arr = to_numpy(hess(problem.x_given))
         n = problem.treedef.size
+        expected = f"a real array of shape ({n}, {n}) over the entries of x"
+        arr = as_array(hess(problem.x_given), source=source, expected=expected)
         if arr.size != n * n:
             raise shape_failure(
-                f"hess(x) has shape {arr.shape}; expected ({n}, {n}) over the "
+                f"{source} returned shape {arr.shape}; expected ({n}, {n}) over the "
                 "entries of x",
                 problem.options.method,
                 arr.dtype,
@@ -264,5 +280,12 @@ def check_hessian(
         return lambda t: matrix @ t.u.astype(arr.dtype)
 
     return _check(
-        f, claimed_of, x, grad, options, None, "check_hessian", "Hessian entries"
+        f,
+        claimed_of,
+        x,
+        grad=grad,
+        options=options,
+        given=None,
+        check="check_hessian",
+        subject="Hessian entries",
     )

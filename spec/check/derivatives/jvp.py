@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.derivatives.arrays import to_numpy
 from spec.check.derivatives.compare import shape_failure
+from spec.check.derivatives.edge import as_array, require_callable, who
 from spec.check.derivatives.options import check_options
 from spec.check.derivatives.report import Block, GradcheckReport
 from spec.check.derivatives.tangents import (
@@ -33,15 +33,20 @@ from spec.check.derivatives.trees import flatten_like
 __all__ = ["check_jvp", "claimed_output", "given_direction"]
 
 
-def claimed_output(value: Any, problem: Problem, what: str, check: str) -> NDArray:
-    """A claimed value shaped like ``f(x)``, flat (its dtype kept), or a failed check."""
-    arr = to_numpy(value)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{what} must return real values, got dtype {arr.dtype}")
-    if arr.shape != problem.fn.out_shape:
+def claimed_output(value: Any, problem: Problem, source: str, check: str) -> NDArray:
+    """A claimed value shaped like ``f(x)``, flat (its dtype kept), or a failed check.
+
+    ``source`` names the function that returned it (``jvp (my_jvp)``).
+    """
+    shape = problem.fn.out_shape
+    arr = as_array(
+        value,
+        source=source,
+        expected=f"a real array of shape {shape}, the shape of f(x)",
+    )
+    if arr.shape != shape:
         raise shape_failure(
-            f"{what} returned shape {arr.shape}; expected {problem.fn.out_shape}, "
-            "the shape of f(x)",
+            f"{source} returned shape {arr.shape}; expected {shape}, the shape of f(x)",
             problem.options.method,
             arr.dtype,
             check,
@@ -122,6 +127,9 @@ def check_jvp(
         n_worst=n_worst,
         raise_on_failure=raise_on_failure,
     )
+    require_callable(f, "f")
+    require_callable(jvp, "jvp")
+    source = who("jvp", jvp)
     problem = prepare(f, x, options)
     tree = problem.treedef
     norm = 1.0
@@ -134,7 +142,7 @@ def check_jvp(
 
     def claimed(t: Tangent) -> NDArray:
         value = jvp(problem.x_given, tree.unflatten_as_given(t.u * norm))
-        return claimed_output(value, problem, "jvp", "check_jvp") / norm
+        return claimed_output(value, problem, source, "check_jvp") / norm
 
     if problem.options.method == "taylor":
         return taylor_of(

@@ -35,6 +35,7 @@ from spec.check.derivatives.compare import (
     entry_namer,
     report_items,
     scale_of,
+    shape_failure,
 )
 from spec.check.derivatives.functions import (
     FlatFunction,
@@ -45,7 +46,7 @@ from spec.check.derivatives.functions import (
 from spec.check.derivatives.kinks import KINK_METHODS, find_kinks
 from spec.check.derivatives.options import FAST_SIGMAS, CheckOptions
 from spec.check.derivatives.report import Block, GradcheckReport
-from spec.check.derivatives.trees import TreeDef, flatten
+from spec.check.derivatives.trees import TreeDef, flatten, flatten_like
 
 __all__ = [
     "Problem",
@@ -53,6 +54,7 @@ __all__ = [
     "compare_tangents",
     "output_namer",
     "prepare",
+    "read_claimed",
     "tangents_for",
     "unit_tangent",
 ]
@@ -98,18 +100,20 @@ def prepare(
     *,
     root: str = "x",
     what: str = "f",
+    label: str = "",
     names: Names = None,
     blocks: Any = None,
 ) -> Problem:
     """Flatten ``x``, evaluate ``f`` there and resolve ``options.method``.
 
-    ``f`` is evaluated with leaves widened to float64. ``names`` (a function of
+    ``f`` is evaluated with leaves widened to float64; ``what`` names it in notes,
+    ``label`` in errors (``f (my_loss)`` by default). ``names`` (a function of
     the flat index, or one name per entry) and ``blocks`` (as for
     :func:`spec.gradcheck`) replace the path names and the one block per leaf.
     """
     flat, treedef = flatten(x, root)
     name = treedef.name if names is None else entry_namer(names, flat.shape)
-    fn = FlatFunction(f, treedef, flat, what=what)
+    fn = FlatFunction(f, treedef, flat, what=what, label=label)
     method = options.method
     if method == "taylor":
         why = "reference: none, the Taylor test (method='taylor')"
@@ -153,6 +157,32 @@ class Tangent:
         e = np.zeros(self.size)
         e[self.index] = 1.0
         return e
+
+
+def read_claimed(
+    problem: Problem,
+    value: Any,
+    what: str,
+    *,
+    source: str,
+    check: str,
+    extra: tuple[int, ...] = (),
+) -> tuple[NDArray, np.dtype]:
+    """A claimed tree (a gradient, ``J^T v``, a Jacobian) read flat: float64 values
+    of shape ``extra + (n,)`` and the claimed values' own dtype.
+
+    A tree that differs from ``x``'s structure or shapes fails the check (a
+    :class:`~spec.check.derivatives.report.GradcheckError` naming the paths);
+    values that are no array of real numbers are a :class:`TypeError`
+    (:func:`~spec.check.derivatives.trees.flatten_like`).
+    """
+    try:
+        flat = flatten_like(
+            value, problem.treedef, what, extra, keep_dtype=True, source=source
+        )
+    except ValueError as error:
+        raise shape_failure(str(error), problem.options.method, "?", check) from None
+    return flat.astype(np.float64), flat.dtype
 
 
 def unit_tangent(problem: Problem, k: int, block: int) -> Tangent:
