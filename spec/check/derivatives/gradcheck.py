@@ -72,7 +72,7 @@ def _compare_gradient(problem: Problem, g: NDArray, dtype: Any) -> GradcheckRepo
     derivatives of the scalar ``f`` along the check's tangents."""
 
     def claimed(t: Tangent) -> NDArray:
-        return np.atleast_1d(g @ t.u).astype(dtype)
+        return np.atleast_1d(t.project(g)).astype(dtype)
 
     return compare_tangents(
         problem, claimed, tangents_for(problem), cotangent=np.ones(1)

@@ -277,7 +277,7 @@ def check_hessian(
                 "check_hessian",
             )
         matrix = arr.reshape(n, n)
-        return lambda t: matrix @ t.u.astype(arr.dtype)
+        return lambda t: t.project(matrix).astype(arr.dtype)
 
     return _check(
         f,

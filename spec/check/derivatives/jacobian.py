@@ -117,7 +117,7 @@ def check_jacobian(
         )
 
     def claimed(t: Tangent) -> NDArray:
-        return (matrix @ t.u).astype(dtype)
+        return t.project(matrix).astype(dtype)
 
     return compare_tangents(
         problem,

@@ -158,6 +158,13 @@ class Tangent:
         e[self.index] = 1.0
         return e
 
+    def project(self, a: NDArray) -> NDArray:
+        """``a @ u`` for ``a`` of shape (..., n): column ``k`` itself for
+        :math:`e_k`, so that a NaN in another column does not spread to it."""
+        if self.vector is None:
+            return np.asarray(a[..., self.index])
+        return np.asarray(a @ self.vector)
+
 
 def read_claimed(
     problem: Problem,

@@ -134,7 +134,7 @@ def check_vjp(
     )
 
     def claimed(t: Tangent) -> NDArray:
-        return np.atleast_1d(claimed_flat @ t.u).astype(dtype)
+        return np.atleast_1d(t.project(claimed_flat)).astype(dtype)
 
     if problem.options.method == "taylor":
         return taylor_of(
