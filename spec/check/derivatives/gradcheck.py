@@ -198,18 +198,9 @@ def gradcheck(
     >>> report.passed
     True
     """
+    options = check_options(locals())
     require_callable(f, "f")
     require_callable(grad, "grad")
-    options = check_options(
-        method=method,
-        fast=fast,
-        n_directions=n_directions,
-        rtol=rtol,
-        atol=atol,
-        rng=rng,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
-    )
     if method == "taylor":
         return taylor_test(f, grad, theta, rng=rng, raise_on_failure=raise_on_failure)
     root = names if isinstance(names, str) else "theta"

@@ -194,16 +194,7 @@ def check_hvp(
     GradcheckReport or TaylorReport
         A :class:`~spec.TaylorReport` with ``method="taylor"`` (and ``grad=``).
     """
-    options = check_options(
-        method=method,
-        fast=fast,
-        n_directions=n_directions,
-        rtol=rtol,
-        atol=atol,
-        rng=rng,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
-    )
+    options = check_options(locals())
 
     require_callable(hvp, "hvp")
     source = who("hvp", hvp)
@@ -253,13 +244,7 @@ def check_hessian(
     -------
     GradcheckReport
     """
-    options = check_options(
-        method=method,
-        rtol=rtol,
-        atol=atol,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
-    )
+    options = check_options(locals())
 
     require_callable(hess, "hess")
     source = who("hess", hess)

@@ -85,16 +85,7 @@ def check_jacobian(
     >>> check_jacobian(np.sin, lambda x: np.diag(np.cos(x)), np.arange(3.0)).passed
     True
     """
-    options = check_options(
-        method=method,
-        fast=fast,
-        n_directions=n_directions,
-        rtol=rtol,
-        atol=atol,
-        rng=rng,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
-    )
+    options = check_options(locals())
     require_callable(f, "f")
     require_callable(jac, "jac")
     problem = prepare(f, x, options)

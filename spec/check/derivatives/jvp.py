@@ -117,16 +117,7 @@ def check_jvp(
     >>> check_jvp(np.sin, lambda x, u: np.cos(x) * u, np.arange(3.0)).passed
     True
     """
-    options = check_options(
-        method=method,
-        fast=fast,
-        n_directions=n_directions,
-        rtol=rtol,
-        atol=atol,
-        rng=rng,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
-    )
+    options = check_options(locals())
     require_callable(f, "f")
     require_callable(jvp, "jvp")
     source = who("jvp", jvp)

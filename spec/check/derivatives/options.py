@@ -10,6 +10,7 @@ measured, is set out on the docs page "Checking your own gradient".
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -116,13 +117,17 @@ class CheckOptions:
         )
 
 
-def check_options(**keywords: Any) -> CheckOptions:
-    """The options of a public derivative check, from its keywords.
+def check_options(arguments: Mapping[str, Any]) -> CheckOptions:
+    """The options of a public derivative check, read by keyword from its
+    arguments (``check_options(locals())``, called first thing).
 
-    Every check builds its options here, by keyword; ``method`` must be one of
+    Every check builds its options here: the arguments named like a field of
+    :class:`CheckOptions` are taken, the others left; ``method`` must be one of
     :data:`PUBLIC_METHODS` (the ``"reference"`` and second-order methods are set
     by the checks themselves).
     """
+    fields = {f.name for f in dataclasses.fields(CheckOptions)}
+    keywords = {name: value for name, value in arguments.items() if name in fields}
     method = keywords.get("method", CheckOptions.method)
     if method not in PUBLIC_METHODS:
         raise ValueError(

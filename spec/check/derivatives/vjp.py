@@ -111,16 +111,7 @@ def check_vjp(
     >>> check_vjp(np.sin, lambda x, v: np.cos(x) * v, np.arange(3.0)).passed
     True
     """
-    options = check_options(
-        method=method,
-        fast=fast,
-        n_directions=n_directions,
-        rtol=rtol,
-        atol=atol,
-        rng=rng,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
-    )
+    options = check_options(locals())
     require_callable(f, "f")
     require_callable(vjp, "vjp")
     problem = prepare(f, x, options)
