@@ -62,11 +62,6 @@ def is_numpy_like(theta: Any) -> bool:
     return False
 
 
-def _scalar_problem(problem: Problem) -> Problem:
-    problem.fn.require_scalar()
-    return problem
-
-
 def _compare_gradient(problem: Problem, g: NDArray, dtype: Any) -> GradcheckReport:
     """The claimed gradient ``g`` (flat, float64; its own ``dtype``) against the
     derivatives of the scalar ``f`` along the check's tangents."""
@@ -93,7 +88,8 @@ def check_claimed_gradient(
     The form of :func:`gradcheck` that :func:`spec.check_network` uses:
     ``claimed`` is already shaped like ``theta`` (an array); ``options.method``
     is a numeric method. ``f`` is called with float64 arrays shaped like
-    ``theta`` (complex128 for the complex step).
+    ``theta`` (complex128 for the complex step). ``names`` and ``blocks`` as for
+    :func:`gradcheck`.
     """
     if options.method not in METHODS:
         raise ValueError(
@@ -101,16 +97,16 @@ def check_claimed_gradient(
         )
     require_callable(f, "f")
     t = np.asarray(theta)
-    problem = _scalar_problem(
-        prepare(
-            f,
-            t,
-            options,
-            root="theta",
-            names=entry_namer(names, t.shape),
-            blocks=blocks,
-        )
+    root = names if isinstance(names, str) else "theta"
+    problem = prepare(
+        f,
+        t,
+        options,
+        root=root,
+        names=entry_namer(None if isinstance(names, str) else names, t.shape, root),
+        blocks=blocks,
     )
+    problem.fn.require_scalar()
     g = np.asarray(claimed)
     return _compare_gradient(problem, g.astype(np.float64).reshape(-1), g.dtype)
 
@@ -213,30 +209,19 @@ def gradcheck(
             raise TypeError(f"theta must be a real floating array, got dtype {t.dtype}")
         if t.size == 0:
             raise ValueError("theta is empty; there is no gradient to check")
-        problem = prepare(
-            f,
-            t,
-            options,
-            root=root,
-            names=entry_namer(None if isinstance(names, str) else names, t.shape, root),
-            blocks=blocks,
+        claimed = validate_claimed(grad(t.copy()), t.shape, method, who("grad", grad))
+        return check_claimed_gradient(
+            f, claimed, t, options, names=names, blocks=blocks
         )
-        value = validate_claimed(grad(t.copy()), t.shape, method, who("grad", grad))
-        return _compare_gradient(
-            _scalar_problem(problem),
-            value.astype(np.float64).reshape(-1),
-            value.dtype,
-        )
-    problem = _scalar_problem(
-        prepare(
-            f,
-            theta,
-            options,
-            root=root,
-            names=None if isinstance(names, str) else names,
-            blocks=blocks,
-        )
+    problem = prepare(
+        f,
+        theta,
+        options,
+        root=root,
+        names=None if isinstance(names, str) else names,
+        blocks=blocks,
     )
+    problem.fn.require_scalar()
     g, dtype = read_claimed(
         problem,
         grad(problem.x_given),
