@@ -152,7 +152,7 @@ class GradcheckReport:
         Directions were compared instead of entries.
     rtol, atol, scale : float
         The tolerance is ``atol + rtol * scale`` per entry (times
-        :data:`~spec.check.derivatives.compare.FAST_SIGMAS` per direction in fast mode).
+        :data:`~spec.check.derivatives.options.FAST_SIGMAS` per direction in fast mode).
     max_abs_err : float
         Largest :math:`|g_i - r_i|`.
     max_rel_err : float
