@@ -73,7 +73,7 @@ def as_array(
     arr: NDArray | None = None
     if value is not None and not isinstance(value, str | bytes | Mapping):
         try:
-            if isinstance(value, list | tuple):
+            if isinstance(value, list | tuple | np.ndarray | np.generic | float | int):
                 arr = np.asarray(value)
             else:
                 arr = to_numpy(value)

@@ -143,7 +143,9 @@ class FlatFunction:
     def __call__(self, flat: NDArray) -> NDArray:
         """``f`` at ``flat`` as a flat vector (real part for real input)."""
         out = self.raw(flat).reshape(-1)
-        return out if np.iscomplexobj(flat) else np.real(out).astype(np.float64)
+        if np.iscomplexobj(flat):
+            return out
+        return np.real(out).astype(np.float64, copy=False)
 
     def step(self, u: NDArray, method: str) -> float:
         """The step of ``method`` along ``u`` (:func:`spec.check.derivatives.numeric.step`)."""

@@ -101,12 +101,11 @@ def complex_jvp(F: VectorFunction, x: NDArray, u: NDArray, what: str = "f") -> N
 def central_jvp(F: VectorFunction, x: NDArray, u: NDArray, h: float) -> NDArray:
     """:math:`(F(x + h u) - F(x - h u)) / 2h`, dividing by the step actually taken
     (:math:`x \\pm h u` is rounded to ``x``'s dtype)."""
-    up = (x + h * u).astype(x.dtype)
-    down = (x - h * u).astype(x.dtype)
-    u64 = u.astype(np.float64)
-    taken = float((up.astype(np.float64) - down.astype(np.float64)) @ u64) / float(
-        u64 @ u64
-    )
+    up = (x + h * u).astype(x.dtype, copy=False)
+    down = (x - h * u).astype(x.dtype, copy=False)
+    u64 = u.astype(np.float64, copy=False)
+    difference = up.astype(np.float64, copy=False) - down
+    taken = float(difference @ u64) / float(u64 @ u64)
     return (np.asarray(F(up), dtype=np.float64) - F(down)) / taken
 
 
