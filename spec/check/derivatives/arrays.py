@@ -14,13 +14,14 @@ a given array, in a chosen dtype (float64, or complex128 for the complex step).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import array_api_compat
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Library", "from_numpy", "library_of", "to_numpy"]
+__all__ = ["Library", "describe", "from_numpy", "library_of", "to_numpy"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +58,53 @@ def _name(xp: Any) -> str:
     return name.split(".")[0]
 
 
+def _shape_of(item: Any) -> str:
+    try:
+        return str(np.shape(item))
+    except ValueError:
+        return "ragged"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
+def describe(value: Any) -> str:
+    """What ``value`` is, for a message: its type and shape, dtype or keys."""
+    if value is None:
+        return "None"
+    if isinstance(value, str | bytes):
+        text = repr(value)
+        return (
+            f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+        )
+    if isinstance(value, bool | int | float | complex):
+        return f"{type(value).__name__} {value!r}"
+    if isinstance(value, Mapping):
+        return f"a {type(value).__name__} with keys {list(value)}"
+    if isinstance(value, list | tuple):
+        kind, n = type(value).__name__, len(value)
+        items = "item" if n == 1 else "items"
+        try:
+            arr = np.asarray(value)
+        except ValueError:
+            shapes = ", ".join(_shape_of(item) for item in value[:4])
+            more = ", ..." if n > 4 else ""
+            nested = all(isinstance(item, list | tuple) for item in value)
+            ragged = "ragged " if nested else ""
+            return f"a {ragged}{kind} of {n} {items} of shapes {shapes}{more}"
+        if arr.dtype.kind in "biufc":
+            return f"a {kind} of {n} {items} (an array of shape {arr.shape})"
+        return f"a {kind} of {n} {items}"
+    if isinstance(value, np.ndarray | np.generic) or array_api_compat.is_array_api_obj(
+        value
+    ):
+        shape = tuple(getattr(value, "shape", ()))
+        dtype = str(getattr(value, "dtype", "?"))
+        return f"{_article(dtype)} {dtype} array of shape {shape}"
+    return f"a {type(value).__name__} object"
+
+
 def library_of(leaf: Any, what: str = "x") -> Library:
     """The :class:`Library` of ``leaf``: an array of any library, or a real scalar.
 
@@ -70,14 +118,14 @@ def library_of(leaf: Any, what: str = "x") -> Library:
         and not array_api_compat.is_array_api_obj(leaf)
     ):
         raise TypeError(
-            f"{what} must be an array or a real number, got {type(leaf).__name__}"
+            f"{what} must be an array or a real number, got {describe(leaf)}"
         )
     if isinstance(leaf, int | float | np.generic | np.ndarray) or (
         array_api_compat.is_numpy_array(leaf)
     ):
         arr = np.asarray(leaf)
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{what} must be real, got dtype {arr.dtype}")
+            raise TypeError(f"{what} must be real, got {describe(leaf)}")
         dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
         return Library("numpy", np, "cpu", dtype, True)
     xp = array_api_compat.array_namespace(leaf)

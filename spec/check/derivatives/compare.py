@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from spec.check.derivatives.edge import as_array
 from spec.check.derivatives.options import FAST_SIGMAS, CheckOptions
 from spec.check.derivatives.report import (
     Block,
@@ -51,12 +52,17 @@ class Tolerance:
     scale: float
 
 
-def entry_namer(names: Names, shape: tuple[int, ...]) -> Callable[[int], str]:
-    """A function naming flat entry ``k`` of an array of ``shape``."""
+def entry_namer(
+    names: Names, shape: tuple[int, ...], root: str = "theta"
+) -> Callable[[int], str]:
+    """A function naming flat entry ``k`` of an array of ``shape``: ``names``, or
+    ``root[k]`` (``root[i,j]`` for more axes)."""
     if names is None:
         if len(shape) == 1:
-            return lambda k: f"theta[{k}]"
-        return lambda k: "theta[" + ",".join(map(str, np.unravel_index(k, shape))) + "]"
+            return lambda k: f"{root}[{k}]"
+        return lambda k: (
+            root + "[" + ",".join(map(str, np.unravel_index(k, shape))) + "]"
+        )
     if callable(names):
         return names
     seq = list(names)
@@ -222,15 +228,20 @@ def shape_failure(
     return GradcheckError(report)
 
 
-def validate_claimed(claimed: Any, shape: tuple[int, ...], method: str) -> NDArray:
-    """The claimed gradient as a real array of ``shape``, or a failed check."""
-    arr = np.asarray(claimed)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"the claimed gradient must be real, got dtype {arr.dtype}")
+def validate_claimed(
+    claimed: Any, shape: tuple[int, ...], method: str, source: str = ""
+) -> NDArray:
+    """The claimed gradient as a real array of ``shape``, or a failed check.
+
+    ``source`` names the function that returned it (``grad (my_gradient)``); empty
+    for a gradient given as an array.
+    """
+    expected = f"a real array of shape {shape}, the shape of theta"
+    arr = as_array(claimed, source=source, expected=expected, at="the claimed gradient")
     if arr.shape != shape:
+        head = f"{source} returned" if source else "the claimed gradient has"
         raise shape_failure(
-            f"the claimed gradient has shape {arr.shape}; expected {shape}, the shape "
-            "of theta",
+            f"{head} shape {arr.shape}; expected {shape}, the shape of theta",
             method,
             arr.dtype,
         )

@@ -4,8 +4,8 @@ r"""A user's function of a tree, seen by a check as :math:`F : \mathbb R^n \to \
 vector, each leaf in its own library (:mod:`spec.check.derivatives.trees`), and returns the
 output as a flat float64 (or complex128) NumPy vector. It computes the numeric
 derivative along a direction :math:`u`, the vector :math:`J u`, by the complex
-step, central differences or Richardson's extrapolation (the formulas and steps of
-:mod:`spec.check.derivatives.numeric`), and chooses between them with :func:`choose_method`:
+step, central differences or Richardson's extrapolation
+(:func:`spec.check.derivatives.numeric.jvp`, whose step rule it uses), and chooses between them with :func:`choose_method`:
 the complex step where the library and ``f`` support complex input, else central
 differences, saying why in the report.
 """
@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.derivatives.arrays import to_numpy
+from spec.check.derivatives import numeric
+from spec.check.derivatives.arrays import describe
+from spec.check.derivatives.edge import as_array, who
 from spec.check.derivatives.options import DEFAULT_RTOL
 from spec.check.derivatives.report import METHOD_LABELS
 from spec.check.derivatives.trees import TreeDef
@@ -61,7 +63,10 @@ class FlatFunction:
         float32 whatever it is given, or returns float64 values computed in float32
         (``narrowed``; it ignores input changes below float32's resolution).
     what : str
-        What ``f`` is called in messages.
+        What ``f`` is called in notes (``"f"``, ``"grad"``).
+    label : str
+        ``f`` named in errors by its role and name (``f (my_loss)``); by default
+        ``what`` and ``f.__name__``.
     """
 
     f: Callable[[Any], Any]
@@ -70,16 +75,18 @@ class FlatFunction:
     value: NDArray = dataclasses.field(init=False)
     f_dtype: np.dtype = dataclasses.field(init=False)
     what: str = "f"
+    label: str = ""
     narrowed: bool = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
+        if not self.label:
+            self.label = who(self.what, self.f)
         value = self.raw(self.x)
-        if value.dtype.kind not in "biuf":
-            raise TypeError(
-                f"{self.what} must return real values, got dtype {value.dtype}"
-            )
         if not np.all(np.isfinite(value)):
-            raise ValueError(f"{self.what}(x) is not finite: {value!r}")
+            raise ValueError(
+                f"{self.label} is not finite at {self.treedef.root}: it returned "
+                f"{_values(value)}; expected finite real values"
+            )
         self.value = value
         self.f_dtype = value.dtype if value.dtype.kind == "f" else np.dtype("float64")
         self.narrowed = False
@@ -105,6 +112,14 @@ class FlatFunction:
         )
         return bool(np.all(tiny == 0) and expected > max(resolvable, 1e-300))
 
+    def require_scalar(self) -> None:
+        """Refuse an ``f`` whose value is not a scalar (for a gradient or Hessian)."""
+        if self.value.size != 1:
+            raise ValueError(
+                f"{self.what} must return a scalar: {self.label} returned "
+                f"{describe(self.value)}"
+            )
+
     @property
     def eps(self) -> float:
         """Machine epsilon of ``f``'s values: the precision the steps are set for."""
@@ -118,53 +133,48 @@ class FlatFunction:
     def raw(self, flat: NDArray) -> NDArray:
         """``f`` at the tree with entries ``flat`` (complex allowed), as NumPy."""
         complex_ = np.iscomplexobj(flat)
-        return to_numpy(self.f(self.treedef.unflatten(flat, complex_=complex_)))
+        return as_array(
+            self.f(self.treedef.unflatten(flat, complex_=complex_)),
+            source=self.label,
+            expected="a real array or number" if not complex_ else "an array",
+            real=not complex_,
+        )
 
     def __call__(self, flat: NDArray) -> NDArray:
         """``f`` at ``flat`` as a flat vector (real part for real input)."""
         out = self.raw(flat).reshape(-1)
-        return out if np.iscomplexobj(flat) else np.real(out).astype(np.float64)
+        if np.iscomplexobj(flat):
+            return out
+        return np.real(out).astype(np.float64, copy=False)
 
     def step(self, u: NDArray, method: str) -> float:
-        r"""The step along ``u``: :math:`\varepsilon^{1/3}` (central) or
-        :math:`\varepsilon^{1/5}` (Richardson) times :math:`\max(1, |x_i|)` over
-        the support of ``u``."""
-        support = np.abs(self.x[u != 0])
-        size = max(1.0, float(support.max())) if support.size else 1.0
-        return self.eps ** (1 / 3 if method == "central" else 1 / 5) * size
+        """The step of ``method`` along ``u`` (:func:`spec.check.derivatives.numeric.step`)."""
+        return numeric.step(self.x, u, self.eps, method)
 
     def complex_jvp(self, u: NDArray) -> NDArray:
         r""":math:`J u = \operatorname{Im} F(x + i h u) / h`, :math:`h = \varepsilon`."""
-        h = float(np.finfo(np.float64).eps)
-        out = self(self.x + 1j * h * u)
-        if not np.iscomplexobj(out):
-            raise TypeError(
-                f"{self.what} returned real values for complex input: it drops the "
-                "imaginary part, so the complex step cannot be used; use "
-                "method='central' or 'richardson'"
-            )
-        return np.imag(out) / h
+        return numeric.complex_jvp(self, self.x, u, self.what)
 
     def central_jvp(self, u: NDArray, h: float) -> NDArray:
         """Central difference along ``u`` with step ``h`` (the step actually taken)."""
-        up, down = self.x + h * u, self.x - h * u
-        taken = float((up - down) @ u) / float(u @ u)  # θ ± h u rounded
-        return (self(up) - self(down)) / taken
+        return numeric.central_jvp(self, self.x, u, h)
 
     def jvp(self, u: NDArray, method: str) -> NDArray:
-        """The numeric :math:`J u` (shape (m,)) by ``method``."""
-        if method == "complex":
-            return self.complex_jvp(u)
-        h = self.step(u, method)
-        if method == "central":
-            return self.central_jvp(u, h)
-        d1, d2, d4 = (self.central_jvp(u, s) for s in (h, h / 2, h / 4))
-        r1, r2 = (4 * d2 - d1) / 3, (4 * d4 - d2) / 3
-        return (16 * r2 - r1) / 15
+        """The numeric :math:`J u` (shape (m,)) by ``method``
+        (:func:`spec.check.derivatives.numeric.jvp`)."""
+        return numeric.jvp(self, self.x, u, method, eps=self.eps, what=self.what)
 
     def line(self, u: NDArray) -> Callable[[float], NDArray]:
         """``s -> F(x + s u)``, real: the function along ``u`` (for kinks)."""
         return lambda s: self(self.x + s * u)
+
+
+def _values(value: NDArray) -> str:
+    """A short text of an array's values: ``nan``, or ``[1.0, nan, inf]``."""
+    if value.size == 1:
+        return str(value.reshape(())[()])
+    shown = np.array2string(value.reshape(-1)[:6], separator=", ", threshold=6)
+    return f"{shown[:-1]}, ...]" if value.size > 6 else shown
 
 
 def choose_method(fn: FlatFunction, method: str, rng: Any) -> tuple[str, str]:
@@ -244,7 +254,7 @@ def step_note(fn: FlatFunction, method: str) -> str:
         step = "imaginary step h = 2.2e-16 (nothing cancels, so h can be tiny)"
     elif method in ("central", "richardson"):
         power = "1/3" if method == "central" else "1/5"
-        h = fn.eps ** (1 / 3 if method == "central" else 1 / 5)
+        h = numeric.step_size(fn.eps, method, 1.0)
         step = (
             f"step h = eps^({power}) * max(1, |x_i|), eps = {fn.eps:.1e} of f's "
             f"{fn.f_dtype} values (h = {h:.1e} where |x_i| <= 1)"

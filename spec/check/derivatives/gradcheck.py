@@ -1,10 +1,13 @@
 r"""Check a claimed gradient of any scalar function against a numeric one.
 
 :func:`gradcheck` is the public function; :func:`check_claimed_gradient` is the
-engine it shares with :func:`spec.check_network`: evaluate ``f``, choose the
-tolerances, and compare entry by entry or, in fast mode, along random directions.
-The criterion and the defaults are explained on the docs page "Checking your own
-gradient".
+form :func:`spec.check_network` and the conformance battery use, with the claimed
+gradient already computed. Both are the tangent engine of every other first-order
+check (:func:`~spec.check.derivatives.tangents.compare_tangents`) applied to the
+scalar ``f``: its claimed derivative along a direction :math:`u` is :math:`u^T g`,
+compared entry by entry (:math:`u = e_k`) or, in fast mode, along random unit
+directions per block. The criterion and the defaults are explained on the docs
+page "Checking your own gradient".
 
 **Fast mode** checks the gradient along ``n_directions`` random unit directions
 :math:`u` per block: :math:`u^T g` against the directional derivative
@@ -18,8 +21,7 @@ probability at most :math:`P(|u_1| > 6/\sqrt n) \le 2 e^{-18} \approx 3.0 \cdot
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,89 +29,48 @@ from numpy.typing import NDArray
 
 from spec.check.derivatives.compare import (
     Names,
-    Tolerance,
-    as_blocks,
-    compare_entries,
     entry_namer,
-    report_items,
-    scale_of,
     validate_claimed,
 )
-from spec.check.derivatives.gradtree import check_tree_gradient, is_numpy_like
-from spec.check.derivatives.kinks import kinks_along
-from spec.check.derivatives.numeric import (
-    METHODS,
-    Method,
-    directional_derivative,
-    numeric_gradient,
+from spec.check.derivatives.edge import require_callable, who
+from spec.check.derivatives.numeric import METHODS
+from spec.check.derivatives.options import CheckOptions, check_options
+from spec.check.derivatives.report import GradcheckReport, Report
+from spec.check.derivatives.tangents import (
+    Problem,
+    Tangent,
+    compare_tangents,
+    prepare,
+    read_claimed,
+    tangents_for,
 )
-from spec.check.derivatives.options import FAST_SIGMAS, RESOLVED_METHODS, CheckOptions
-from spec.check.derivatives.report import Block, GradcheckError, GradcheckReport, Report
 from spec.check.derivatives.taylor import taylor_test
 
-__all__ = ["check_claimed_gradient", "evaluate_scalar", "gradcheck"]
+__all__ = ["check_claimed_gradient", "gradcheck", "is_numpy_like"]
 
 
-def evaluate_scalar(f: Callable[[NDArray], Any], theta: NDArray, method: str) -> Any:
-    """``f(theta)`` as a 0-d array, complex for the complex step; checked."""
-    point = theta.astype(np.complex128) if method == "complex" else theta
-    value = np.asarray(f(point))
-    if value.size != 1:
-        raise ValueError(f"f must return a scalar, got shape {value.shape}")
-    if method == "complex" and not np.iscomplexobj(value):
-        raise TypeError(
-            "f returned a real value for complex input, dropping the imaginary part "
-            "the complex step needs; use method='central' or 'richardson'"
+def is_numpy_like(theta: Any) -> bool:
+    """Whether ``theta`` is one NumPy array, number, or nested list of numbers."""
+    if isinstance(theta, np.ndarray | np.generic | int | float):
+        return True
+    if isinstance(theta, list | tuple):
+        return (
+            len(theta) > 0
+            and all(map(is_numpy_like, theta))
+            and not any(isinstance(t, np.ndarray) and t.ndim > 0 for t in theta)
         )
-    if not np.isfinite(value):
-        raise ValueError(f"f(theta) is not finite: {value.reshape(())[()]!r}")
-    return value.reshape(())
+    return False
 
 
-def _fast(
-    f: Callable[[NDArray], Any],
-    theta: NDArray,
-    g: NDArray,
-    *,
-    rtol: float,
-    atol: float,
-    eps: float,
-    blocks: Sequence[Block],
-    options: CheckOptions,
-) -> GradcheckReport:
-    method: Method = options.method  # type: ignore[assignment]
-    n = options.n_directions
-    rng = np.random.default_rng(options.rng)
-    g64 = g.astype(np.float64).reshape(-1)
-    claimed, reference, directions = [], [], []
-    for b in blocks:
-        for _ in range(n):
-            u = np.zeros(theta.size)
-            z = rng.standard_normal(b.stop - b.start)
-            u[b.start : b.stop] = z / np.linalg.norm(z)
-            directions.append(u)
-            claimed.append(float(u @ g64))
-            reference.append(
-                directional_derivative(f, theta, u, method=method, eps=eps)
-            )
-    c, r = np.array(claimed), np.array(reference)
-    scale = scale_of(g64, r)
-    tol = FAST_SIGMAS * (atol + rtol * scale)
+def _compare_gradient(problem: Problem, g: NDArray, dtype: Any) -> GradcheckReport:
+    """The claimed gradient ``g`` (flat, float64; its own ``dtype``) against the
+    derivatives of the scalar ``f`` along the check's tangents."""
 
-    def name(k: int) -> str:
-        return f"{blocks[k // n].name} u{k % n + 1}"
+    def claimed(t: Tangent) -> NDArray:
+        return np.atleast_1d(t.project(g)).astype(dtype)
 
-    return report_items(
-        c,
-        r,
-        tolerance=Tolerance(tol, rtol, atol, scale),
-        name=name,
-        groups=[(b, i * n, (i + 1) * n) for i, b in enumerate(blocks)],
-        dtype=str(g.dtype),
-        options=options,
-        kinks=kinks_along(
-            f, theta, directions.__getitem__, c, r, tol, eps, method, name
-        ),
+    return compare_tangents(
+        problem, claimed, tangents_for(problem), cotangent=np.ones(1)
     )
 
 
@@ -124,65 +85,30 @@ def check_claimed_gradient(
 ) -> GradcheckReport:
     """Compare ``claimed`` with the numeric gradient of ``f`` at ``theta``.
 
-    The engine of :func:`gradcheck` and :func:`spec.check_network`: ``claimed``
-    is already shaped like ``theta``; ``options.method`` is a numeric method.
+    The form of :func:`gradcheck` that :func:`spec.check_network` uses:
+    ``claimed`` is already shaped like ``theta`` (an array); ``options.method``
+    is a numeric method. ``f`` is called with float64 arrays shaped like
+    ``theta`` (complex128 for the complex step). ``names`` and ``blocks`` as for
+    :func:`gradcheck`.
     """
     if options.method not in METHODS:
         raise ValueError(
             f"method must be one of {list(METHODS)}, got {options.method!r}"
         )
-    theta64 = theta.astype(np.float64)
-    value = evaluate_scalar(f, theta64, options.method)
-    f_dtype = np.real(value).dtype
-    rtol, atol = options.tolerances(
-        f_dtype=f_dtype, claimed_dtype=claimed.dtype, f_value=np.real(value)
+    require_callable(f, "f")
+    t = np.asarray(theta)
+    root = names if isinstance(names, str) else "theta"
+    problem = prepare(
+        f,
+        t,
+        options,
+        root=root,
+        names=entry_namer(None if isinstance(names, str) else names, t.shape, root),
+        blocks=blocks,
     )
-    eps = float(np.finfo(f_dtype).eps)
-    block_list = as_blocks(blocks, theta.size)
-    notes: tuple[str, ...] = ()
-    if options.fast:
-        report = _fast(
-            lambda t: f(t.reshape(theta.shape)),
-            theta64.reshape(-1),
-            claimed,
-            rtol=rtol,
-            atol=atol,
-            eps=eps,
-            blocks=block_list,
-            options=dataclasses.replace(options, raise_on_failure=False),
-        )
-        if all(k.passed for k in report.kinks):
-            if not report.passed and options.raise_on_failure:
-                raise GradcheckError(report)
-            return report
-        # A direction crossed several kinks at once, whose one-sided derivatives
-        # need not bound the claimed value: every entry crosses one.
-        why = (
-            "kinks: a random direction crossed several kinks at once; the "
-            "entries were checked one by one"
-        )
-        notes = (why,)
-    method: Method = options.method  # type: ignore[assignment]
-    reference = numeric_gradient(f, theta64, method=method, eps=eps)
-    name = entry_namer(names, theta.shape)
-    g, r = claimed.astype(np.float64).reshape(-1), reference.reshape(-1)
-
-    def unit(k: int) -> NDArray:
-        return np.eye(1, theta.size, k).reshape(theta.shape)
-
-    tol = atol + rtol * scale_of(g, r)
-    kinks = kinks_along(f, theta64, unit, g, r, tol, eps, method, name)
-    return compare_entries(
-        claimed,
-        reference,
-        rtol=rtol,
-        atol=atol,
-        names=name,
-        blocks=block_list,
-        options=dataclasses.replace(options, fast=False),
-        kinks=kinks,
-        notes=notes,
-    )
+    problem.fn.require_scalar()
+    g = np.asarray(claimed)
+    return _compare_gradient(problem, g.astype(np.float64).reshape(-1), g.dtype)
 
 
 def gradcheck(
@@ -268,24 +194,39 @@ def gradcheck(
     >>> report.passed
     True
     """
-    if method not in (*METHODS, *RESOLVED_METHODS):
-        raise ValueError(
-            f"method must be one of {[*METHODS, *RESOLVED_METHODS]}, got {method!r}"
-        )
-    options = CheckOptions(
-        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
-    )
+    options = check_options(locals())
+    require_callable(f, "f")
+    require_callable(grad, "grad")
     if method == "taylor":
         return taylor_test(f, grad, theta, rng=rng, raise_on_failure=raise_on_failure)
-    if method == "auto" or not is_numpy_like(theta):
-        root = names if isinstance(names, str) else "theta"
-        return check_tree_gradient(f, grad, theta, options, root=root)
-    t = np.asarray(theta)
-    if t.dtype.kind in "biu":
-        t = t.astype(np.float64)
-    if t.dtype.kind != "f":
-        raise TypeError(f"theta must be a real floating array, got dtype {t.dtype}")
-    if t.size == 0:
-        raise ValueError("theta is empty; there is no gradient to check")
-    claimed = validate_claimed(grad(t.copy()), t.shape, method)
-    return check_claimed_gradient(f, claimed, t, options, names=names, blocks=blocks)
+    root = names if isinstance(names, str) else "theta"
+    if method != "auto" and is_numpy_like(theta):
+        # One array: entries named theta[1,2] (or by ``names``), blocks by slice.
+        t = np.asarray(theta)
+        if t.dtype.kind in "biu":
+            t = t.astype(np.float64)
+        if t.dtype.kind != "f":
+            raise TypeError(f"theta must be a real floating array, got dtype {t.dtype}")
+        if t.size == 0:
+            raise ValueError("theta is empty; there is no gradient to check")
+        claimed = validate_claimed(grad(t.copy()), t.shape, method, who("grad", grad))
+        return check_claimed_gradient(
+            f, claimed, t, options, names=names, blocks=blocks
+        )
+    problem = prepare(
+        f,
+        theta,
+        options,
+        root=root,
+        names=None if isinstance(names, str) else names,
+        blocks=blocks,
+    )
+    problem.fn.require_scalar()
+    g, dtype = read_claimed(
+        problem,
+        grad(problem.x_given),
+        "grad(theta)",
+        source=who("grad", grad),
+        check="gradcheck",
+    )
+    return _compare_gradient(problem, g, dtype)

@@ -25,17 +25,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.derivatives.arrays import to_numpy
 from spec.check.derivatives.compare import shape_failure
+from spec.check.derivatives.edge import as_array, require_callable, who
 from spec.check.derivatives.functions import FlatFunction
 from spec.check.derivatives.jvp import given_direction
-from spec.check.derivatives.options import CheckOptions
+from spec.check.derivatives.numeric import complex_jvp, step_size
+from spec.check.derivatives.options import CheckOptions, check_options
 from spec.check.derivatives.report import Block, GradcheckReport
 from spec.check.derivatives.tangents import (
     Problem,
     Tangent,
     compare_tangents,
     prepare,
+    read_claimed,
     tangents_for,
 )
 from spec.check.derivatives.taylor import TaylorReport, taylor_of
@@ -48,20 +50,16 @@ def numeric_hvp(fn: FlatFunction, v: NDArray, inner: str) -> NDArray:
     """:math:`H v` from ``f`` alone: central differences of a numeric gradient."""
     n = fn.x.size
     if inner == "complex":
-        h_in = float(np.finfo(np.float64).eps)
         h = fn.step(v, "central")
 
         def gradient(y: NDArray) -> NDArray:
-            return np.array(
-                [np.imag(fn(y + 1j * h_in * e)).sum() / h_in for e in np.eye(n)]
-            )
+            return np.array([complex_jvp(fn, y, e, fn.what).sum() for e in np.eye(n)])
 
         return (gradient(fn.x + h * v) - gradient(fn.x - h * v)) / (2 * h)
-    quarter = fn.eps**0.25
-    h = quarter * max(1.0, float(np.abs(fn.x).max()))
+    h = step_size(fn.eps, "second_central", float(np.abs(fn.x).max()))
     out = np.empty(n)
     for k, e in enumerate(np.eye(n)):
-        s = quarter * max(1.0, abs(float(fn.x[k])))
+        s = step_size(fn.eps, "second_central", abs(float(fn.x[k])))
         pp, pm = fn(fn.x + s * e + h * v), fn(fn.x + s * e - h * v)
         mp, mm = fn(fn.x - s * e + h * v), fn(fn.x - s * e - h * v)
         out[k] = float(np.sum(pp - pm - mp + mm)) / (4 * s * h)
@@ -72,19 +70,25 @@ def _check(
     f: Callable[[Any], Any],
     claimed_of: Callable[[Problem], Callable[[Tangent], NDArray]],
     x: Any,
+    *,
     grad: Callable[[Any], Any] | None,
     options: CheckOptions,
     given: Any,
     check: str,
     subject: str,
 ) -> GradcheckReport | TaylorReport:
+    require_callable(f, "f")
     if grad is not None:  # the derivative of the user's gradient, a function x -> x
+        require_callable(grad, "grad")
         tree = flatten(x)[1]
+        source = who("grad", grad)
 
         def gradient(tree_x: Any) -> Any:
-            return flatten_like(grad(tree_x), tree, "grad(x)", real=False)
+            return flatten_like(
+                grad(tree_x), tree, "grad(x)", real=False, source=source
+            )
 
-        problem = prepare(gradient, x, options, what="grad")
+        problem = prepare(gradient, x, options, what="grad", label=source)
         notes = problem.notes
         reference = None
         if options.method == "taylor":
@@ -103,10 +107,7 @@ def _check(
         )
     else:
         problem = prepare(f, x, dataclasses.replace(options, method="auto"))
-        if problem.fn.value.size != 1:
-            raise ValueError(
-                f"f must return a scalar, got shape {problem.fn.out_shape}"
-            )
+        problem.fn.require_scalar()
         inner = problem.options.method
         method = "central_of_complex" if inner == "complex" else "second_central"
         problem = dataclasses.replace(
@@ -132,19 +133,18 @@ def _check(
 
     tree = problem.treedef
     out_root = "(Hv)" if check == "check_hvp" else "g"
-    blocks = tree.blocks()
+    problem = dataclasses.replace(problem, notes=notes)
     flat_given = None
     if given is not None:
         flat_given, _ = given_direction(given, problem, "v")
-        blocks = [Block("v", 0, tree.size, (tree.size,))]
+        problem = dataclasses.replace(
+            problem, blocks=(Block("v", 0, tree.size, (tree.size,)),)
+        )
     return compare_tangents(
-        problem.fn,
+        problem,
         claimed_of(problem),
-        tangents_for(tree, problem.options, flat_given),
-        problem.options,
-        blocks=blocks,
+        tangents_for(problem, flat_given),
         reference=reference,
-        notes=notes,
         subject=subject,
         check=check,
         out_name=lambda i: out_root + tree.name(i)[len(tree.root) :],
@@ -194,25 +194,31 @@ def check_hvp(
     GradcheckReport or TaylorReport
         A :class:`~spec.TaylorReport` with ``method="taylor"`` (and ``grad=``).
     """
-    options = CheckOptions(
-        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
-    )
+    options = check_options(locals())
+
+    require_callable(hvp, "hvp")
+    source = who("hvp", hvp)
 
     def claimed_of(problem: Problem) -> Callable[[Tangent], NDArray]:
-        tree = problem.treedef
-
         def claimed(t: Tangent) -> NDArray:
-            value = hvp(problem.x_given, tree.unflatten_as_given(t.u))
-            try:
-                return flatten_like(value, tree, "hvp(x, v)", keep_dtype=True)
-            except ValueError as error:
-                raise shape_failure(
-                    str(error), problem.options.method, "?", "check_hvp"
-                ) from None
+            value = hvp(problem.x_given, problem.treedef.unflatten_as_given(t.u))
+            flat, dtype = read_claimed(
+                problem, value, "hvp(x, v)", source=source, check="check_hvp"
+            )
+            return flat.astype(dtype)
 
         return claimed
 
-    return _check(f, claimed_of, x, grad, options, v, "check_hvp", "entries of H v")
+    return _check(
+        f,
+        claimed_of,
+        x,
+        grad=grad,
+        options=options,
+        given=v,
+        check="check_hvp",
+        subject="entries of H v",
+    )
 
 
 def check_hessian(
@@ -238,28 +244,33 @@ def check_hessian(
     -------
     GradcheckReport
     """
-    options = CheckOptions(
-        method=method,
-        rtol=rtol,
-        atol=atol,
-        n_worst=n_worst,
-        raise_on_failure=raise_on_failure,
-    )
+    options = check_options(locals())
+
+    require_callable(hess, "hess")
+    source = who("hess", hess)
 
     def claimed_of(problem: Problem) -> Callable[[Tangent], NDArray]:
-        arr = to_numpy(hess(problem.x_given))
         n = problem.treedef.size
+        expected = f"a real array of shape ({n}, {n}) over the entries of x"
+        arr = as_array(hess(problem.x_given), source=source, expected=expected)
         if arr.size != n * n:
             raise shape_failure(
-                f"hess(x) has shape {arr.shape}; expected ({n}, {n}) over the "
+                f"{source} returned shape {arr.shape}; expected ({n}, {n}) over the "
                 "entries of x",
                 problem.options.method,
                 arr.dtype,
                 "check_hessian",
             )
         matrix = arr.reshape(n, n)
-        return lambda t: matrix @ t.u.astype(arr.dtype)
+        return lambda t: t.project(matrix).astype(arr.dtype)
 
     return _check(
-        f, claimed_of, x, grad, options, None, "check_hessian", "Hessian entries"
+        f,
+        claimed_of,
+        x,
+        grad=grad,
+        options=options,
+        given=None,
+        check="check_hessian",
+        subject="Hessian entries",
     )

@@ -16,17 +16,17 @@ from typing import Any
 
 from numpy.typing import NDArray
 
-from spec.check.derivatives.compare import shape_failure
-from spec.check.derivatives.options import CheckOptions
+from spec.check.derivatives.edge import require_callable, who
+from spec.check.derivatives.options import check_options
 from spec.check.derivatives.report import GradcheckReport
 from spec.check.derivatives.tangents import (
     Tangent,
     compare_tangents,
     prepare,
+    read_claimed,
     tangents_for,
 )
 from spec.check.derivatives.taylor import TaylorReport, taylor_of
-from spec.check.derivatives.trees import flatten_like, tree_dtype
 
 __all__ = ["check_jacobian"]
 
@@ -85,23 +85,19 @@ def check_jacobian(
     >>> check_jacobian(np.sin, lambda x: np.diag(np.cos(x)), np.arange(3.0)).passed
     True
     """
-    options = CheckOptions(
-        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
-    )
+    options = check_options(locals())
+    require_callable(f, "f")
+    require_callable(jac, "jac")
     problem = prepare(f, x, options)
-    tree, out_shape = problem.treedef, problem.fn.out_shape
-    value = jac(problem.x_given)
-    try:
-        matrix = flatten_like(value, tree, "jac(x)", extra=out_shape)
-    except ValueError as error:
-        raise shape_failure(
-            f"{error} (f(x).shape + the leaf's shape)",
-            problem.options.method,
-            "?",
-            "check_jacobian",
-        ) from None
-    matrix = matrix.reshape(-1, tree.size)
-    dtype = tree_dtype(value)
+    matrix, dtype = read_claimed(
+        problem,
+        jac(problem.x_given),
+        "jac(x)",
+        source=who("jac", jac),
+        check="check_jacobian",
+        extra=problem.fn.out_shape,
+    )
+    matrix = matrix.reshape(-1, problem.treedef.size)
     if problem.options.method == "taylor":
         return taylor_of(
             problem.fn,
@@ -112,15 +108,12 @@ def check_jacobian(
         )
 
     def claimed(t: Tangent) -> NDArray:
-        return (matrix @ t.u).astype(dtype)
+        return t.project(matrix).astype(dtype)
 
     return compare_tangents(
-        problem.fn,
+        problem,
         claimed,
-        tangents_for(tree, problem.options),
-        problem.options,
-        blocks=tree.blocks(),
-        notes=problem.notes,
+        tangents_for(problem),
         subject="Jacobian entries" if not fast else "outputs of J u",
         check="check_jacobian",
     )

@@ -9,15 +9,16 @@ Jacobian, column by column).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.derivatives.arrays import to_numpy
 from spec.check.derivatives.compare import shape_failure
-from spec.check.derivatives.options import CheckOptions
+from spec.check.derivatives.edge import as_array, require_callable, who
+from spec.check.derivatives.options import check_options
 from spec.check.derivatives.report import Block, GradcheckReport
 from spec.check.derivatives.tangents import (
     Problem,
@@ -32,15 +33,20 @@ from spec.check.derivatives.trees import flatten_like
 __all__ = ["check_jvp", "claimed_output", "given_direction"]
 
 
-def claimed_output(value: Any, problem: Problem, what: str, check: str) -> NDArray:
-    """A claimed value shaped like ``f(x)``, flat (its dtype kept), or a failed check."""
-    arr = to_numpy(value)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{what} must return real values, got dtype {arr.dtype}")
-    if arr.shape != problem.fn.out_shape:
+def claimed_output(value: Any, problem: Problem, source: str, check: str) -> NDArray:
+    """A claimed value shaped like ``f(x)``, flat (its dtype kept), or a failed check.
+
+    ``source`` names the function that returned it (``jvp (my_jvp)``).
+    """
+    shape = problem.fn.out_shape
+    arr = as_array(
+        value,
+        source=source,
+        expected=f"a real array of shape {shape}, the shape of f(x)",
+    )
+    if arr.shape != shape:
         raise shape_failure(
-            f"{what} returned shape {arr.shape}; expected {problem.fn.out_shape}, "
-            "the shape of f(x)",
+            f"{source} returned shape {arr.shape}; expected {shape}, the shape of f(x)",
             problem.options.method,
             arr.dtype,
             check,
@@ -111,21 +117,23 @@ def check_jvp(
     >>> check_jvp(np.sin, lambda x, u: np.cos(x) * u, np.arange(3.0)).passed
     True
     """
-    options = CheckOptions(
-        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
-    )
+    options = check_options(locals())
+    require_callable(f, "f")
+    require_callable(jvp, "jvp")
+    source = who("jvp", jvp)
     problem = prepare(f, x, options)
     tree = problem.treedef
     norm = 1.0
-    blocks = tree.blocks()
     given = None
     if u is not None:
         given, norm = given_direction(u, problem, "u")
-        blocks = [Block("u", 0, tree.size, (tree.size,))]
+        problem = dataclasses.replace(
+            problem, blocks=(Block("u", 0, tree.size, (tree.size,)),)
+        )
 
     def claimed(t: Tangent) -> NDArray:
         value = jvp(problem.x_given, tree.unflatten_as_given(t.u * norm))
-        return claimed_output(value, problem, "jvp", "check_jvp") / norm
+        return claimed_output(value, problem, source, "check_jvp") / norm
 
     if problem.options.method == "taylor":
         return taylor_of(
@@ -137,12 +145,9 @@ def check_jvp(
         )
 
     return compare_tangents(
-        problem.fn,
+        problem,
         claimed,
-        tangents_for(tree, problem.options, given),
-        problem.options,
-        blocks=blocks,
-        notes=problem.notes,
+        tangents_for(problem, given),
         subject="JVP values (J u, output by output)",
         check="check_jvp",
     )

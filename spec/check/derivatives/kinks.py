@@ -27,16 +27,14 @@ function and the item's failure stands.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from spec.check.derivatives.report import Kink
 
-__all__ = ["KINK_METHODS", "find_kinks", "kinks_along", "one_sided"]
+__all__ = ["KINK_METHODS", "find_kinks", "one_sided"]
 
 #: The methods whose differences can straddle a kink (the complex step has no step
 #: across which to straddle one; it needs an analytic function anyway).
@@ -105,39 +103,3 @@ def find_kinks(
                 name(i), float(claimed[i]), float(l4[i]), float(r4[i]), tol + margin
             )
     return found
-
-
-def kinks_along(
-    f: Callable[[NDArray], Any],
-    theta: NDArray,
-    direction: Callable[[int], NDArray],
-    claimed: NDArray,
-    reference: NDArray,
-    tol: float,
-    eps: float,
-    method: str,
-    name: Callable[[int], str],
-) -> dict[int, Kink]:
-    """The failed items of a scalar ``f`` at a kink: item ``k`` is the derivative
-    along ``direction(k)`` (shaped like ``theta``) with the step of ``method``."""
-    if method not in KINK_METHODS:
-        return {}
-    found = {}
-    power = 1 / 3 if method == "central" else 1 / 5
-    for k in np.flatnonzero(~(np.abs(claimed - reference) <= tol)):
-        u = direction(int(k))
-        support = np.abs(theta.reshape(-1)[u.reshape(-1) != 0])
-        h = eps**power * max(1.0, float(support.max(initial=0)))
-
-        def line(s: float, u: NDArray = u) -> NDArray:
-            return np.atleast_1d(np.real(f(theta + s * u))).astype(np.float64)
-
-        label = functools.partial(_constant, name(int(k)))
-        kink = find_kinks(line, h, claimed[k : k + 1], [0], tol, label)
-        if kink:
-            found[int(k)] = kink[0]
-    return found
-
-
-def _constant(label: str, _: int) -> str:
-    return label

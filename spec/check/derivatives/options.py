@@ -10,6 +10,7 @@ measured, is set out on the docs page "Checking your own gradient".
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,10 @@ __all__ = [
     "CLAIMED_ULPS",
     "DEFAULT_RTOL",
     "FAST_SIGMAS",
+    "PUBLIC_METHODS",
     "RESOLVED_METHODS",
     "CheckOptions",
+    "check_options",
     "default_tolerances",
 ]
 
@@ -40,6 +43,8 @@ DEFAULT_RTOL: dict[str, dict[str, float]] = {
 #: Method names resolved by the check itself: ``"auto"`` (the complex step where
 #: ``f`` allows it, else central differences) and ``"taylor"`` (the Taylor test).
 RESOLVED_METHODS = ("auto", "taylor")
+#: The methods a public derivative check takes.
+PUBLIC_METHODS = (*METHODS, *RESOLVED_METHODS)
 #: ``rtol`` is at least this many ulps of the claimed gradient's dtype.
 CLAIMED_ULPS = 2**10
 #: Fast mode allows this many times the per-entry tolerance (a 6-sigma bound).
@@ -110,6 +115,25 @@ class CheckOptions:
             d_rtol if self.rtol is None else float(self.rtol),
             d_atol if self.atol is None else float(self.atol),
         )
+
+
+def check_options(arguments: Mapping[str, Any]) -> CheckOptions:
+    """The options of a public derivative check, read by keyword from its
+    arguments (``check_options(locals())``, called first thing).
+
+    Every check builds its options here: the arguments named like a field of
+    :class:`CheckOptions` are taken, the others left; ``method`` must be one of
+    :data:`PUBLIC_METHODS` (the ``"reference"`` and second-order methods are set
+    by the checks themselves).
+    """
+    fields = {f.name for f in dataclasses.fields(CheckOptions)}
+    keywords = {name: value for name, value in arguments.items() if name in fields}
+    method = keywords.get("method", CheckOptions.method)
+    if method not in PUBLIC_METHODS:
+        raise ValueError(
+            f"method must be one of {list(PUBLIC_METHODS)}, got {method!r}"
+        )
+    return CheckOptions(**keywords)
 
 
 def default_tolerances(

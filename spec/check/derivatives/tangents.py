@@ -28,7 +28,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.derivatives.compare import Tolerance, report_items, scale_of
+from spec.check.derivatives.compare import (
+    Names,
+    Tolerance,
+    as_blocks,
+    entry_namer,
+    report_items,
+    scale_of,
+    shape_failure,
+)
 from spec.check.derivatives.functions import (
     FlatFunction,
     choose_method,
@@ -38,7 +46,7 @@ from spec.check.derivatives.functions import (
 from spec.check.derivatives.kinks import KINK_METHODS, find_kinks
 from spec.check.derivatives.options import FAST_SIGMAS, CheckOptions
 from spec.check.derivatives.report import Block, GradcheckReport
-from spec.check.derivatives.trees import TreeDef, flatten
+from spec.check.derivatives.trees import TreeDef, flatten, flatten_like
 
 __all__ = [
     "Problem",
@@ -46,19 +54,43 @@ __all__ = [
     "compare_tangents",
     "output_namer",
     "prepare",
+    "read_claimed",
     "tangents_for",
+    "unit_tangent",
 ]
 
 
 @dataclasses.dataclass(frozen=True)
 class Problem:
-    """A check set up: the function, the point, the resolved options, the notes."""
+    """A check set up: the function, the point, the resolved options, the notes.
+
+    Attributes
+    ----------
+    fn : FlatFunction
+        The function, and its value at the point.
+    treedef : TreeDef
+        The structure of the point.
+    x_given : object
+        The point rebuilt in the user's own dtypes and libraries, for the claimed
+        derivative.
+    options : CheckOptions
+        ``method`` resolved.
+    notes : tuple of str
+        For the report: the reference chosen, the step, the precision.
+    blocks : tuple of Block
+        The input blocks the report summarises and fast mode probes (one per
+        leaf by default).
+    name : callable
+        ``name(k)``: the report's name of flat input entry ``k``.
+    """
 
     fn: FlatFunction
     treedef: TreeDef
     x_given: Any
     options: CheckOptions
     notes: tuple[str, ...]
+    blocks: tuple[Block, ...]
+    name: Callable[[int], str]
 
 
 def prepare(
@@ -68,14 +100,20 @@ def prepare(
     *,
     root: str = "x",
     what: str = "f",
+    label: str = "",
+    names: Names = None,
+    blocks: Any = None,
 ) -> Problem:
     """Flatten ``x``, evaluate ``f`` there and resolve ``options.method``.
 
-    ``x_given`` is the point rebuilt in the user's own dtypes and libraries, for
-    the claimed derivative; ``f`` is evaluated with leaves widened to float64.
+    ``f`` is evaluated with leaves widened to float64; ``what`` names it in notes,
+    ``label`` in errors (``f (my_loss)`` by default). ``names`` (a function of
+    the flat index, or one name per entry) and ``blocks`` (as for
+    :func:`spec.gradcheck`) replace the path names and the one block per leaf.
     """
     flat, treedef = flatten(x, root)
-    fn = FlatFunction(f, treedef, flat, what=what)
+    name = treedef.name if names is None else entry_namer(names, flat.shape)
+    fn = FlatFunction(f, treedef, flat, what=what, label=label)
     method = options.method
     if method == "taylor":
         why = "reference: none, the Taylor test (method='taylor')"
@@ -83,22 +121,80 @@ def prepare(
         method, why = choose_method(fn, method, options.rng)
     notes = [why, step_note(fn, method), precision_note(fn)]
     return Problem(
-        fn,
-        treedef,
-        treedef.unflatten_as_given(flat),
-        dataclasses.replace(options, method=method),
-        tuple(note for note in notes if note),
+        fn=fn,
+        treedef=treedef,
+        x_given=treedef.unflatten_as_given(flat),
+        options=dataclasses.replace(options, method=method),
+        notes=tuple(note for note in notes if note),
+        blocks=tuple(
+            treedef.blocks() if blocks is None else as_blocks(blocks, flat.size)
+        ),
+        name=name,
     )
 
 
 @dataclasses.dataclass(frozen=True)
 class Tangent:
-    """A direction of the check: ``u`` (flat, unit), its label, and its block."""
+    """A direction of the check: flat and unit, its label, its block, and whether
+    it is random (held to the tolerance of a random direction).
 
-    u: NDArray
+    A unit vector :math:`e_k` is kept as its index ``k`` (``vector`` None) and
+    built when asked for, so that entry mode holds one vector at a time.
+    """
+
+    vector: NDArray | None
     label: str
     block: int
     random: bool
+    index: int = -1
+    size: int = 0
+
+    @property
+    def u(self) -> NDArray:
+        """The direction, shape (n,)."""
+        if self.vector is not None:
+            return self.vector
+        e = np.zeros(self.size)
+        e[self.index] = 1.0
+        return e
+
+    def project(self, a: NDArray) -> NDArray:
+        """``a @ u`` for ``a`` of shape (..., n): column ``k`` itself for
+        :math:`e_k`, so that a NaN in another column does not spread to it."""
+        if self.vector is None:
+            return np.asarray(a[..., self.index])
+        return np.asarray(a @ self.vector)
+
+
+def read_claimed(
+    problem: Problem,
+    value: Any,
+    what: str,
+    *,
+    source: str,
+    check: str,
+    extra: tuple[int, ...] = (),
+) -> tuple[NDArray, np.dtype]:
+    """A claimed tree (a gradient, ``J^T v``, a Jacobian) read flat: float64 values
+    of shape ``extra + (n,)`` and the claimed values' own dtype.
+
+    A tree that differs from ``x``'s structure or shapes fails the check (a
+    :class:`~spec.check.derivatives.report.GradcheckError` naming the paths);
+    values that are no array of real numbers are a :class:`TypeError`
+    (:func:`~spec.check.derivatives.trees.flatten_like`).
+    """
+    try:
+        flat = flatten_like(
+            value, problem.treedef, what, extra, keep_dtype=True, source=source
+        )
+    except ValueError as error:
+        raise shape_failure(str(error), problem.options.method, "?", check) from None
+    return flat.astype(np.float64), flat.dtype
+
+
+def unit_tangent(problem: Problem, k: int, block: int) -> Tangent:
+    """The tangent :math:`e_k`, labelled by the entry's name."""
+    return Tangent(None, problem.name(k), block, False, k, problem.fn.x.size)
 
 
 def output_namer(shape: tuple[int, ...], root: str = "f") -> Callable[[int], str]:
@@ -108,76 +204,66 @@ def output_namer(shape: tuple[int, ...], root: str = "f") -> Callable[[int], str
     return lambda i: root + "[" + ", ".join(map(str, np.unravel_index(i, shape))) + "]"
 
 
-def tangents_for(
-    treedef: TreeDef, options: CheckOptions, given: NDArray | None = None
-) -> list[Tangent]:
+def tangents_for(problem: Problem, given: NDArray | None = None) -> list[Tangent]:
     """The tangents of a check: ``given``, or random per block (fast), or every e_k."""
-    blocks = treedef.blocks()
+    options, size = problem.options, problem.fn.x.size
     if given is not None:  # held to the tolerance of a random direction
         return [Tangent(given, "u", 0, random=True)]
     if options.fast:
         rng = np.random.default_rng(options.rng)
         out = []
-        for index, b in enumerate(blocks):
+        for index, b in enumerate(problem.blocks):
             for d in range(options.n_directions):
-                u = np.zeros(treedef.size)
+                u = np.zeros(size)
                 z = rng.standard_normal(b.stop - b.start)
                 u[b.start : b.stop] = z / np.linalg.norm(z)
                 out.append(Tangent(u, f"u{d + 1} of {b.name}", index, random=True))
         return out
-    out = []
-    for index, b in enumerate(blocks):
-        for k in range(b.start, b.stop):
-            u = np.zeros(treedef.size)
-            u[k] = 1.0
-            out.append(Tangent(u, treedef.name(k), index, random=False))
-    return out
+    return [
+        unit_tangent(problem, k, index)
+        for index, b in enumerate(problem.blocks)
+        for k in range(b.start, b.stop)
+    ]
 
 
 def compare_tangents(
-    fn: FlatFunction,
+    problem: Problem,
     claimed: Callable[[Tangent], NDArray],
     tangents: Sequence[Tangent],
-    options: CheckOptions,
     *,
-    blocks: Sequence[Block],
     cotangent: NDArray | None = None,
     reference: Callable[[Tangent], NDArray] | None = None,
-    notes: Sequence[str] = (),
     subject: str = "",
     check: str = "gradcheck",
-    out_root: str = "f",
     out_name: Callable[[int], str] | None = None,
 ) -> GradcheckReport:
     """Compare claimed and numeric derivatives along ``tangents``; a report.
 
     Parameters
     ----------
-    fn : FlatFunction
-        The function; its numeric :math:`J u` is the reference unless
-        ``reference`` is given.
+    problem : Problem
+        The function (its numeric :math:`J u` is the reference unless
+        ``reference`` is given), the options (``method`` resolved), the input
+        blocks the tangents' ``block`` index into, and the report's notes.
     claimed : callable
         ``claimed(tangent) -> ndarray (m,)``, or ``(1,)`` with ``cotangent``, in
         the claimed values' own dtype (which sets the tolerances).
     tangents : sequence of Tangent
         Ordered by block (as :func:`tangents_for` makes them).
-    options : CheckOptions
-        ``options.method`` resolved (a numeric method).
-    blocks : sequence of Block
-        The input blocks the tangents' ``block`` index into.
     cotangent : ndarray, shape (m,), optional
         Compare :math:`\\langle v, J u\\rangle` (one item per tangent) instead of
         every output.
     reference : callable, optional
         ``reference(tangent) -> ndarray (m,)`` replacing the numeric ``J u``
         (second-order references); no kink search then.
-    notes, subject, check, out_root, out_name
-        For the report: its notes, what the items are, the check's name, and the
-        name of the output (``f``), or of each flat output.
+    subject, check, out_name
+        For the report: what the items are, the check's name, and the name of
+        each flat output (``f[i]`` by default).
     """
+    fn, options, blocks = problem.fn, problem.options, problem.blocks
     method = options.method
     if out_name is None:
-        out_name = output_namer(fn.out_shape, out_root)
+        out_name = output_namer(fn.out_shape)
     claimed_rows, reference_rows, dtypes = [], [], []
     for t in tangents:
         ref = fn.jvp(t.u, method) if reference is None else reference(t)
@@ -218,7 +304,8 @@ def compare_tangents(
             rows = [i for i in range(m) if bad[j * m + i]]
             if not rows:
                 continue
-            line = fn.line(t.u)
+            u = t.u
+            line = fn.line(u)
             if cotangent is not None:
                 v = cotangent
 
@@ -227,7 +314,7 @@ def compare_tangents(
 
             found = find_kinks(
                 line,
-                fn.step(t.u, method),
+                fn.step(u, method),
                 c[j * m : (j + 1) * m],
                 rows,
                 tolerance.tol,
@@ -241,7 +328,7 @@ def compare_tangents(
         # kinks' one-sided derivatives need not bound the claimed value: those
         # blocks are checked entry by entry, where each entry crosses one.
         units = [
-            Tangent(np.eye(1, fn.x.size, k)[0], fn.treedef.name(k), index, False)
+            unit_tangent(problem, k, index)
             for index in sorted(crossed)
             for k in range(blocks[index].start, blocks[index].stop)
         ]
@@ -252,16 +339,12 @@ def compare_tangents(
             "its entries were checked one by one"
         )
         return compare_tangents(
-            fn,
+            dataclasses.replace(problem, notes=(*problem.notes, note)),
             claimed,
             sorted([*kept, *units], key=lambda t: t.block),
-            options,
-            blocks=blocks,
             cotangent=cotangent,
-            notes=(*notes, note),
             subject=subject,
             check=check,
-            out_root=out_root,
             out_name=out_name,
         )
     groups = []
@@ -278,7 +361,7 @@ def compare_tangents(
         dtype=str(claimed_dtype),
         options=dataclasses.replace(options, fast=random),
         kinks=kinks,
-        notes=notes,
+        notes=problem.notes,
         subject=subject,
         check=check,
     )

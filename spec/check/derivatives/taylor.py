@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from spec.check.derivatives.edge import require_callable, who
 from spec.check.derivatives.functions import FlatFunction
 from spec.check.derivatives.report import GradcheckError
 from spec.check.derivatives.trees import flatten, flatten_like
@@ -249,17 +250,24 @@ def taylor_test(
     >>> taylor_test(lambda x: np.sum(np.sin(x)), np.cos, np.arange(3.0)).order > 1.5
     True
     """
+    require_callable(f, "f")
+    require_callable(grad, "grad")
+    if hvp is not None:
+        require_callable(hvp, "hvp")
     flat, treedef = flatten(x, "x")
     fn = FlatFunction(f, treedef, flat)
-    if fn.value.size != 1:
-        raise ValueError(f"f must return a scalar, got shape {fn.out_shape}")
+    fn.require_scalar()
     given = None if d is None else flatten_like(d, treedef, "d")
     u = direction(flat.size, given, rng)
     x_given = treedef.unflatten_as_given(flat)
-    terms = [np.atleast_1d(flatten_like(grad(x_given), treedef, "grad(x)") @ u)]
+    g = flatten_like(grad(x_given), treedef, "grad(x)", source=who("grad", grad))
+    terms = [np.atleast_1d(g @ u)]
     if hvp is not None:
         hd = flatten_like(
-            hvp(x_given, treedef.unflatten_as_given(u)), treedef, "hvp(x, d)"
+            hvp(x_given, treedef.unflatten_as_given(u)),
+            treedef,
+            "hvp(x, d)",
+            source=who("hvp", hvp),
         )
         terms.append(np.atleast_1d(hd @ u))
     start = max(1.0, float(np.abs(flat).max())) / 4 if h0 is None else float(h0)

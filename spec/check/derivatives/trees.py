@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.derivatives.arrays import Library, from_numpy, library_of, to_numpy
+from spec.check.derivatives.arrays import (
+    Library,
+    describe,
+    from_numpy,
+    library_of,
+    to_numpy,
+)
+from spec.check.derivatives.edge import as_array
 from spec.check.derivatives.report import Block
 
 __all__ = ["Leaf", "TreeDef", "flatten", "flatten_like", "path_name", "tree_dtype"]
@@ -198,6 +205,53 @@ def flatten(tree: Any, root: str = "x") -> tuple[NDArray, TreeDef]:
     return np.concatenate(arrays), TreeDef(node, tuple(leaves), root, start)
 
 
+def _expected(node: Any) -> str:
+    """What a node of a tree is, for a message: ``a dict with keys ['W1', 'b']``."""
+    if node is _LEAF:
+        return "an array"
+    kind, children = node
+    if kind is dict:
+        return f"a dict with keys {[k for k, _ in children]}"
+    n = len(children)
+    return f"a {kind.__name__} of {n} item{'s' if n != 1 else ''}"
+
+
+def _differences(node: Any, value: Any, at: str) -> list[str]:
+    """Where ``value`` departs from the structure ``node``: missing and extra keys,
+    lengths and kinds that differ, each named by its path ``at``."""
+    if node is _LEAF:
+        if isinstance(value, Mapping):
+            return [f"{at} is {describe(value)}, expected an array"]
+        return []
+    kind, children = node
+    if kind is dict:
+        if not isinstance(value, Mapping):
+            return [f"{at} is {describe(value)}, expected {_expected(node)}"]
+        keys = [k for k, _ in children]
+        out = [
+            f"missing key {k!r} ({path_name(at, [k])})" for k in keys if k not in value
+        ]
+        out += [
+            f"extra key {k!r} ({path_name(at, [k])})" for k in value if k not in keys
+        ]
+        for k, child in children:
+            if k in value:
+                out += _differences(child, value[k], path_name(at, [k]))
+        return out
+    if type(value) is not kind or len(value) != len(children):
+        return [f"{at} is {describe(value)}, expected {_expected(node)}"]
+    out = []
+    for i, child in enumerate(children):
+        out += _differences(child, value[i], path_name(at, [i]))
+    return out
+
+
+def _at_path(value: Any, path: Sequence[Any]) -> Any:
+    for key in path:
+        value = value[key]
+    return value
+
+
 def flatten_like(
     value: Any,
     treedef: TreeDef,
@@ -206,36 +260,58 @@ def flatten_like(
     *,
     real: bool = True,
     keep_dtype: bool = False,
+    source: str = "",
 ) -> NDArray:
     """Flatten ``value``, a tree shaped like ``treedef`` (each leaf with ``extra``
     leading axes), to shape ``extra + (n,)``.
 
     Float64 (complex128 for complex leaves when ``real`` is False), or the
-    leaves' own result dtype with ``keep_dtype``.
+    leaves' own result dtype with ``keep_dtype``. ``what`` names the value
+    (``grad(theta)``), ``source`` the function that returned it
+    (``grad (my_gradient)``, :func:`~spec.check.derivatives.edge.who`; empty for an
+    argument the user gave). Dicts are matched by key, in any order.
 
     Raises
     ------
     ValueError
-        If the structure or a leaf's shape differs, naming the path.
+        If the structure or a leaf's shape differs, naming the paths, the missing
+        and extra keys.
     TypeError
-        If a leaf is complex and ``real``, or not numeric.
+        If the value, or a leaf, is not an array of numbers (``None``, a string, a
+        ragged list), or a leaf is complex and ``real``.
     """
-    found: list[Any] = []
-    node = _structure(value, (), found)
-    if node != treedef.node:
-        raise ValueError(
-            f"{what} must have the structure of {treedef.root} "
-            f"({len(treedef.leaves)} leaves), got {len(found)} leaves"
-        )
+    came = f"{source} returned" if source else "got"
+    if treedef.node is not _LEAF:
+        differences = _differences(treedef.node, value, what)
+        if differences:
+            error = TypeError if value is None or isinstance(value, str) else ValueError
+            head = (
+                f"{what} must have the structure of {treedef.root}, "
+                f"{_expected(treedef.node)}: {came} {describe(value)}"
+            )
+            if differences[0].startswith(f"{what} is "):  # the root itself differs
+                raise error(head)
+            raise error(f"{head}; " + "; ".join(differences))
     parts = []
-    for (path, leaf_value), leaf in zip(found, treedef.leaves, strict=True):
-        arr = to_numpy(leaf_value)
-        if arr.dtype.kind not in ("biuf" if real else "biufc"):
-            raise TypeError(f"{what} must be real, got dtype {arr.dtype}")
+    for leaf in treedef.leaves:
+        where = path_name(what, leaf.path)
         want = extra + leaf.shape
+        like = path_name(treedef.root, leaf.path)
+        reason = (
+            f"f(x).shape + the shape of {like}" if extra else f"the shape of {like}"
+        )
+        arr = as_array(
+            _at_path(value, leaf.path),
+            source=source,
+            expected=f"{'a real' if real else 'an'} array of shape {want}, {reason}",
+            at=where,
+            real=real,
+        )
         if arr.shape != want:
-            where = path_name(what, path)
-            raise ValueError(f"{where} must have shape {want}, got {arr.shape}")
+            by = f" from {source}" if source else ""
+            raise ValueError(
+                f"{where} must have shape {want} ({reason}), got {arr.shape}{by}"
+            )
         if not keep_dtype:
             arr = arr.astype(np.result_type(arr.dtype, np.float64))
         parts.append(arr.reshape((*extra, leaf.stop - leaf.start)))

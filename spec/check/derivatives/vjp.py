@@ -18,18 +18,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spec.check.derivatives.arrays import from_numpy, library_of, to_numpy
-from spec.check.derivatives.compare import shape_failure
-from spec.check.derivatives.options import CheckOptions
+from spec.check.derivatives.edge import require_callable, who
+from spec.check.derivatives.options import check_options
 from spec.check.derivatives.report import GradcheckReport
 from spec.check.derivatives.tangents import (
     Problem,
     Tangent,
     compare_tangents,
     prepare,
+    read_claimed,
     tangents_for,
 )
 from spec.check.derivatives.taylor import TaylorReport, taylor_of
-from spec.check.derivatives.trees import flatten_like, tree_dtype
 
 __all__ = ["check_vjp", "cotangent_for"]
 
@@ -49,8 +49,8 @@ def cotangent_for(v: Any, problem: Problem, rng: Any) -> tuple[NDArray, Any]:
         xp = leaf.xp
         given = from_numpy(flat.reshape(shape), leaf)
         return flat, xp.astype(given, getattr(xp, problem.treedef.dtype.name))
-    arr = to_numpy(v)
     library_of(v, "v")  # a real array or number
+    arr = to_numpy(v)
     if arr.shape != shape:
         raise ValueError(f"v must have the shape of f(x) {shape}, got {arr.shape}")
     return arr.astype(np.float64).reshape(-1), v
@@ -111,23 +111,21 @@ def check_vjp(
     >>> check_vjp(np.sin, lambda x, v: np.cos(x) * v, np.arange(3.0)).passed
     True
     """
-    options = CheckOptions(
-        method, fast, n_directions, rtol, atol, rng, n_worst, raise_on_failure
-    )
+    options = check_options(locals())
+    require_callable(f, "f")
+    require_callable(vjp, "vjp")
     problem = prepare(f, x, options)
-    tree = problem.treedef
     v_flat, v_given = cotangent_for(v, problem, rng)
-    value = vjp(problem.x_given, v_given)
-    try:
-        claimed_flat = flatten_like(value, tree, "vjp(x, v)")
-    except ValueError as error:
-        raise shape_failure(
-            str(error), problem.options.method, "?", "check_vjp"
-        ) from None
-    dtype = tree_dtype(value)
+    claimed_flat, dtype = read_claimed(
+        problem,
+        vjp(problem.x_given, v_given),
+        "vjp(x, v)",
+        source=who("vjp", vjp),
+        check="check_vjp",
+    )
 
     def claimed(t: Tangent) -> NDArray:
-        return np.atleast_1d(claimed_flat @ t.u).astype(dtype)
+        return np.atleast_1d(t.project(claimed_flat)).astype(dtype)
 
     if problem.options.method == "taylor":
         return taylor_of(
@@ -140,13 +138,10 @@ def check_vjp(
         )
 
     return compare_tangents(
-        problem.fn,
+        problem,
         claimed,
-        tangents_for(tree, problem.options),
-        problem.options,
-        blocks=tree.blocks(),
+        tangents_for(problem),
         cotangent=v_flat,
-        notes=problem.notes,
         subject=(
             "dot products <J^T v, u> = <v, J u>"
             if fast

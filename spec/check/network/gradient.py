@@ -17,7 +17,9 @@ from numpy.typing import NDArray
 
 import backprop
 from backprop.validation import one_hot
+from spec.check.derivatives.arrays import describe
 from spec.check.derivatives.compare import compare_gradients, shape_failure
+from spec.check.derivatives.edge import as_array, require_callable, who
 from spec.check.derivatives.gradcheck import check_claimed_gradient
 from spec.check.derivatives.numeric import METHODS
 from spec.check.derivatives.options import CheckOptions
@@ -69,25 +71,42 @@ def network_blocks(weights: Sequence[NDArray]) -> list[Block]:
 
 
 def pack_claimed(
-    grad_w: Sequence[Any], grad_b: Sequence[Any], blocks: list[Block], method: str
+    claimed: Any, blocks: list[Block], method: str, source: str = "gradients"
 ) -> NDArray:
-    """Pack a claimed gradient like :func:`backprop.pack`, naming any wrong shape."""
-    if len(grad_w) != len(grad_b) or 2 * len(grad_w) != len(blocks):
-        returned = [*grad_w, *grad_b]
-        raise shape_failure(
-            f"the gradient function returned {len(grad_w)} weight and {len(grad_b)} "
-            f"bias gradients for a network of {len(blocks) // 2} layers",
-            method,
-            np.asarray(returned[0]).dtype if returned else "?",
-        )
-    arrays = [np.asarray(g) for g in interleave(grad_w, grad_b)]
-    for b, g in zip(blocks, arrays, strict=True):
-        if g.shape != b.shape:
-            raise shape_failure(
-                f"the gradient of {b.name} has shape {g.shape}; expected {b.shape}",
-                method,
-                g.dtype,
+    """Pack a claimed gradient ``(grad_w, grad_b)`` like :func:`backprop.pack`,
+    naming any wrong shape; ``source`` names the function that returned it."""
+    pair = "a pair (grad_w, grad_b) of lists, one array per layer in each"
+    if not isinstance(claimed, list | tuple) or len(claimed) != 2:
+        raise TypeError(f"{source} returned {describe(claimed)}; expected {pair}")
+    grad_w, grad_b = claimed
+    for name, part in (("grad_w", grad_w), ("grad_b", grad_b)):
+        if not isinstance(part, list | tuple):
+            raise TypeError(
+                f"{source} returned {describe(part)} as {name}; expected {pair}"
             )
+    if len(grad_w) != len(grad_b) or 2 * len(grad_w) != len(blocks):
+        raise shape_failure(
+            f"{source} returned {len(grad_w)} weight and {len(grad_b)} bias "
+            f"gradients for a network of {len(blocks) // 2} layers",
+            method,
+            "?",
+        )
+    arrays = []
+    for b, g in zip(blocks, interleave(grad_w, grad_b), strict=True):
+        arr = as_array(
+            g,
+            source=source,
+            expected=f"a real array of shape {b.shape}",
+            at=f"the gradient of {b.name}",
+        )
+        if arr.shape != b.shape:
+            raise shape_failure(
+                f"the gradient of {b.name} has shape {arr.shape}; expected {b.shape} "
+                f"(from {source})",
+                method,
+                arr.dtype,
+            )
+        arrays.append(arr)
     return np.concatenate([g.ravel() for g in arrays])
 
 
@@ -222,10 +241,12 @@ def check_network(
         n_worst=n_worst,
         raise_on_failure=raise_on_failure,
     )
+    if gradients is not None:
+        require_callable(gradients, "gradients")
     grad_fn = backprop.gradients if gradients is None else gradients
     extra = network_keywords(activations, l2)
-    grad_w, grad_b = grad_fn(weights, biases, x, y, cost=cost, **extra)
-    claimed = pack_claimed(grad_w, grad_b, blocks, label)
+    value = grad_fn(weights, biases, x, y, cost=cost, **extra)
+    claimed = pack_claimed(value, blocks, label, who("gradients", grad_fn))
     names = functools.partial(backprop.describe_index, sizes)
     x_ref, y_ref = _as_reference(x, dtype), _as_reference(y, dtype)
     if method == "oracle":
