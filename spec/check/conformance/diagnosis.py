@@ -20,7 +20,7 @@ from spec.check.conformance.derivation import Derivation
 from spec.check.conformance.mistakes import MISTAKES
 from spec.check.conformance.report import CaseResult, Diagnosis
 from spec.check.derivatives.options import default_tolerances
-from spec.check.network.gradient import interleave
+from spec.check.network.convention import interleave
 
 __all__ = [
     "agree",

@@ -37,7 +37,7 @@ from spec.check.derivatives.compare import compare_gradients
 from spec.check.derivatives.gradcheck import check_claimed_gradient
 from spec.check.derivatives.options import CheckOptions, default_tolerances
 from spec.check.derivatives.report import Block, GradcheckReport
-from spec.check.network.gradient import interleave, network_blocks
+from spec.check.network.convention import interleave, network_blocks
 
 __all__ = ["check_implementation", "normalise"]
 

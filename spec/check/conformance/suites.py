@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 import backprop
 from backprop.layers import validate_combination
 from spec.check.derivatives.numeric import central_gradient, complex_step_gradient
-from spec.check.network.gradient import network_keywords
+from spec.check.network.convention import network_keywords
 from spec.oracle import oracle_gradients
 
 __all__ = [

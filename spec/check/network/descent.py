@@ -15,7 +15,7 @@ import numpy as np
 
 import backprop
 from spec.check.derivatives.report import GradcheckError
-from spec.check.network.gradient import GradientFunction, network_keywords
+from spec.check.network.convention import GradientFunction, network_keywords
 
 __all__ = [
     "DescentReport",
