@@ -93,7 +93,7 @@ def docs(session: nox.Session) -> None:
     # session shares), so that a missing data set fails here rather than leaving
     # the page with a note in place of its figure.
     session.run(
-        "python", "-c", "from backprop.datasets import load_mnist; load_mnist()"
+        "python", "-c", "from backprop.mnist.data import load_mnist; load_mnist()"
     )
     if shutil.which("npm") is None:
         _apt_install(session, "npm")

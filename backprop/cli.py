@@ -1,6 +1,6 @@
 """Command line: the ``backprop`` parser and its entry point.
 
-``backprop train`` and ``backprop evaluate`` (:mod:`backprop.mnist_commands`), and
+``backprop train`` and ``backprop evaluate`` (:mod:`backprop.mnist.commands`), and
 the subcommands other packages add through entry points of the group
 ``backprop.commands``, such as ``backprop check`` and ``backprop prove`` from
 :mod:`spec`, imported only when they run.
@@ -16,10 +16,10 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from backprop.costs import COSTS
-from backprop.datasets import MNISTError
-from backprop.mnist_commands import run_evaluate, run_train
+from backprop.mnist.commands import run_evaluate, run_train
+from backprop.mnist.data import MNISTError
+from backprop.mnist.presets import PRESETS
 from backprop.params import INITS
-from backprop.presets import PRESETS
 
 __all__ = ["build_parser", "main", "parse_sizes"]
 

@@ -10,6 +10,7 @@ one example per row, shape ``(m, n_0)``. Layer :math:`l` has the activation
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -253,5 +254,15 @@ def mean_cost(
     return value + l2_penalty(ws, l2) if l2 else value
 
 
-#: The name :func:`mean_cost` had before it took :mod:`spec`'s name.
-cost_value = mean_cost
+def cost_value(*args: Any, **kwargs: Any) -> Any:
+    """Deprecated: the name :func:`mean_cost` had before it took :mod:`spec`'s.
+
+    Warns with a ``DeprecationWarning`` and calls :func:`mean_cost`; removed in 0.2.
+    """
+    warnings.warn(
+        "backprop.cost_value is deprecated and will be removed in 0.2; "
+        "use backprop.mean_cost, which takes the same arguments",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return mean_cost(*args, **kwargs)

@@ -194,7 +194,8 @@ def resolve_activations(activations: Any, n_layers: int) -> tuple[Activation, ..
     elif isinstance(activations, str | Activation):
         names = [activations] * n_layers
     elif isinstance(activations, Sequence | np.ndarray):
-        given = list(activations)
+        # An array of names gives np.str_: plain str, so that messages read alike.
+        given = [str(a) if isinstance(a, np.str_) else a for a in activations]
         if len(given) == n_layers:
             names = given
         elif len(given) == 2:

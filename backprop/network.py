@@ -221,8 +221,6 @@ class Network:
         )
         return history
 
-    sgd = fit
-
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the network to a ``.npz`` file, atomically.
 

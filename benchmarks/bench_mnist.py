@@ -39,8 +39,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import backprop
-from backprop.datasets import load_mnist
-from backprop.presets import PRESETS
+from backprop.mnist.data import load_mnist
+from backprop.mnist.presets import PRESETS
 from backprop.training import SMALL_BATCH
 
 sys.path.insert(0, str(Path(__file__).parent))

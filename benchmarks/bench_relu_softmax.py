@@ -31,8 +31,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import backprop
-from backprop.datasets import load_mnist
-from backprop.presets import PRESETS
+from backprop.mnist.data import load_mnist
+from backprop.mnist.presets import PRESETS
 from backprop.training import SMALL_BATCH
 
 PRESET = PRESETS["relu-softmax"]

@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 
 import backprop
-from backprop.datasets import load_mnist
-from backprop.presets import PRESETS
+from backprop.mnist.data import load_mnist
+from backprop.mnist.presets import PRESETS
 
 #: Before training, then after epochs 1, 2, 3 (percent).
 TUTORIAL = (10.66, 92.78, 94.14, 95.13)
 OUTPUT = Path(__file__).parents[1] / "docs" / "_include" / "tutorial_table.rst"
 
 
-def accuracies(seed: int, data: backprop.datasets.MNIST) -> list[float]:
+def accuracies(seed: int, data: backprop.mnist.data.MNIST) -> list[float]:
     """Test accuracy (percent) before training and after each epoch, for one seed."""
     preset = PRESETS["tutorial"]
     net = backprop.Network(

@@ -17,22 +17,11 @@ hold :mod:`backprop`, or anyone's code, to it.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from spec.activations import ACTIVATIONS, relu, softmax, step, tanh
 from spec.caching import clear_caches
-from spec.check.adapters import ImplementationError, adapt
-from spec.check.compare import compare_gradients
-from spec.check.conformance import check_implementation
-from spec.check.conformance_report import CaseResult, ConformanceReport
-from spec.check.gradcheck import gradcheck
-from spec.check.hvp import check_hessian, check_hvp
-from spec.check.jacobian import check_jacobian
-from spec.check.jvp import check_jvp
-from spec.check.netcheck import check_network
-from spec.check.report import GradcheckError, GradcheckReport, Kink
-from spec.check.sgdcheck import check_descent, check_sgd_epoch
-from spec.check.sgdreports import DescentReport, EpochReport
-from spec.check.taylor import TaylorReport, taylor_test
-from spec.check.vjp import check_vjp
 from spec.costs import COSTS, L2_SYMBOL, mean_cost
 from spec.derive import (
     DERIVATION_LIMIT,
@@ -43,13 +32,65 @@ from spec.derive import (
     recursion_gradients,
 )
 from spec.general import GeneralProof, prove_general
-from spec.identities import IdentityResult, prove_output_shortcut, prove_sigma_prime
-from spec.identities_activations import prove_derivative, prove_l2_term
+from spec.identities import (
+    IdentityResult,
+    prove_derivative,
+    prove_l2_term,
+    prove_output_shortcut,
+    prove_sigma_prime,
+)
 from spec.network import SymbolicNetwork, symbolic_network
 from spec.oracle import oracle_gradients
 from spec.prove import ProofResult, prove_backprop
 from spec.recursion import VARIANTS
 from spec.symbols import sigma, sigma_prime, symbol
+
+if TYPE_CHECKING:
+    from spec.check.conformance.adapters import ImplementationError, adapt
+    from spec.check.conformance.report import CaseResult, ConformanceReport
+    from spec.check.conformance.run import check_implementation
+    from spec.check.derivatives.compare import compare_gradients
+    from spec.check.derivatives.gradcheck import gradcheck
+    from spec.check.derivatives.hvp import check_hessian, check_hvp
+    from spec.check.derivatives.jacobian import check_jacobian
+    from spec.check.derivatives.jvp import check_jvp
+    from spec.check.derivatives.report import GradcheckError, GradcheckReport, Kink
+    from spec.check.derivatives.taylor import TaylorReport, taylor_test
+    from spec.check.derivatives.vjp import check_vjp
+    from spec.check.network.descent import (
+        DescentReport,
+        EpochReport,
+        check_descent,
+        check_sgd_epoch,
+    )
+    from spec.check.network.gradient import check_network
+
+#: The numeric checks, imported on first use (PEP 562): ``import spec`` alone
+#: loads neither :mod:`spec.check` nor :mod:`backprop`.
+_LAZY = {
+    "DescentReport": "spec.check.network.descent",
+    "EpochReport": "spec.check.network.descent",
+    "check_descent": "spec.check.network.descent",
+    "check_sgd_epoch": "spec.check.network.descent",
+    "CaseResult": "spec.check.conformance.report",
+    "ConformanceReport": "spec.check.conformance.report",
+    "GradcheckError": "spec.check.derivatives.report",
+    "GradcheckReport": "spec.check.derivatives.report",
+    "ImplementationError": "spec.check.conformance.adapters",
+    "Kink": "spec.check.derivatives.report",
+    "TaylorReport": "spec.check.derivatives.taylor",
+    "adapt": "spec.check.conformance.adapters",
+    "check_hessian": "spec.check.derivatives.hvp",
+    "check_hvp": "spec.check.derivatives.hvp",
+    "check_implementation": "spec.check.conformance.run",
+    "check_jacobian": "spec.check.derivatives.jacobian",
+    "check_jvp": "spec.check.derivatives.jvp",
+    "check_network": "spec.check.network.gradient",
+    "check_vjp": "spec.check.derivatives.vjp",
+    "compare_gradients": "spec.check.derivatives.compare",
+    "gradcheck": "spec.check.derivatives.gradcheck",
+    "taylor_test": "spec.check.derivatives.taylor",
+}
 
 __all__ = [
     "ACTIVATIONS",
@@ -106,3 +147,16 @@ __all__ = [
     "tanh",
     "taylor_test",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'spec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

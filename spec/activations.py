@@ -1,7 +1,7 @@
 r"""The activations as SymPy functions, each with its declared derivative.
 
 Every activation is left unevaluated, as :math:`\sigma` is (:mod:`spec.symbols`),
-and declares its derivative through ``fdiff``; :mod:`spec.identities_activations`
+and declares its derivative through ``fdiff``; :mod:`spec.identities`
 proves each declaration against the explicit formula:
 
 - :math:`\sigma`, :math:`\sigma' = \sigma(1 - \sigma)` (:class:`spec.sigma`);

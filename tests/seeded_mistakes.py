@@ -3,7 +3,7 @@
 Each :class:`SeededMistake` is a one-line edit of ``tutorial_net.py`` (or of the
 file ``path``; a patched copy: the source text with one line replaced, loaded as
 its own module), made the way a learner would make it, and names the catalogue entry
-(:data:`spec.check.mistakes.MISTAKES`) the diagnosis must report. ``function`` is
+(:data:`spec.check.conformance.mistakes.MISTAKES`) the diagnosis must report. ``function`` is
 the function of the copy to check, with the adapter options it needs.
 """
 

@@ -59,7 +59,7 @@ def test_cross_entropy_stays_finite_when_output_saturates():
     y = np.array([[0.0, 1.0]])  # maximally wrong: a^L = (1, 0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        c = backprop.cost_value(weights, biases, x, y, cost="cross_entropy")
+        c = backprop.mean_cost(weights, biases, x, y, cost="cross_entropy")
         gw, _ = backprop.gradients(weights, biases, x, y, cost="cross_entropy")
     assert c == pytest.approx(2000.0)
     assert np.all(np.isfinite(gw[0]))
@@ -134,8 +134,8 @@ def _central_differences(weights, biases, x, y, cost):
         up, down = theta.copy(), theta.copy()
         up[k] += h
         down[k] -= h
-        f_up = backprop.cost_value(*backprop.unpack(up, sizes), x, y, cost=cost)
-        f_down = backprop.cost_value(*backprop.unpack(down, sizes), x, y, cost=cost)
+        f_up = backprop.mean_cost(*backprop.unpack(up, sizes), x, y, cost=cost)
+        f_down = backprop.mean_cost(*backprop.unpack(down, sizes), x, y, cost=cost)
         out[k] = (f_up - f_down) / (up[k] - down[k])
     return out
 
@@ -186,7 +186,7 @@ def test_dtype_is_preserved(dtype):
     y = np.eye(3)[[0, 1, 2, 0, 1, 2]]
     zs, activations = backprop.feedforward(weights, biases, x)
     grad_w, grad_b = backprop.gradients(weights, biases, x, y)
-    cost = backprop.cost_value(weights, biases, x, y)
+    cost = backprop.mean_cost(weights, biases, x, y)
     arrays = [*zs, *activations, *grad_w, *grad_b]
     assert {a.dtype for a in arrays} == {np.dtype(dtype)}
     assert cost.dtype == np.dtype(dtype)
@@ -260,5 +260,9 @@ def test_forward_is_feedforward_without_the_checks():
             np.testing.assert_array_equal(a, b)
 
 
-def test_cost_value_is_mean_cost():
-    assert backprop.cost_value is backprop.mean_cost
+def test_cost_value_is_a_deprecated_mean_cost():
+    weights, biases = backprop.init_params([3, 2], rng=0)
+    x, y = np.ones((2, 3)), np.zeros((2, 2))
+    with pytest.warns(DeprecationWarning, match="use backprop.mean_cost"):
+        value = backprop.cost_value(weights, biases, x, y)
+    assert value == backprop.mean_cost(weights, biases, x, y)

@@ -1,4 +1,4 @@
-"""Tests of backprop.datasets on small generated files; never the network.
+"""Tests of backprop.mnist.data on small generated files; never the network.
 
 Only ``test_real_mnist`` (marker ``mnist``) reads the real data set.
 """
@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 from mnist_files import write_idx_dir
 
-from backprop import datasets, mnist_formats
-from backprop.datasets import MNIST, MNISTError, load_mnist, one_hot
+from backprop.mnist import data as datasets
+from backprop.mnist import formats as mnist_formats
+from backprop.mnist.data import MNIST, MNISTError, load_mnist, one_hot
 
 RNG = np.random.default_rng(20240601)
 N_TRAIN, N_VALID, N_TEST = 3, 2, 2  # fake pickle split sizes

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 import spec
-from spec.check.numeric import (
+from spec.check.derivatives.numeric import (
     central_gradient,
     complex_step_gradient,
     directional_derivative,
     richardson_gradient,
 )
-from spec.check.options import default_tolerances
-from spec.check.report import GradcheckError, GradcheckReport
+from spec.check.derivatives.options import default_tolerances
+from spec.check.derivatives.report import GradcheckError, GradcheckReport
 
 METHODS = ["central", "complex", "richardson"]
 

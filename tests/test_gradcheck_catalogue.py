@@ -5,7 +5,7 @@ gradient of a scalar, the Taylor test), in entry and fast mode: every right
 derivative passes, every wrong one fails, and in entry mode the entries named
 wrong are exactly those where the wrong derivative differs from the right one.
 All random choices are seeded; fast mode's false-alarm probability per compared
-item is below 3.1e-8 (spec.check.tangents), and its seeds here are fixed.
+item is below 3.1e-8 (spec.check.derivatives.tangents), and its seeds here are fixed.
 
 The ``library`` fixture runs the catalogue on NumPy and on ``array-api-strict``;
 ``nox -s interop`` adds PyTorch tensors (marker ``interop``).
@@ -19,10 +19,10 @@ import pytest
 from catalogue import CASES, Case, jvp_of, vjp_of
 
 import spec
-from spec.check.arrays import to_numpy
-from spec.check.report import GradcheckReport
-from spec.check.tangents import output_namer
-from spec.check.trees import flatten, flatten_like
+from spec.check.derivatives.arrays import to_numpy
+from spec.check.derivatives.report import GradcheckReport
+from spec.check.derivatives.tangents import output_namer
+from spec.check.derivatives.trees import flatten, flatten_like
 
 pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 

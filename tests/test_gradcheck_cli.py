@@ -13,7 +13,7 @@ from seeded_layer_mistakes import NEW
 from seeded_mistakes import SEEDED
 
 from backprop.cli import main
-from spec.check.conformance_export import SCHEMA
+from spec.check.conformance.report import SCHEMA
 
 TUTORIAL = str(Path(__file__).with_name("tutorial_net.py"))
 OPTIONS = ["--per-example", "--layout", "columns", "--returns", "b,w"]

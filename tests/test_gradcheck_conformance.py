@@ -18,8 +18,8 @@ from seeded_mistakes import CRASHING, PER_EXAMPLE, SEEDED
 
 import backprop
 import spec
-from spec.check.conformance_export import to_json, to_junit
-from spec.check.mistakes import MISTAKES
+from spec.check.conformance.mistakes import MISTAKES
+from spec.check.conformance.report import to_json, to_junit
 
 #: Seeds of the false-alarm test: the done-when criterion of the battery.
 N_SEEDS = 20

@@ -19,8 +19,8 @@ from seeded_mistakes import PER_EXAMPLE, SEEDED
 
 import backprop
 import spec
-from spec.check import battery, casedata
-from spec.check.mistakes import MISTAKES
+from spec.check.conformance import suites as battery
+from spec.check.conformance.mistakes import MISTAKES
 
 #: Seeds of the false-alarm test: 20 as for the sigmoid battery under the ``ci``
 #: profile (CI), 5 in the inner loop of ``pytest -k gradcheck``.
@@ -128,13 +128,13 @@ def test_gradcheck_conformance_layers_relu_data_away_from_kinks_and_none_skipped
     rng = np.random.default_rng(0)
     for result in report.cases:
         case = result.case
-        data = casedata.case_data(case, rng)
+        data = battery.case_data(case, rng)
         if "relu" in case.layers:
             ws = [w.astype(float) for w in data.weights]
             bs = [b.astype(float) for b in data.biases]
             zs, _ = backprop.feedforward(ws, bs, data.x.astype(float), case.layers)
             hidden = np.concatenate([z.ravel() for z in zs[:-1]])
-            assert np.abs(hidden).min() >= casedata.KINK_MARGIN
+            assert np.abs(hidden).min() >= battery.KINK_MARGIN
         # The kink-aware engine (central differences, on the larger ReLU net)
         # found no entry at a kink: none was waved through.
         assert result.report is not None

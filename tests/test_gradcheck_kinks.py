@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import spec
-from spec.check.trees import flatten
+from spec.check.derivatives.trees import flatten
 
 pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 

@@ -15,7 +15,7 @@ import backprop
 import backprop.activations
 import backprop.layers
 import spec
-from spec.check.report import GradcheckError
+from spec.check.derivatives.report import GradcheckError
 
 pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 

@@ -13,7 +13,7 @@ from hypothesis import given
 
 import backprop
 import spec
-from spec.check.trees import flatten
+from spec.check.derivatives.trees import flatten
 from spec.strategies import arrays_for, networks, parameter_trees
 from spec.testing import (
     assert_gradient,

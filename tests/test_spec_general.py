@@ -10,7 +10,7 @@ import sympy
 
 import spec
 from spec.costs import costs_for_output
-from spec.general_lemmas import INDEX, phi, phi_prime
+from spec.general.lemmas import INDEX, phi, phi_prime
 from spec.modular import MODULUS, evaluate_mod_p
 from spec.recursion import VARIANTS
 

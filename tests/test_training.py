@@ -25,11 +25,11 @@ def _toy_problem(n=40, seed=0):
 def test_one_step_lowers_the_cost():
     x, labels = _toy_problem()
     weights, biases = backprop.init_params([4, 5, 2], rng=1)
-    before = backprop.cost_value(weights, biases, x, labels)
+    before = backprop.mean_cost(weights, biases, x, labels)
     new_w, new_b, _ = backprop.sgd(
         weights, biases, x, labels, epochs=1, batch_size=len(x), lr=0.5
     )
-    after = backprop.cost_value(new_w, new_b, x, labels)
+    after = backprop.mean_cost(new_w, new_b, x, labels)
     assert after < before
 
 

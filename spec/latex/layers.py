@@ -17,8 +17,7 @@ import sympy
 
 from spec.activations import ACTIVATIONS, phi, phi_prime, relu, tanh
 from spec.costs import l2_penalty
-from spec.identities import prove_output_shortcut
-from spec.identities_activations import prove_derivative, prove_l2_term
+from spec.identities import prove_derivative, prove_l2_term, prove_output_shortcut
 from spec.latex.display import Display
 from spec.latex.printer import latex
 from spec.recursion import bp1

@@ -72,10 +72,10 @@ def check_section(directive: SphinxDirective, ex: Any, lr: float) -> nodes.secti
         ["worked-example-check"],
     )
     cost = ex.cost
-    before = float(backprop.cost_value(ex.weights, ex.biases, ex.x, ex.y, cost))
+    before = float(backprop.mean_cost(ex.weights, ex.biases, ex.x, ex.y, cost))
     stepped_w = [w - lr * g for w, g in zip(ex.weights, ex.grad_w, strict=True)]
     stepped_b = [b - lr * g for b, g in zip(ex.biases, ex.grad_b, strict=True)]
-    after = float(backprop.cost_value(stepped_w, stepped_b, ex.x, ex.y, cost))
+    after = float(backprop.mean_cost(stepped_w, stepped_b, ex.x, ex.y, cost))
     if not after < before:
         raise ValueError(f"a descent step raised the cost: {before} -> {after}")
     sec += paragraph(
@@ -83,7 +83,7 @@ def check_section(directive: SphinxDirective, ex: Any, lr: float) -> nodes.secti
         rf"One step of gradient descent with learning rate :math:`\alpha = {lr}`, "
         r":math:`W^l \leftarrow W^l - \alpha\, \partial C / \partial W^l` and "
         r"likewise for :math:`b^l`, lowers the batch cost "
-        f"(:func:`backprop.cost_value`) from :math:`{fmt(before)}` to "
+        f"(:func:`backprop.mean_cost`) from :math:`{fmt(before)}` to "
         f":math:`{fmt(after)}`. A sign error in the update would pass every "
         "gradient check and fail this one.",
     )

@@ -136,11 +136,11 @@ class SourceCode(SphinxDirective):
 
 
 class PresetsTable(SphinxDirective):
-    """The training presets of ``backprop train``, read from :mod:`backprop.presets`."""
+    """The training presets of ``backprop train``, read from :mod:`backprop.mnist.presets`."""
 
     def run(self) -> list[nodes.Node]:
         note_source_dependencies(self.env)
-        from backprop.presets import PRESETS
+        from backprop.mnist.presets import PRESETS
 
         rows = [
             (

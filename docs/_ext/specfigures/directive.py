@@ -10,7 +10,7 @@
 Kinds: ``network``, ``passes`` and ``worked-example`` (diagrams of the worked
 example's network, written by :mod:`specfigures.svg`), ``nudge`` (one weight of it
 nudged, a matplotlib plot) and ``learning-curve`` (option ``:preset:``, trained on
-MNIST while the page is built). The example is :func:`spec.latex.worked_example`
+MNIST while the page is built). The example is :func:`spec.worked_example.worked_example`
 with the arguments of ``:example:``, the same string the page's
 ``worked-example`` directive takes, so the figure and the tables show one network.
 
@@ -33,7 +33,7 @@ from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from backprop.datasets import MNISTError
+from backprop.mnist.data import MNISTError
 from specfigures import diagrams, example, plots
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ IMAGES = Path("_images") / "specfigures"
 
 @functools.cache
 def make_example(sizes: tuple[int, ...], m: int, cost: str, seed: int) -> Any:
-    """:func:`spec.latex.worked_example`, once per build."""
+    """:func:`spec.worked_example.worked_example`, once per build."""
     from spec.worked_example import worked_example
 
     return worked_example(sizes, m, cost, seed)

@@ -1,6 +1,6 @@
 """The worked example's numbers drawn on its network.
 
-Every number comes from :func:`spec.latex.worked_example` (the oracle's values, to
+Every number comes from :func:`spec.worked_example.worked_example` (the oracle's values, to
 50 digits) and is printed as the table on the same page prints it: SymPy's
 ``Float`` to six significant digits, through :func:`spec.latex.latex`. Each number
 is an SVG ``<text>`` carrying ``data-quantity`` (``x``, ``y``, ``W^1``, ``z^1``,
@@ -127,7 +127,7 @@ def _matrix(
 
 
 def example_diagram(ex: Any, prefix: str) -> Drawing:
-    """The network of ``ex`` (a :class:`spec.latex.WorkedExample`) with its numbers."""
+    """The network of ``ex`` (a :class:`spec.worked_example.WorkedExample`) with its numbers."""
     sizes, m, L = list(ex.sizes), ex.m, len(ex.sizes) - 1
     card_w, gap_x, gap_y = card_width(m), 16.0, 70.0
     heights = [card_height(1 if l == 0 else 5 + (l == L)) for l in range(L + 1)]
@@ -158,7 +158,7 @@ def example_diagram(ex: Any, prefix: str) -> Drawing:
             "b and the gradient ∂C/∂b; the targets y at the output. Below, each weight "
             "matrix W^l beside its gradient ∂C/∂W^l, row i for neuron i of layer l and "
             "column j for neuron j of layer l − 1. Every number is the oracle's "
-            "(spec.latex.worked_example), printed to six significant digits as in "
+            "(spec.worked_example.worked_example), printed to six significant digits as in "
             "the tables of the page."
         ),
     )

@@ -207,11 +207,11 @@ class Curve:
 def train_preset(preset: str, seed: int) -> Curve:
     """Train ``preset`` on MNIST, evaluating on the test set before and after each epoch.
 
-    Raises :class:`backprop.datasets.MNISTError` when MNIST cannot be had.
+    Raises :class:`backprop.mnist.data.MNISTError` when MNIST cannot be had.
     """
     import backprop
-    from backprop.datasets import load_mnist
-    from backprop.presets import PRESETS
+    from backprop.mnist.data import load_mnist
+    from backprop.mnist.presets import PRESETS
 
     p = PRESETS[preset]
     data = load_mnist(dtype=p.dtype)
