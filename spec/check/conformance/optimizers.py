@@ -1,0 +1,1252 @@
+r"""Learners' optimizers checked against the spec, under every known convention.
+
+A learner writes the update rules in CS231n's shape,
+``next_w, config = rule(w, dw, config)``, for ``sgd``, ``sgd_momentum``,
+``rmsprop`` and ``adam``, keeping its state (``velocity``, ``cache``, ``m``,
+``v``, ``t``) in ``config``. :func:`check_optimizer` drives such a rule along
+several trajectories and compares every step with the spec's rules
+(:mod:`spec.optimizers`), evaluated in float64:
+
+- each trajectory is :data:`STEPS` calls from random parameters, the learning
+  rate decaying by :data:`DECAY` per call and set through
+  ``config["learning_rate"]`` between calls (so that the momentum conventions,
+  equal for a constant learning rate, come apart);
+- the gradients of each trajectory follow one *regime* of :data:`REGIMES`: random,
+  tiny (where :math:`\epsilon` weighs), huge, sign-alternating, sparse with zeros
+  (where a missing :math:`\epsilon` divides 0 by 0), constant (where a missing
+  bias correction shows plainly); each in float64 and float32;
+- the hyper-parameters are not the usual defaults (:data:`HYPER`), so a rule that
+  ignores ``config`` and uses the defaults is seen.
+
+Every call receives copies of ``w``, ``dw`` and ``config``; a rule that writes into
+``w`` or ``dw`` is reported (:attr:`OptimizerReport.writes_inputs`). A rule that
+raises is reported with the line that raised.
+
+The verdict: the rule **matches a convention** (:data:`CONVENTIONS`: a correct
+rule, whoever's convention it follows) when its parameters agree with that
+convention's at every step of every trajectory; otherwise it is compared with the
+deviations (:data:`DEVIATIONS`, each a rule of its own with a name and a title)
+and the one it equals is named.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib.util
+import json
+import linecache
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sympy
+from numpy.typing import NDArray
+
+from spec.optimizers import SymbolicRule, get_rule, make_rule, numeric_step
+
+__all__ = [
+    "CONVENTIONS",
+    "DECAY",
+    "DEVIATIONS",
+    "HYPER",
+    "KINDS",
+    "REGIMES",
+    "RTOL",
+    "STEPS",
+    "Alternative",
+    "Crash",
+    "OptimFileReport",
+    "OptimizerReport",
+    "TrajectoryResult",
+    "check_optim_file",
+    "check_optimizer",
+    "format_optimizer_report",
+]
+
+#: The CS231n rule names this module checks.
+KINDS = ("sgd", "sgd_momentum", "rmsprop", "adam")
+
+#: Calls per trajectory: enough for Adam's bias correction to fade
+#: (:math:`\beta_2^{60} \approx 0.55` at :math:`\beta_2 = 0.99`) and for a
+#: state not carried, or a late ``t``, to show at every step.
+STEPS = 60
+
+#: The learning rate is multiplied by this between calls (0.96^60 ≈ 0.09): the
+#: decay the momentum conventions disagree on.
+DECAY = 0.96
+
+#: ``config`` as given at the first call: no value is CS231n's default (``momentum``
+#: 0.9, ``decay_rate`` 0.99, ``beta1`` 0.9, ``beta2`` 0.999, ``epsilon`` 1e-8), so
+#: that a rule which ignores ``config`` is seen. :math:`\epsilon = 10^{-6}` is
+#: within a factor of ten of the tiny regime's root of the second moment, where its
+#: placement matters.
+HYPER: dict[str, dict[str, float]] = {
+    "sgd": {"learning_rate": 0.05},
+    "sgd_momentum": {"learning_rate": 0.05, "momentum": 0.8},
+    "rmsprop": {"learning_rate": 0.01, "decay_rate": 0.9, "epsilon": 1e-6},
+    "adam": {"learning_rate": 0.01, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-6},
+}
+
+#: ``config`` keys and the spec's symbol each one sets.
+_SYMBOL_OF_KEY = {
+    "learning_rate": "alpha",
+    "momentum": "mu",
+    "decay_rate": "rho",
+    "epsilon": "eps",
+    "beta1": "beta1",
+    "beta2": "beta2",
+}
+
+#: The gradient regimes, each with why it is there.
+REGIMES: dict[str, str] = {
+    "random": "standard normal gradients: the common case",
+    "tiny": "gradients of size 1e-5: the root of the second moment near epsilon, "
+    "where inside and outside differ",
+    "huge": "gradients of size 1e5: a rule that clips or overflows shows",
+    "alternating": "the sign alternates at every step: momentum's memory shows",
+    "sparse": "zero gradients for the first steps and 30 % zeros after: 0/0 where "
+    "epsilon is missing",
+    "constant": "one gradient repeated: Adam's corrected moments are exact, so a "
+    "missing or misplaced bias correction shows from the first step",
+}
+
+#: Relative tolerance of a step, by the learner's dtype, against the largest
+#: parameter: in float64, 60 steps of a few roundings each stay below 1e-13 of it
+#: (measured 2e-15 with ``tests/cs231n_optim.py``) and 1e-9 leaves room for any
+#: order of operations; in float32 the parameters themselves round at 6e-8 per
+#: step (measured 1e-6 after 60 steps), and the conventions and deviations differ by
+#: more than 1e-3 of it.
+RTOL = {"float64": 1e-9, "float32": 1e-4}
+
+#: The shape of the parameter array: non-square, so a transposed array fails.
+SHAPE = (4, 5)
+
+
+@dataclasses.dataclass(frozen=True)
+class Alternative:
+    """A rule the learner's may equal: a convention, or a named deviation.
+
+    Attributes
+    ----------
+    name : str
+        Identifier, e.g. ``"adam_t_late"``.
+    kind : str
+        The CS231n rule it stands for (a key of :data:`KINDS`).
+    title : str
+        What it does, in words.
+    breaks : str
+        For a deviation, the line of the rule it gets wrong, as it should read;
+        empty for a convention.
+    rule : SymbolicRule
+        Its update, symbolically.
+    resets : tuple of str
+        State not carried between calls: set back to 0 before every step.
+    fixed : dict of str to float
+        Hyper-parameters it does not read from ``config`` (``{"alpha": 0.05}`` for a
+        learning rate kept from the first call).
+    """
+
+    name: str
+    kind: str
+    title: str
+    breaks: str
+    rule: SymbolicRule
+    resets: tuple[str, ...] = ()
+    fixed: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+
+def _convention(name: str, kind: str, title: str, rule: str) -> Alternative:
+    return Alternative(name, kind, title, "", get_rule(rule))
+
+
+#: The correct rules, in every convention the references use.
+CONVENTIONS: tuple[Alternative, ...] = (
+    _convention("sgd", "sgd", "gradient descent: w - α dw", "sgd"),
+    _convention(
+        "momentum_cs231n",
+        "sgd_momentum",
+        "CS231n: v = μv - α dw; w + v (the learning rate inside the velocity)",
+        "momentum_cs231n",
+    ),
+    _convention(
+        "momentum_pytorch",
+        "sgd_momentum",
+        "PyTorch: b = μb + dw; w - αb (the learning rate outside the velocity)",
+        "momentum_pytorch",
+    ),
+    _convention(
+        "momentum_ema",
+        "sgd_momentum",
+        "moving average (deeplearning.ai; PyTorch with dampening = μ): "
+        "b = μb + (1 - μ) dw; w - αb",
+        "momentum_ema",
+    ),
+    _convention(
+        "rmsprop_eps_outside",
+        "rmsprop",
+        "PyTorch, CS231n: w - α dw / (√cache + ε)",
+        "rmsprop_eps_outside",
+    ),
+    _convention(
+        "rmsprop_eps_inside",
+        "rmsprop",
+        "TensorFlow: w - α dw / √(cache + ε)",
+        "rmsprop_eps_inside",
+    ),
+    _convention(
+        "adam_paper",
+        "adam",
+        "the paper's Algorithm 1 (PyTorch, CS231n): w - α m̂ / (√v̂ + ε)",
+        "adam_paper",
+    ),
+    _convention(
+        "adam_tensorflow",
+        "adam",
+        "TensorFlow: α_t = α √(1 - β2^t) / (1 - β1^t); w - α_t m / (√v + ε)",
+        "adam_tensorflow",
+    ),
+)
+
+
+def _deviation(
+    name: str,
+    kind: str,
+    title: str,
+    breaks: str,
+    hyper: tuple[str, ...],
+    state: tuple[str, ...],
+    build: Callable[..., dict[str, Any]],
+    resets: tuple[str, ...] = (),
+    fixed: Mapping[str, float] | None = None,
+) -> Alternative:
+    rule = make_rule(name, kind, "deviation", title, hyper, state, build)
+    return Alternative(name, kind, title, breaks, rule, resets, dict(fixed or {}))
+
+
+def _with(base: str, name: str, title: str, breaks: str, **options: Any) -> Alternative:
+    """A deviation that is a convention's rule run another way (state reset, a
+    hyper-parameter fixed)."""
+    conv = next(c for c in CONVENTIONS if c.name == base)
+    return Alternative(name, conv.kind, title, breaks, conv.rule, **options)
+
+
+_MOMENTUM = ("alpha", "mu")
+_RMSPROP = ("alpha", "rho", "eps")
+_ADAM = ("alpha", "beta1", "beta2", "eps")
+_ADAM_STATE = ("m", "v", "t")
+_SGD_LINE = "w - α dw"
+_MOMENTUM_LINE = "v = μv - α dw; next_w = w + v"
+_CACHE_LINE = "cache = ρ cache + (1 - ρ) dw²"
+_RMSPROP_LINE = "next_w = w - α dw / (√cache + ε)"
+_T_LINE = "t = t + 1, before the bias correction uses it"
+_M_LINE = "m = β1 m + (1 - β1) dw"
+_V_LINE = "v = β2 v + (1 - β2) dw²"
+_CORRECTION_LINE = "m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t)"
+_ADAM_LINE = "next_w = w - α m̂ / (√v̂ + ε)"
+_LR_LINE = "the learning rate read from config at every call"
+
+
+def _adam_deviation(
+    name: str,
+    title: str,
+    breaks: str,
+    parts: Callable[..., dict[str, Any]],
+    resets: tuple[str, ...] = (),
+    fixed: Mapping[str, float] | None = None,
+) -> Alternative:
+    """An Adam deviation from ``parts(theta, g, alpha, beta1, beta2, eps, m, v,
+    t)``, which returns the new state and theta."""
+    return _deviation(
+        name, "adam", title, breaks, _ADAM, _ADAM_STATE, parts, resets, fixed
+    )
+
+
+def _moments(
+    g: Any, m: Any, v: Any, t: Any, beta1: Any, beta2: Any
+) -> tuple[Any, Any, Any]:
+    return beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g**2, t + 1
+
+
+def _adam_with(
+    *,
+    t_used: Callable[[Any], Any] = lambda t1: t1,
+    t_new: Callable[[Any], Any] = lambda t1: t1,
+    m_new: Callable[..., Any] | None = None,
+    v_new: Callable[..., Any] | None = None,
+    correct: Callable[..., tuple[Any, Any]] | None = None,
+    root: Callable[[Any, Any], Any] = lambda v_hat, eps: sympy.sqrt(v_hat) + eps,
+    old_moments: bool = False,
+) -> Callable[..., dict[str, Any]]:
+    """Adam (the paper's form) with one part replaced; each argument a function
+    of the symbols it needs."""
+
+    def build(theta: Any, g: Any, alpha: Any, beta1: Any, beta2: Any, eps: Any, m: Any, v: Any, t: Any) -> dict[str, Any]:  # fmt: skip
+        m1, v1, t1 = _moments(g, m, v, t, beta1, beta2)
+        if m_new is not None:
+            m1 = m_new(g, m, beta1, beta2)
+        if v_new is not None:
+            v1 = v_new(g, v, beta1, beta2)
+        tu = t_used(t1)
+        cm, cv = (1 - beta1**tu, 1 - beta2**tu)
+        if correct is not None:
+            cm, cv = correct(beta1, beta2, tu)
+        mm, vv = (m, v) if old_moments else (m1, v1)
+        return {
+            "theta": theta - alpha * (mm / cm) / root(vv / cv, eps),
+            "m": m1,
+            "v": v1,
+            "t": t_new(t1),
+        }
+
+    return build
+
+
+#: The known deviations, in the order the diagnosis tries them; each a rule of its
+#: own that a wrong learner's rule may equal at every step.
+DEVIATIONS: tuple[Alternative, ...] = (
+    _deviation(
+        "sgd_ascent",
+        "sgd",
+        "the step's sign flipped: w + α dw (ascent)",
+        _SGD_LINE,
+        ("alpha",),
+        (),
+        lambda theta, g, alpha: {"theta": theta + alpha * g},
+    ),
+    _with(
+        "sgd",
+        "sgd_learning_rate_fixed",
+        "the learning rate of the first call kept: later values of "
+        "config['learning_rate'] ignored",
+        _LR_LINE,
+        fixed={"alpha": HYPER["sgd"]["learning_rate"]},
+    ),
+    _deviation(
+        "momentum_ascent",
+        "sgd_momentum",
+        "the gradient's sign flipped in the velocity: v = μv + α dw; w + v",
+        _MOMENTUM_LINE,
+        _MOMENTUM,
+        ("v",),
+        lambda theta, g, alpha, mu, v: {
+            "theta": theta + mu * v + alpha * g,
+            "v": mu * v + alpha * g,
+        },
+    ),
+    _deviation(
+        "momentum_stale_velocity",
+        "sgd_momentum",
+        "the parameters moved by the previous step's velocity: w + v before v is "
+        "updated",
+        _MOMENTUM_LINE,
+        _MOMENTUM,
+        ("v",),
+        lambda theta, g, alpha, mu, v: {"theta": theta + v, "v": mu * v - alpha * g},
+    ),
+    _deviation(
+        "momentum_alpha_twice",
+        "sgd_momentum",
+        "the learning rate both inside and outside the velocity: v = μv + α dw; w - αv",
+        _MOMENTUM_LINE,
+        _MOMENTUM,
+        ("v",),
+        lambda theta, g, alpha, mu, v: {
+            "theta": theta - alpha * (mu * v + alpha * g),
+            "v": mu * v + alpha * g,
+        },
+    ),
+    _with(
+        "momentum_cs231n",
+        "momentum_not_carried",
+        "the velocity not carried between calls: a fresh zero velocity at every "
+        "call (plain SGD)",
+        "config['velocity'] = v, read back at the next call",
+        resets=("v",),
+    ),
+    _with(
+        "momentum_cs231n",
+        "momentum_ignores_config",
+        "config['momentum'] ignored: μ = 0.9 (CS231n's default) used",
+        "μ = config['momentum']",
+        fixed={"mu": 0.9},
+    ),
+    _with(
+        "momentum_cs231n",
+        "momentum_learning_rate_fixed",
+        "the learning rate of the first call kept: later values of "
+        "config['learning_rate'] ignored",
+        _LR_LINE,
+        fixed={"alpha": HYPER["sgd_momentum"]["learning_rate"]},
+    ),
+    Alternative(
+        "momentum_nesterov",
+        "sgd_momentum",
+        "Nesterov's look-ahead (CS231n's notes) where plain momentum belongs: "
+        "w - μv_prev + (1 + μ) v",
+        _MOMENTUM_LINE,
+        get_rule("nesterov_cs231n"),
+    ),
+    Alternative(
+        "momentum_nesterov_pytorch",
+        "sgd_momentum",
+        "Nesterov's look-ahead (PyTorch's form) where plain momentum belongs: "
+        "w - α (dw + μb)",
+        _MOMENTUM_LINE,
+        get_rule("nesterov_pytorch"),
+    ),
+    _deviation(
+        "rmsprop_no_sqrt",
+        "rmsprop",
+        "the square root missing: w - α dw / (cache + ε)",
+        _RMSPROP_LINE,
+        _RMSPROP,
+        ("s",),
+        lambda theta, g, alpha, rho, eps, s: {
+            "theta": theta - alpha * g / (rho * s + (1 - rho) * g**2 + eps),
+            "s": rho * s + (1 - rho) * g**2,
+        },
+    ),
+    _deviation(
+        "rmsprop_cache_of_g",
+        "rmsprop",
+        "the cache averages dw, not dw²",
+        _CACHE_LINE,
+        _RMSPROP,
+        ("s",),
+        lambda theta, g, alpha, rho, eps, s: {
+            "theta": theta - alpha * g / (sympy.sqrt(rho * s + (1 - rho) * g) + eps),
+            "s": rho * s + (1 - rho) * g,
+        },
+    ),
+    _deviation(
+        "rmsprop_rho_swapped",
+        "rmsprop",
+        "the decay rate's weights swapped: cache = (1 - ρ) cache + ρ dw²",
+        _CACHE_LINE,
+        _RMSPROP,
+        ("s",),
+        lambda theta, g, alpha, rho, eps, s: {
+            "theta": theta - alpha * g / (sympy.sqrt((1 - rho) * s + rho * g**2) + eps),
+            "s": (1 - rho) * s + rho * g**2,
+        },
+    ),
+    _deviation(
+        "rmsprop_adagrad",
+        "rmsprop",
+        "Adagrad's sum where the moving average belongs: cache = cache + dw²",
+        _CACHE_LINE,
+        _RMSPROP,
+        ("s",),
+        lambda theta, g, alpha, rho, eps, s: {
+            "theta": theta - alpha * g / (sympy.sqrt(s + g**2) + eps),
+            "s": s + g**2,
+        },
+    ),
+    _deviation(
+        "rmsprop_no_one_minus_rho",
+        "rmsprop",
+        "the new square not weighted by 1 - ρ: cache = ρ cache + dw²",
+        _CACHE_LINE,
+        _RMSPROP,
+        ("s",),
+        lambda theta, g, alpha, rho, eps, s: {
+            "theta": theta - alpha * g / (sympy.sqrt(rho * s + g**2) + eps),
+            "s": rho * s + g**2,
+        },
+    ),
+    _deviation(
+        "rmsprop_stale_cache",
+        "rmsprop",
+        "the step divided by the previous call's cache (updated after the step)",
+        _RMSPROP_LINE + ", with the cache of this call",
+        _RMSPROP,
+        ("s",),
+        lambda theta, g, alpha, rho, eps, s: {
+            "theta": theta - alpha * g / (sympy.sqrt(s) + eps),
+            "s": rho * s + (1 - rho) * g**2,
+        },
+    ),
+    _deviation(
+        "rmsprop_no_eps",
+        "rmsprop",
+        "ε missing: w - α dw / √cache (0/0 where the cache is 0)",
+        _RMSPROP_LINE,
+        _RMSPROP,
+        ("s",),
+        lambda theta, g, alpha, rho, eps, s: {
+            "theta": theta - alpha * g / sympy.sqrt(rho * s + (1 - rho) * g**2),
+            "s": rho * s + (1 - rho) * g**2,
+        },
+    ),
+    _with(
+        "rmsprop_eps_outside",
+        "rmsprop_not_carried",
+        "the cache not carried between calls: a fresh zero cache at every call",
+        "config['cache'] = cache, read back at the next call",
+        resets=("s",),
+    ),
+    _with(
+        "rmsprop_eps_outside",
+        "rmsprop_ignores_config",
+        "config['decay_rate'] ignored: ρ = 0.99 (CS231n's default) used",
+        "ρ = config['decay_rate']",
+        fixed={"rho": 0.99},
+    ),
+    _with(
+        "rmsprop_eps_outside",
+        "rmsprop_learning_rate_fixed",
+        "the learning rate of the first call kept: later values of "
+        "config['learning_rate'] ignored",
+        _LR_LINE,
+        fixed={"alpha": HYPER["rmsprop"]["learning_rate"]},
+    ),
+    _adam_deviation(
+        "adam_t_late",
+        "t incremented after the bias correction uses it (1 - β^0 = 0 at the first "
+        "call)",
+        _T_LINE,
+        _adam_with(t_used=lambda t1: t1 - 1),
+    ),
+    _adam_deviation(
+        "adam_t_not_incremented",
+        "t not incremented, or not carried between calls: the bias correction of "
+        "step 1 at every step",
+        _T_LINE,
+        _adam_with(t_new=lambda t1: t1 - 1),
+    ),
+    _adam_deviation(
+        "adam_no_bias_correction",
+        "the bias correction missing: w - α m / (√v + ε)",
+        _CORRECTION_LINE,
+        _adam_with(correct=lambda b1, b2, t: (1, 1)),
+    ),
+    _adam_deviation(
+        "adam_bias_correction_m_only",
+        "the bias correction applied to m only",
+        _CORRECTION_LINE,
+        _adam_with(correct=lambda b1, b2, t: (1 - b1**t, 1)),
+    ),
+    _adam_deviation(
+        "adam_bias_correction_v_only",
+        "the bias correction applied to v only",
+        _CORRECTION_LINE,
+        _adam_with(correct=lambda b1, b2, t: (1, 1 - b2**t)),
+    ),
+    _adam_deviation(
+        "adam_bias_correction_swapped",
+        "the bias corrections applied to the wrong moments: m / (1 - β2^t), "
+        "v / (1 - β1^t)",
+        _CORRECTION_LINE,
+        _adam_with(correct=lambda b1, b2, t: (1 - b2**t, 1 - b1**t)),
+    ),
+    _adam_deviation(
+        "adam_betas_swapped",
+        "β1 and β2 swapped in the moments: m = β2 m + (1 - β2) dw, "
+        "v = β1 v + (1 - β1) dw²",
+        _M_LINE + ", " + _V_LINE,
+        _adam_with(
+            m_new=lambda g, m, b1, b2: b2 * m + (1 - b2) * g,
+            v_new=lambda g, v, b1, b2: b1 * v + (1 - b1) * g**2,
+        ),
+    ),
+    _adam_deviation(
+        "adam_v_of_g",
+        "the second moment averages dw, not dw²",
+        _V_LINE,
+        _adam_with(v_new=lambda g, v, b1, b2: b2 * v + (1 - b2) * g),
+    ),
+    _adam_deviation(
+        "adam_m_no_one_minus_beta1",
+        "the new gradient not weighted by 1 - β1: m = β1 m + dw",
+        _M_LINE,
+        _adam_with(m_new=lambda g, m, b1, b2: b1 * m + g),
+    ),
+    _adam_deviation(
+        "adam_eps_inside_root",
+        "ε inside the root: w - α m̂ / √(v̂ + ε)",
+        _ADAM_LINE,
+        _adam_with(root=lambda v_hat, eps: sympy.sqrt(v_hat + eps)),
+    ),
+    _adam_deviation(
+        "adam_no_sqrt",
+        "the square root missing: w - α m̂ / (v̂ + ε)",
+        _ADAM_LINE,
+        _adam_with(root=lambda v_hat, eps: v_hat + eps),
+    ),
+    _adam_deviation(
+        "adam_stale_moments",
+        "the step taken with the previous call's moments (m and v updated after "
+        "the step)",
+        _ADAM_LINE + ", with this call's m and v",
+        _adam_with(old_moments=True),
+    ),
+    _with(
+        "adam_paper",
+        "adam_moments_not_carried",
+        "m and v not carried between calls (t is): fresh zero moments at every call",
+        "config['m'] = m, config['v'] = v, read back at the next call",
+        resets=("m", "v"),
+    ),
+    _with(
+        "adam_paper",
+        "adam_state_not_carried",
+        "no state carried between calls (m, v and t start afresh): every step "
+        "α dw / (|dw| + ε)",
+        "config['m'], config['v'], config['t'] read back at the next call",
+        resets=("m", "v", "t"),
+    ),
+    _with(
+        "adam_paper",
+        "adam_ignores_config",
+        "config['beta1'] and config['beta2'] ignored: CS231n's defaults 0.9 and "
+        "0.999 used",
+        "β1 = config['beta1'], β2 = config['beta2']",
+        fixed={"beta1": 0.9, "beta2": 0.999},
+    ),
+    _with(
+        "adam_paper",
+        "adam_learning_rate_fixed",
+        "the learning rate of the first call kept: later values of "
+        "config['learning_rate'] ignored",
+        _LR_LINE,
+        fixed={"alpha": HYPER["adam"]["learning_rate"]},
+    ),
+)
+
+
+# ------------------------------------------------------------------ trajectories
+
+
+@dataclasses.dataclass(frozen=True)
+class _Trajectory:
+    regime: str
+    dtype: str
+    w0: NDArray
+    grads: NDArray  # (STEPS, *SHAPE), in ``dtype``
+    lrs: tuple[float, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.regime} {self.dtype}"
+
+
+def _gradients(regime: str, rng: np.random.Generator) -> NDArray:
+    shape = (STEPS, *SHAPE)
+    if regime == "random":
+        return rng.standard_normal(shape)
+    if regime == "tiny":
+        return 1e-5 * rng.standard_normal(shape)
+    if regime == "huge":
+        return 1e5 * rng.standard_normal(shape)
+    if regime == "alternating":
+        signs = (-1.0) ** np.arange(STEPS)
+        base = np.abs(rng.standard_normal(SHAPE)) + 0.1
+        return signs[:, None, None] * base + 0.05 * rng.standard_normal(shape)
+    if regime == "sparse":
+        g = rng.standard_normal(shape)
+        g[rng.random(shape) < 0.3] = 0.0
+        g[:3] = 0.0
+        return g
+    if regime == "constant":
+        return np.broadcast_to(rng.standard_normal(SHAPE), shape).copy()
+    raise ValueError(f"regime must be one of {list(REGIMES)}, got {regime!r}")
+
+
+def _trajectories(kind: str, rng: np.random.Generator) -> list[_Trajectory]:
+    lr0 = HYPER[kind]["learning_rate"]
+    lrs = tuple(lr0 * DECAY**k for k in range(STEPS))
+    out = []
+    for regime in REGIMES:
+        for dtype in ("float64", "float32"):
+            w0 = rng.standard_normal(SHAPE).astype(dtype)
+            grads = _gradients(regime, rng).astype(dtype)
+            out.append(_Trajectory(regime, dtype, w0, grads, lrs))
+    return out
+
+
+def _reference(alt: Alternative, kind: str, traj: _Trajectory) -> NDArray:
+    """The parameters of ``alt`` along ``traj``, float64, shape (STEPS + 1, *SHAPE)."""
+    hyper = {
+        _SYMBOL_OF_KEY[key]: value
+        for key, value in HYPER[kind].items()
+        if key != "learning_rate"
+    }
+    hyper.update(alt.fixed)
+    theta = traj.w0.astype(np.float64)
+    path = np.empty((STEPS + 1, *SHAPE))
+    path[0] = theta
+    state: dict[str, NDArray] = {}
+    with np.errstate(all="ignore"):
+        for k in range(STEPS):
+            for name in alt.resets:
+                state.pop(name, None)
+            step_hyper = {"alpha": traj.lrs[k], **hyper}
+            if "alpha" in alt.fixed:
+                step_hyper["alpha"] = alt.fixed["alpha"]
+            new = numeric_step(alt.rule, theta, traj.grads[k], state, step_hyper)
+            theta = new["theta"]
+            state = {n: new[n] for n in alt.rule.state}
+            path[k + 1] = theta
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class Crash:
+    """A call of the learner's rule that raised, or returned what is not
+    ``(next_w, config)``.
+
+    Attributes
+    ----------
+    problem : str
+        ``"KeyError: 'velocity'"``, or what was wrong with the return value.
+    call : str
+        Which call: its number, the trajectory, the shapes and dtypes.
+    path, number, source : str, int, str
+        The line that raised (the deepest frame outside NumPy and the standard
+        library); ``path`` is ``""`` when there is none (a wrong return value).
+    """
+
+    problem: str
+    call: str
+    path: str = ""
+    number: int = 0
+    source: str = ""
+
+    @property
+    def line(self) -> dict[str, Any] | None:
+        """``{path, number, source}``, or ``None``."""
+        if not self.path:
+            return None
+        return {"path": self.path, "number": self.number, "source": self.source}
+
+
+class _Crashed(Exception):
+    def __init__(self, crash: Crash) -> None:
+        super().__init__(crash.problem)
+        self.crash = crash
+
+
+def _library_dirs() -> tuple[str, ...]:
+    import sysconfig
+
+    dirs = {str(Path(np.__file__).parent), sysconfig.get_paths()["stdlib"]}
+    return tuple(d + "/" for d in dirs)
+
+
+def _raising_line(exc: BaseException) -> tuple[str, int, str]:
+    """The deepest frame of ``exc`` below this module that is the learner's."""
+    frames = traceback.extract_tb(exc.__traceback__)[1:]  # [0] is our call
+    library = _library_dirs()
+    own = [f for f in frames if not f.filename.startswith(library)]
+    frame = own[-1] if own else (frames[-1] if frames else None)
+    if frame is None or frame.lineno is None:
+        return "", 0, ""
+    source = frame.line or linecache.getline(frame.filename, frame.lineno).strip()
+    return frame.filename, frame.lineno, source
+
+
+def _describe_call(k: int, traj: _Trajectory) -> str:
+    return (
+        f"call {k + 1} of the {traj.label} trajectory (w and dw of shape "
+        f"{SHAPE}, {traj.dtype}; learning_rate {traj.lrs[k]:.6g})"
+    )
+
+
+@dataclasses.dataclass
+class _Run:
+    path: NDArray
+    writes: set[str]
+    upcast: bool
+
+
+def _run_learner(rule: Callable[..., Any], kind: str, traj: _Trajectory) -> _Run:
+    """The learner's parameters along ``traj`` (float64 copy), or raise _Crashed."""
+    config: dict[str, Any] = dict(HYPER[kind])
+    w = traj.w0.copy()
+    path = np.empty((STEPS + 1, *SHAPE))
+    path[0] = w
+    writes: set[str] = set()
+    upcast = False
+    for k in range(STEPS):
+        config["learning_rate"] = traj.lrs[k]
+        w_in, dw_in = w.copy(), traj.grads[k].copy()
+        config_in = copy.deepcopy(config)
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                out = rule(w_in, dw_in, config_in)
+        except Exception as exc:  # the learner's code failed: a finding
+            where = _raising_line(exc)
+            problem = f"{type(exc).__name__}: {exc}"
+            raise _Crashed(Crash(problem, _describe_call(k, traj), *where)) from None
+        if not np.array_equal(w_in, w, equal_nan=True):
+            writes.add("w")
+        if not np.array_equal(dw_in, traj.grads[k], equal_nan=True):
+            writes.add("dw")
+        problem = _check_return(out)
+        if problem:
+            raise _Crashed(Crash(problem, _describe_call(k, traj)))
+        next_w = np.asarray(out[0])
+        upcast = upcast or next_w.dtype != w.dtype
+        w = next_w.astype(traj.dtype, copy=True)
+        config = copy.deepcopy(dict(out[1]))
+        path[k + 1] = next_w.astype(np.float64)
+    return _Run(path, writes, upcast)
+
+
+def _check_return(out: Any) -> str:
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        return f"returned {type(out).__name__}, expected the pair (next_w, config)"
+    next_w, config = out
+    try:
+        array = np.asarray(next_w, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"next_w is a {type(next_w).__name__}, expected an array"
+    if array.shape != SHAPE:
+        return f"next_w has shape {array.shape}, expected {SHAPE}, the shape of w"
+    if not isinstance(config, Mapping):
+        return f"config returned is a {type(config).__name__}, expected a dict"
+    return ""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Agreement:
+    ok: bool
+    first: int | None  # the first call (1-based) that disagrees
+    max_err: float  # the largest difference relative to the largest parameter
+
+
+def _agree(claimed: NDArray, reference: NDArray, dtype: str) -> _Agreement:
+    """Step by step, within :data:`RTOL` of the largest finite reference entry;
+    where the reference is not finite, the claimed entry must be the same
+    non-finite value."""
+    worst, first = 0.0, None
+    for k in range(1, claimed.shape[0]):
+        c, r = claimed[k], reference[k]
+        finite = np.isfinite(r)
+        same = (np.isnan(c) & np.isnan(r)) | (c == r)
+        bad = bool(np.any(~finite & ~same)) or not bool(np.all(np.isfinite(c[finite])))
+        scale = float(np.abs(r[finite]).max(initial=0.0)) or 1.0
+        err = float(np.abs(c[finite] - r[finite]).max(initial=0.0)) / scale
+        if np.isfinite(err):
+            worst = max(worst, err)
+        if bad or not err <= RTOL[dtype]:
+            if bad:
+                worst = np.inf
+            if first is None:
+                first = k
+    return _Agreement(first is None, first, worst)
+
+
+# ------------------------------------------------------------------ the report
+
+
+@dataclasses.dataclass(frozen=True)
+class TrajectoryResult:
+    """One trajectory, compared with the rule the report names.
+
+    Attributes
+    ----------
+    regime : str
+        A key of :data:`REGIMES`.
+    dtype : {"float64", "float32"}
+    steps : int
+    compared_with : str
+        The alternative compared: the one matched, else the kind's first
+        convention.
+    first_mismatch : int or None
+        The first call whose parameters differ from it, 1-based.
+    max_rel_err : float
+        The largest difference over the steps, relative to the largest
+        parameter of the step (``inf`` where a non-finite value differs).
+    """
+
+    regime: str
+    dtype: str
+    steps: int
+    compared_with: str
+    first_mismatch: int | None
+    max_rel_err: float
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerReport:
+    """What :func:`check_optimizer` found.
+
+    Attributes
+    ----------
+    target : str
+        The rule's name.
+    kind : str
+        A key of :data:`KINDS`.
+    verdict : {"conformant", "deviates", "wrong", "crashed"}
+        ``"conformant"``: it equals a convention at every step; ``"deviates"``: a
+        named deviation; ``"wrong"``: neither; ``"crashed"``: a call raised or
+        returned something other than ``(next_w, config)``.
+    convention : Alternative or None
+        The convention it matches.
+    deviation : Alternative or None
+        The deviation it equals (verdict ``"deviates"``).
+    also : tuple of str
+        Other alternatives it equals as well (indistinguishable on these
+        trajectories).
+    trajectories : tuple of TrajectoryResult
+    writes_inputs : tuple of str
+        ``"w"`` and/or ``"dw"`` when the rule wrote into them: a finding, as the
+        caller's arrays change under it.
+    upcast : bool
+        Whether it returned another dtype than ``w``'s (float64 for float32).
+    crash : Crash or None
+    rng : int or None
+        The seed, when one was given.
+    """
+
+    target: str
+    kind: str
+    verdict: str
+    convention: Alternative | None
+    deviation: Alternative | None
+    also: tuple[str, ...]
+    trajectories: tuple[TrajectoryResult, ...]
+    writes_inputs: tuple[str, ...] = ()
+    upcast: bool = False
+    crash: Crash | None = None
+    rng: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        """A convention matched, and nothing written into the inputs."""
+        return self.verdict == "conformant" and not self.writes_inputs
+
+    @property
+    def max_rel_err(self) -> float:
+        """The largest difference from the compared rule over all trajectories."""
+        return max((t.max_rel_err for t in self.trajectories), default=0.0)
+
+    @property
+    def message(self) -> str:
+        """The verdict in a sentence or two."""
+        return _message(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data: ``name``, ``kind``, ``verdict``,
+        ``convention``, ``diagnosis`` (``mistake``, ``equation``, ``title``,
+        ``line``) or null, and the details."""
+        diagnosis: dict[str, Any] | None = None
+        if self.deviation is not None:
+            d = self.deviation
+            diagnosis = {
+                "mistake": d.name,
+                "equation": d.breaks,
+                "title": d.title,
+                "line": None,
+            }
+        elif self.crash is not None:
+            diagnosis = {
+                "mistake": None,
+                "equation": None,
+                "title": self.crash.problem,
+                "line": self.crash.line,
+            }
+        return {
+            "name": self.target,
+            "kind": self.kind,
+            "verdict": self.verdict,
+            "passed": self.passed,
+            "convention": self.convention.name if self.convention else None,
+            "diagnosis": diagnosis,
+            "also": list(self.also),
+            "writes_inputs": list(self.writes_inputs),
+            "upcast": self.upcast,
+            "crash_call": self.crash.call if self.crash else None,
+            "trajectories": [
+                {
+                    "regime": t.regime,
+                    "dtype": t.dtype,
+                    "steps": t.steps,
+                    "compared_with": t.compared_with,
+                    "first_mismatch": t.first_mismatch,
+                    "max_rel_err": t.max_rel_err
+                    if np.isfinite(t.max_rel_err)
+                    else None,
+                }
+                for t in self.trajectories
+            ],
+            "rng": self.rng,
+        }
+
+    def __str__(self) -> str:
+        return format_optimizer_report(self)
+
+
+def _first_difference(trajectories: tuple[TrajectoryResult, ...]) -> str:
+    for t in trajectories:
+        if t.first_mismatch is not None:
+            return (
+                f"first at call {t.first_mismatch} of the {t.regime} {t.dtype} "
+                f"trajectory ({REGIMES[t.regime].split(':')[0]})"
+            )
+    return ""
+
+
+def _message(report: OptimizerReport) -> str:
+    name = f"{report.target} ({report.kind})"
+    if report.crash is not None:
+        c = report.crash
+        where = f" at {c.path}:{c.number}: {c.source}" if c.path else ""
+        return f"{name} crashed: {c.problem}{where}, on {c.call}."
+    if report.verdict == "conformant" and report.convention is not None:
+        text = f"{name} matches convention {report.convention.name}: {report.convention.title}."
+    elif report.deviation is not None:
+        d = report.deviation
+        text = (
+            f"{name} deviates: {d.name}: {d.title}. It equals that rule at every "
+            f"step of all {len(report.trajectories)} trajectories (the line it "
+            f"breaks: {d.breaks})."
+        )
+        if report.also:
+            text += f" Indistinguishable here from {', '.join(report.also)}."
+    else:
+        compared = report.trajectories[0].compared_with if report.trajectories else ""
+        text = (
+            f"{name} matches no convention and no known deviation; it differs from "
+            f"{compared}, {_first_difference(report.trajectories)}."
+        )
+    if report.writes_inputs:
+        text += (
+            f" It writes into its input {' and '.join(report.writes_inputs)}: the "
+            "caller's array changes under it."
+        )
+    return text
+
+
+def format_optimizer_report(report: OptimizerReport) -> str:
+    """The report as text: the verdict, then one line per trajectory."""
+    lines = [report.message]
+    if report.trajectories:
+        lines.append(
+            f"  {len(report.trajectories)} trajectories of {STEPS} calls, the "
+            f"learning rate x{DECAY} per call; compared with "
+            f"{report.trajectories[0].compared_with}:"
+        )
+        for t in report.trajectories:
+            verdict = (
+                "agrees"
+                if t.first_mismatch is None
+                else f"differs from call {t.first_mismatch}"
+            )
+            err = f"{t.max_rel_err:.1e}" if np.isfinite(t.max_rel_err) else "non-finite"
+            lines.append(
+                f"    {t.regime:<12}{t.dtype:<9}{verdict:<24}max rel. err. {err}"
+            )
+    if report.upcast:
+        lines.append(
+            "  note: it returns another dtype than w's (float32 in, float64 out)"
+        )
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the checks
+
+
+def _seed(rng: Any) -> int | None:
+    return rng if isinstance(rng, int) and not isinstance(rng, bool) else None
+
+
+def _alternatives(kind: str) -> tuple[list[Alternative], list[Alternative]]:
+    return (
+        [c for c in CONVENTIONS if c.kind == kind],
+        [d for d in DEVIATIONS if d.kind == kind],
+    )
+
+
+def check_optimizer(
+    rule: Callable[..., Any], *, kind: str, rng: int | np.random.Generator = 0
+) -> OptimizerReport:
+    r"""Check a learner's update rule, in CS231n's signature, against the spec.
+
+    Parameters
+    ----------
+    rule : callable
+        ``next_w, config = rule(w, dw, config)``: ``w`` and ``dw`` arrays of one
+        shape, ``config`` a dict with ``learning_rate`` and the rule's
+        hyper-parameters (``momentum``; ``decay_rate``, ``epsilon``; ``beta1``,
+        ``beta2``, ``epsilon``) at the first call, and whatever state the rule put
+        in it (``velocity``, ``cache``, ``m``, ``v``, ``t``) at the next ones.
+    kind : {"sgd", "sgd_momentum", "rmsprop", "adam"}
+        Which rule it implements.
+    rng : int or numpy.random.Generator
+        Seed of the parameters and gradients of the trajectories.
+
+    Returns
+    -------
+    OptimizerReport
+        ``report.passed``, the convention matched or the deviation named;
+        ``str(report)`` the text.
+
+    Examples
+    --------
+    >>> def sgd(w, dw, config=None):
+    ...     config = {} if config is None else config
+    ...     config.setdefault("learning_rate", 1e-2)
+    ...     return w - config["learning_rate"] * dw, config
+    >>> check_optimizer(sgd, kind="sgd").verdict
+    'conformant'
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+    if not callable(rule):
+        raise TypeError(f"rule must be callable, got {type(rule).__name__}")
+    if not isinstance(rng, np.random.Generator) and (
+        isinstance(rng, bool) or not isinstance(rng, int)
+    ):
+        raise TypeError(
+            f"rng must be an int seed or a numpy.random.Generator, got {rng!r}"
+        )
+    generator = np.random.default_rng(rng)
+    name = getattr(rule, "__qualname__", getattr(rule, "__name__", repr(rule)))
+    trajectories = _trajectories(kind, generator)
+    runs: list[_Run] = []
+    try:
+        for traj in trajectories:
+            runs.append(_run_learner(rule, kind, traj))
+    except _Crashed as crashed:
+        return OptimizerReport(
+            name,
+            kind,
+            "crashed",
+            None,
+            None,
+            (),
+            (),
+            crash=crashed.crash,
+            rng=_seed(rng),
+        )
+    conventions, deviations = _alternatives(kind)
+    agreements = {
+        alt.name: [
+            _agree(run.path, _reference(alt, kind, traj), traj.dtype)
+            for run, traj in zip(runs, trajectories, strict=True)
+        ]
+        for alt in (*conventions, *deviations)
+    }
+    matched = [
+        a for a in (*conventions, *deviations) if all(x.ok for x in agreements[a.name])
+    ]
+    convention = next((a for a in matched if a in conventions), None)
+    deviation = (
+        None if convention else next((a for a in matched if a in deviations), None)
+    )
+    shown = convention or deviation or conventions[0]
+    verdict = "conformant" if convention else "deviates" if deviation else "wrong"
+    return OptimizerReport(
+        target=name,
+        kind=kind,
+        verdict=verdict,
+        convention=convention,
+        deviation=deviation,
+        also=tuple(a.name for a in matched if a is not shown),
+        trajectories=tuple(
+            TrajectoryResult(t.regime, t.dtype, STEPS, shown.name, x.first, x.max_err)
+            for t, x in zip(trajectories, agreements[shown.name], strict=True)
+        ),
+        writes_inputs=tuple(n for n in ("w", "dw") if any(n in r.writes for r in runs)),
+        upcast=any(r.upcast for r in runs),
+        rng=_seed(rng),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimFileReport:
+    """What :func:`check_optim_file` found: one report per rule of the file.
+
+    Attributes
+    ----------
+    path : str
+    reports : tuple of OptimizerReport
+        In the order of :data:`KINDS`.
+    missing : tuple of str
+        The CS231n names the file does not define.
+    """
+
+    path: str
+    reports: tuple[OptimizerReport, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Every rule found passed."""
+        return all(r.passed for r in self.reports)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: the path, one object per rule, the names missing."""
+        return {
+            "path": self.path,
+            "passed": self.passed,
+            "targets": [r.to_dict() for r in self.reports],
+            "missing": list(self.missing),
+        }
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def __str__(self) -> str:
+        counts = sum(r.passed for r in self.reports)
+        head = f"{self.path}: {counts} of {len(self.reports)} optimizers pass"
+        if self.missing:
+            head += f" (not defined: {', '.join(self.missing)})"
+        return "\n\n".join([head, *(str(r) for r in self.reports)])
+
+
+def _load(path: Path) -> Any:
+    folder = str(path.resolve().parent)
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        spec_ = importlib.util.spec_from_file_location(path.stem, path)
+        if spec_ is None or spec_.loader is None:
+            raise ValueError(f"{path}: not a Python module")
+        module = importlib.util.module_from_spec(spec_)
+        spec_.loader.exec_module(module)
+    except ValueError:
+        raise
+    except Exception as exc:  # the file under test does not import: say why
+        raise ValueError(f"cannot import {path}: {type(exc).__name__}: {exc}") from None
+    finally:
+        if added:
+            sys.path.remove(folder)
+    return module
+
+
+def check_optim_file(
+    path: str | Path, *, rng: int | np.random.Generator = 0
+) -> OptimFileReport:
+    """Check every CS231n rule (``sgd``, ``sgd_momentum``, ``rmsprop``, ``adam``)
+    that the Python file ``path`` defines.
+
+    Raises
+    ------
+    ValueError
+        If the file does not exist, does not import, or defines none of them.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(
+            f"path must be a Python file, got {str(path)!r} (no such file)"
+        )
+    module = _load(file)
+    found = [k for k in KINDS if callable(getattr(module, k, None))]
+    if not found:
+        raise ValueError(
+            f"{path} defines none of {list(KINDS)} (CS231n's optimizer names)"
+        )
+    reports = tuple(check_optimizer(getattr(module, k), kind=k, rng=rng) for k in found)
+    missing = tuple(k for k in KINDS if k not in found)
+    return OptimFileReport(str(path), reports, missing)
