@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import importlib.util
 import json
 import linecache
@@ -822,24 +823,22 @@ class _Agreement:
 
 
 def _agree(claimed: NDArray, reference: NDArray, dtype: str) -> _Agreement:
-    """Step by step, within :data:`RTOL` of the largest finite reference entry;
-    where the reference is not finite, the claimed entry must be the same
+    """Step by step, within :data:`RTOL` of the largest finite reference entry of
+    the step; where the reference is not finite, the claimed entry must be the same
     non-finite value."""
-    worst, first = 0.0, None
-    for k in range(1, claimed.shape[0]):
-        c, r = claimed[k], reference[k]
-        finite = np.isfinite(r)
-        same = (np.isnan(c) & np.isnan(r)) | (c == r)
-        bad = bool(np.any(~finite & ~same)) or not bool(np.all(np.isfinite(c[finite])))
-        scale = float(np.abs(r[finite]).max(initial=0.0)) or 1.0
-        err = float(np.abs(c[finite] - r[finite]).max(initial=0.0)) / scale
-        if np.isfinite(err):
-            worst = max(worst, err)
-        if bad or not err <= RTOL[dtype]:
-            if bad:
-                worst = np.inf
-            if first is None:
-                first = k
+    c = claimed[1:].reshape(claimed.shape[0] - 1, -1)
+    r = reference[1:].reshape(c.shape)
+    finite = np.isfinite(r)
+    both = finite & np.isfinite(c)
+    same = (np.isnan(c) & np.isnan(r)) | (c == r)
+    nonfinite = np.any(~finite & ~same, axis=1) | np.any(finite & ~both, axis=1)
+    scale = np.where(finite, np.abs(r), 0.0).max(axis=1)
+    scale[scale == 0.0] = 1.0
+    with np.errstate(invalid="ignore"):
+        err = np.where(both, np.abs(c - r), 0.0).max(axis=1) / scale
+    bad = nonfinite | ~(err <= RTOL[dtype])
+    first = int(np.argmax(bad)) + 1 if bad.any() else None
+    worst = float(np.inf) if nonfinite.any() else float(err.max(initial=0.0))
     return _Agreement(first is None, first, worst)
 
 
@@ -1065,6 +1064,24 @@ def _alternatives(kind: str) -> tuple[list[Alternative], list[Alternative]]:
     )
 
 
+def _references(kind: str, trajectories: list[_Trajectory]) -> dict[str, list[NDArray]]:
+    conventions, deviations = _alternatives(kind)
+    return {
+        alt.name: [_reference(alt, kind, t) for t in trajectories]
+        for alt in (*conventions, *deviations)
+    }
+
+
+@functools.lru_cache(maxsize=16)
+def _seeded_case(
+    kind: str, seed: int
+) -> tuple[list[_Trajectory], dict[str, list[NDArray]]]:
+    """The trajectories of an integer seed and every alternative's parameters along
+    them, computed once: they do not depend on the rule checked."""
+    trajectories = _trajectories(kind, np.random.default_rng(seed))
+    return trajectories, _references(kind, trajectories)
+
+
 def check_optimizer(
     rule: Callable[..., Any], *, kind: str, rng: int | np.random.Generator = 0
 ) -> OptimizerReport:
@@ -1108,9 +1125,13 @@ def check_optimizer(
         raise TypeError(
             f"rng must be an int seed or a numpy.random.Generator, got {rng!r}"
         )
-    generator = np.random.default_rng(rng)
     name = getattr(rule, "__qualname__", getattr(rule, "__name__", repr(rule)))
-    trajectories = _trajectories(kind, generator)
+    seed = _seed(rng)
+    if seed is not None:
+        trajectories, references = _seeded_case(kind, seed)
+    else:
+        trajectories = _trajectories(kind, np.random.default_rng(rng))
+        references = _references(kind, trajectories)
     runs: list[_Run] = []
     try:
         for traj in trajectories:
@@ -1130,8 +1151,10 @@ def check_optimizer(
     conventions, deviations = _alternatives(kind)
     agreements = {
         alt.name: [
-            _agree(run.path, _reference(alt, kind, traj), traj.dtype)
-            for run, traj in zip(runs, trajectories, strict=True)
+            _agree(run.path, path, traj.dtype)
+            for run, traj, path in zip(
+                runs, trajectories, references[alt.name], strict=True
+            )
         ]
         for alt in (*conventions, *deviations)
     }
