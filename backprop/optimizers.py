@@ -225,7 +225,9 @@ def momentum(
     convention : {"pytorch", "cs231n"}
     dampening : float
         :math:`d \in [0, 1)`, PyTorch convention only; :math:`d = \mu` is the moving
-        average :math:`b \leftarrow \mu b + (1 - \mu) g`.
+        average :math:`b \leftarrow \mu b + (1 - \mu) g` (deeplearning.ai's),
+        from :math:`b = 0`. PyTorch's ``SGD`` sets :math:`b = g` at its first step
+        whatever :math:`d`, so with :math:`d \ne 0` its first step is larger.
     weight_decay : float
         Coupled: :math:`g + \lambda\theta`.
 
