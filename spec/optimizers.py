@@ -245,7 +245,7 @@ RULES: tuple[SymbolicRule, ...] = (
     make_rule(
         "sgd",
         "sgd",
-        "all",
+        "every reference",
         "gradient descent",
         ("alpha",),
         (),
