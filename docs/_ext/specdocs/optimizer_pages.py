@@ -19,54 +19,68 @@ from typing import Any
 FAMILIES: dict[str, tuple[str, str]] = {
     "sgd": (
         "Gradient descent",
-        "Every parameter moves against its gradient, scaled by the learning rate "
-        r":math:`\alpha`. The L2 term :math:`\tfrac{\lambda}{2}\lVert\theta\rVert^2` "
-        r"adds :math:`\lambda\theta` to the gradient (weight decay *coupled* to the "
-        "gradient).",
+        (
+            "Every parameter moves against its gradient, scaled by the learning rate "
+            r":math:`\alpha`. The L2 term :math:`\tfrac{\lambda}{2}\lVert\theta\rVert^2` "
+            r"adds :math:`\lambda\theta` to the gradient (weight decay *coupled* to the "
+            "gradient)."
+        ),
     ),
     "momentum": (
         "Momentum",
-        "A velocity accumulates past steps, so that directions where the gradient "
-        "keeps its sign speed up and those where it alternates cancel. The "
-        "references keep the learning rate in different places: PyTorch outside "
-        "the buffer, CS231n inside the velocity. They give the same parameters "
-        "while the learning rate is constant, and different ones once it decays "
-        "(the facts below).",
+        (
+            "A velocity accumulates past steps, so that directions where the gradient "
+            "keeps its sign speed up and those where it alternates cancel. The "
+            "references keep the learning rate in different places: PyTorch outside "
+            "the buffer, CS231n inside the velocity. They give the same parameters "
+            "while the learning rate is constant, and different ones once it decays "
+            "(the facts below)."
+        ),
     ),
     "nesterov": (
         "Nesterov's momentum",
-        "Momentum whose step looks ahead along the new velocity (Sutskever et al., "
-        "2013), written in the current parameters so that the gradient is taken "
-        "where the parameters are.",
+        (
+            "Momentum whose step looks ahead along the new velocity (Sutskever et al., "
+            "2013), written in the current parameters so that the gradient is taken "
+            "where the parameters are."
+        ),
     ),
     "adagrad": (
         "Adagrad",
-        "Each entry's step is divided by the root of the sum of its squared "
-        "gradients so far: entries with large gradients slow down for good.",
+        (
+            "Each entry's step is divided by the root of the sum of its squared "
+            "gradients so far: entries with large gradients slow down for good."
+        ),
     ),
     "rmsprop": (
         "RMSProp",
-        "Adagrad's sum replaced by a moving average with decay rate :math:`\\rho`, "
-        "so the scale adapts instead of only shrinking. PyTorch and CS231n add "
-        r":math:`\epsilon` to the root, TensorFlow under it; they differ where the "
-        r"moving average is comparable to :math:`\epsilon` (tiny gradients).",
+        (
+            "Adagrad's sum replaced by a moving average with decay rate :math:`\\rho`, "
+            "so the scale adapts instead of only shrinking. PyTorch and CS231n add "
+            r":math:`\epsilon` to the root, TensorFlow under it; they differ where the "
+            r"moving average is comparable to :math:`\epsilon` (tiny gradients)."
+        ),
     ),
     "adam": (
         "Adam",
-        "Moving averages of the gradient and its square, both corrected for their "
-        "zero start (Kingma and Ba, 2015). The paper's Algorithm 1, PyTorch and "
-        r"CS231n add :math:`\epsilon` to :math:`\sqrt{\hat v}`; TensorFlow folds "
-        r"the corrections into :math:`\alpha_t` and adds :math:`\hat\epsilon` to "
-        r":math:`\sqrt{v}`, which weighs :math:`\epsilon` more in the first steps "
-        "(the facts below). With ``weight_decay`` the decay is coupled: "
-        r":math:`\lambda\theta` enters the moments.",
+        (
+            "Moving averages of the gradient and its square, both corrected for their "
+            "zero start (Kingma and Ba, 2015). The paper's Algorithm 1, PyTorch and "
+            r"CS231n add :math:`\epsilon` to :math:`\sqrt{\hat v}`; TensorFlow folds "
+            r"the corrections into :math:`\alpha_t` and adds :math:`\hat\epsilon` to "
+            r":math:`\sqrt{v}`, which weighs :math:`\epsilon` more in the first steps "
+            "(the facts below). With ``weight_decay`` the decay is coupled: "
+            r":math:`\lambda\theta` enters the moments."
+        ),
     ),
     "adamw": (
         "AdamW",
-        "Adam with the weight decay *decoupled* from the gradient (Loshchilov and "
-        r"Hutter, 2019): the parameters shrink by :math:`1 - \alpha\lambda` and "
-        r"then take Adam's step on the gradient alone, so :math:`\lambda\theta` "
-        "never enters the moments and is not divided by their root.",
+        (
+            "Adam with the weight decay *decoupled* from the gradient (Loshchilov and "
+            r"Hutter, 2019): the parameters shrink by :math:`1 - \alpha\lambda` and "
+            r"then take Adam's step on the gradient alone, so :math:`\lambda\theta` "
+            "never enters the moments and is not divided by their root."
+        ),
     ),
 }
 
@@ -150,9 +164,11 @@ def optimizer_page(family: str) -> list[str]:
     rules = [r for r in so.RULES if r.family == family]
     lines: list[str] = [about, ""]
     lines += [
-        "Each equation below is the SymPy expression of the rule in "
-        ":data:`spec.optimizers.RULES`, printed while this page was built; primes "
-        "mark the values after the step, and every rule is elementwise.",
+        (
+            "Each equation below is the SymPy expression of the rule in "
+            ":data:`spec.optimizers.RULES`, printed while this page was built; primes "
+            "mark the values after the step, and every rule is elementwise."
+        ),
         "",
     ]
     for rule in rules:
@@ -190,8 +206,10 @@ def optimizer_page(family: str) -> list[str]:
             if not fact.proven:
                 raise ValueError(f"{name}: {fact}")
             body += [
-                f"**{fact.claim[0].upper()}{fact.claim[1:]}.** Proven by "
-                f":func:`spec.optimizers.{name}` ({fact.method}):",
+                (
+                    f"**{fact.claim[0].upper()}{fact.claim[1:]}.** Proven by "
+                    f":func:`spec.optimizers.{name}` ({fact.method}):"
+                ),
                 "",
             ]
             for identity in fact.identities:
