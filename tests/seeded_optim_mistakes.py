@@ -2,7 +2,8 @@
 the way a learner would (``next_w, config = rule(w, dw, config)``), with the kind
 it implements and the name :func:`spec.check.conformance.optimizers.check_optimizer`
 must give it: a deviation of ``DEVIATIONS``, or ``"writes:dw"`` for a rule that
-writes into its input.
+writes into its input. The kind ``"adam_weight_decay"`` is Adam checked with
+``weight_decay=True``.
 """
 
 import numpy as np
@@ -216,6 +217,34 @@ def adam_grad_not_squared(w, dw, config=None):
     ), config
 
 
+def adamw_unscaled_decay(w, dw, config=None):
+    config = _adam_defaults(config)
+    b1, b2 = config["beta1"], config["beta2"]
+    config["t"] += 1
+    t = config["t"]
+    w = w * (1 - config["weight_decay"])  # the learning rate left out
+    m = b1 * (0 if config["m"] is None else config["m"]) + (1 - b1) * dw
+    v = b2 * (0 if config["v"] is None else config["v"]) + (1 - b2) * dw**2
+    config.update(m=m, v=v)
+    m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+    return w - config["learning_rate"] * m_hat / (
+        np.sqrt(v_hat) + config["epsilon"]
+    ), config
+
+
+def adamw_decay_last(w, dw, config=None):
+    config = _adam_defaults(config)
+    b1, b2 = config["beta1"], config["beta2"]
+    config["t"] += 1
+    t = config["t"]
+    m = b1 * (0 if config["m"] is None else config["m"]) + (1 - b1) * dw
+    v = b2 * (0 if config["v"] is None else config["v"]) + (1 - b2) * dw**2
+    config.update(m=m, v=v)
+    m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+    next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    return next_w * (1 - config["learning_rate"] * config["weight_decay"]), config
+
+
 #: (rule, kind, the name the check must give).
 SEEDED = (
     (sgd_plus, "sgd", "sgd_ascent"),
@@ -237,4 +266,6 @@ SEEDED = (
     (adam_local_state, "adam", "adam_moments_not_carried"),
     (adam_default_betas, "adam", "adam_ignores_config"),
     (adam_grad_not_squared, "adam", "adam_v_of_g"),
+    (adamw_unscaled_decay, "adam_weight_decay", "weight_decay_not_scaled"),
+    (adamw_decay_last, "adam_weight_decay", "weight_decay_after_step"),
 )

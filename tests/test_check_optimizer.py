@@ -23,6 +23,14 @@ from spec.optimizers import numeric_step
 
 HERE = Path(__file__).parent
 
+
+def _check(rule, kind, **kwargs):
+    """check_optimizer, the kind ``"adam_weight_decay"`` being Adam with decay."""
+    if kind == "adam_weight_decay":
+        return check_optimizer(rule, kind="adam", weight_decay=True, **kwargs)
+    return check_optimizer(rule, kind=kind, **kwargs)
+
+
 #: Seeds of the false-alarm sweep over correct rules in every convention.
 SEEDS = range(3)
 
@@ -56,7 +64,7 @@ def test_seeded_optimizer_mistakes_all_flagged_and_named():
     flagged = named = 0
     table = []
     for rule, kind, expected in SEEDED:
-        report = check_optimizer(rule, kind=kind)
+        report = _check(rule, kind)
         flagged += not report.passed
         if expected.startswith("writes:"):
             got = "writes:" + ",".join(report.writes_inputs)
@@ -77,7 +85,7 @@ def test_deviations_are_at_least_twelve_and_named_once():
     assert len(set(names)) == len(names)
     assert not set(names) & {c.name for c in CONVENTIONS}
     for d in DEVIATIONS:
-        assert d.kind in KINDS
+        assert d.kind in (*KINDS, "adam_weight_decay")
         assert d.title
         assert d.breaks
 
@@ -86,7 +94,8 @@ def _learner(alt: Alternative):
     """A rule in CS231n's signature that runs ``alt`` through the spec, keeping
     its state in ``config`` in the dtype of ``w``."""
     keys = {"learning_rate": "alpha", "momentum": "mu", "decay_rate": "rho",
-            "epsilon": "eps", "beta1": "beta1", "beta2": "beta2"}  # fmt: skip
+            "epsilon": "eps", "beta1": "beta1", "beta2": "beta2",
+            "weight_decay": "lam"}  # fmt: skip
 
     def rule(w, dw, config):
         hyper = {keys[k]: v for k, v in config.items() if k in keys}
@@ -109,7 +118,7 @@ def _learner(alt: Alternative):
 def test_every_alternative_is_recognised_as_itself(alt):
     """Each convention and each deviation, written as a learner's rule, is named
     as itself and as nothing else: none hides behind another on the trajectories."""
-    report = check_optimizer(_learner(alt), kind=alt.kind)
+    report = _check(_learner(alt), alt.kind)
     found = report.convention or report.deviation
     assert found is not None
     assert found.name == alt.name
@@ -188,6 +197,25 @@ def adam_running_powers(w, dw, config=None):
     return w - step, config
 
 
+def adamw(w, dw, config=None):
+    config = {} if config is None else config
+    b1, b2, eps = config["beta1"], config["beta2"], config["epsilon"]
+    t = config.get("t", 0) + 1
+    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw
+    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw**2
+    config.update(m=m, v=v, t=t)
+    decayed = w * (1 - config["learning_rate"] * config["weight_decay"])
+    step = (
+        config["learning_rate"] * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    )
+    return decayed - step, config
+
+
+def adam_l2(w, dw, config=None):
+    config = {} if config is None else config
+    return adam(w, dw + config["weight_decay"] * w, config)
+
+
 OTHER_CONVENTIONS = [
     (momentum_pytorch, "sgd_momentum", "momentum_pytorch"),
     (momentum_moving_average, "sgd_momentum", "momentum_ema"),
@@ -200,6 +228,8 @@ OTHER_CONVENTIONS = [
     (sgd_momentum, "sgd_momentum", "momentum_cs231n"),
     (rmsprop, "rmsprop", "rmsprop_eps_outside"),
     (adam, "adam", "adam_paper"),
+    (adamw, "adam_weight_decay", "adamw"),
+    (adam_l2, "adam_weight_decay", "adam_l2"),
 ]
 
 
@@ -212,10 +242,34 @@ OTHER_CONVENTIONS = [
 def test_correct_rule_in_another_convention_is_never_called_wrong(
     rule, kind, convention, seed
 ):
-    report = check_optimizer(rule, kind=kind, rng=seed)
+    report = _check(rule, kind, rng=seed)
     assert report.passed, str(report)
     assert report.convention.name == convention
     assert f"matches convention {convention}" in report.message
+
+
+@pytest.mark.parametrize(
+    ("rule", "convention"),
+    [(adamw, "adamw"), (adam_l2, "adam_l2")],
+    ids=["adamw", "adam_l2"],
+)
+def test_weight_decay_coupled_and_decoupled_are_both_conventions(rule, convention):
+    report = check_optimizer(rule, kind="adam", weight_decay=True)
+    assert report.passed, str(report)
+    assert report.convention.name == convention
+    assert report.to_dict()["weight_decay"] is True
+
+
+def test_weight_decay_ignored_is_named():
+    report = check_optimizer(adam, kind="adam", weight_decay=True)
+    assert report.deviation.name == "weight_decay_ignored"
+
+
+def test_weight_decay_only_for_adam():
+    with pytest.raises(
+        ValueError, match="weight_decay=True is checked for kind 'adam'"
+    ):
+        check_optimizer(sgd, kind="sgd", weight_decay=True)
 
 
 def test_upcast_is_noted_not_flagged():
@@ -275,7 +329,7 @@ def test_rule_matching_nothing_is_wrong_with_its_first_difference():
 def test_report_as_json():
     seeded = {rule.__name__: (rule, kind) for rule, kind, _ in SEEDED}
     rule, kind = seeded["adam_t_after"]
-    data = check_optimizer(rule, kind=kind).to_dict()
+    data = _check(rule, kind).to_dict()
     text = json.dumps(data, allow_nan=False)
     assert json.loads(text)["diagnosis"]["mistake"] == "adam_t_late"
     assert data["verdict"] == "deviates"
