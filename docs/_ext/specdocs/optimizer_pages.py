@@ -102,12 +102,17 @@ IMPLEMENTED_BY = {
     "adamw": "``backprop.optimizers.adamw(..., weight_decay=λ)``",
 }
 
-#: The CS231n name a learner's rule of the family is checked under.
+#: How a learner's rule of the family is checked: the alternatives' kind, and the
+#: call.
 CHECKED_AS = {
-    "sgd": "sgd",
-    "momentum": "sgd_momentum",
-    "rmsprop": "rmsprop",
-    "adam": "adam",
+    "sgd": ("sgd", 'check_optimizer(sgd, kind="sgd")'),
+    "momentum": ("sgd_momentum", 'check_optimizer(sgd_momentum, kind="sgd_momentum")'),
+    "rmsprop": ("rmsprop", 'check_optimizer(rmsprop, kind="rmsprop")'),
+    "adam": ("adam", 'check_optimizer(adam, kind="adam")'),
+    "adamw": (
+        "adam_weight_decay",
+        'check_optimizer(adam, kind="adam", weight_decay=True)',
+    ),
 }
 
 #: The facts each page proves.
@@ -185,17 +190,16 @@ def optimizer_page(family: str) -> list[str]:
     if family in CHECKED_AS:
         from spec.check.conformance.optimizers import CONVENTIONS, DEVIATIONS
 
-        kind = CHECKED_AS[family]
+        kind, call = CHECKED_AS[family]
         conventions = ", ".join(f"``{c.name}``" for c in CONVENTIONS if c.kind == kind)
         deviations = [d for d in DEVIATIONS if d.kind == kind]
         lines += _section(
             "Checking a learner's rule",
-            f"A rule written as CS231n's ``{kind}(w, dw, config)`` is checked by "
-            f'``check_optimizer(rule, kind="{kind}")`` '
-            "(:doc:`/howto/check-your-optimizer`): it passes when it matches one of "
-            f"the conventions {conventions} at every step of every trajectory, and "
-            f"otherwise the check names which of these {len(deviations)} deviations "
-            "it equals:",
+            "A rule written in CS231n's signature ``rule(w, dw, config)`` is checked "
+            f"by ``{call}`` (:doc:`/howto/check-your-optimizer`): it passes when it "
+            f"matches one of the conventions {conventions} at every step of every "
+            "trajectory, and otherwise the check names which of these "
+            f"{len(deviations)} deviations it equals:",
             "",
             *(f"- ``{d.name}``: {_text(d.title)}." for d in deviations),
         )
