@@ -18,6 +18,7 @@ from spec.check.conformance.optimizers import (
     Alternative,
     check_optim_file,
     check_optimizer,
+    optimizer_names,
 )
 from spec.optimizers import numeric_step
 
@@ -390,3 +391,17 @@ def test_check_optim_file_refuses_what_it_cannot_check(tmp_path):
     broken.write_text("import not_a_module_anywhere\n", encoding="utf-8")
     with pytest.raises(ValueError, match="cannot import"):
         check_optim_file(broken)
+
+
+def test_optimizer_names_are_read_without_running_the_file(tmp_path):
+    assert optimizer_names(HERE / "cs231n_optim.py") == KINDS
+    assert optimizer_names(HERE / "tutorial_net.py") == ()
+    path = tmp_path / "optim.py"
+    path.write_text(
+        "raise SystemExit\nfrom mine import adam\nsgd = adam\n", encoding="utf-8"
+    )
+    assert optimizer_names(path) == ("sgd", "adam")
+    broken = tmp_path / "broken.py"
+    broken.write_text("def (:\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="cannot read"):
+        optimizer_names(broken)

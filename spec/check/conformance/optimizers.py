@@ -31,6 +31,7 @@ and the one it equals is named.
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import functools
@@ -67,6 +68,7 @@ __all__ = [
     "check_optim_file",
     "check_optimizer",
     "format_optimizer_report",
+    "optimizer_names",
 ]
 
 #: The CS231n rule names this module checks.
@@ -1324,6 +1326,31 @@ def _load(path: Path) -> Any:
         if added:
             sys.path.remove(folder)
     return module
+
+
+def optimizer_names(path: str | Path) -> tuple[str, ...]:
+    """The CS231n rule names (``sgd``, ``sgd_momentum``, ``rmsprop``, ``adam``) that
+    the Python file ``path`` defines at its top level, read without running it (so
+    that ``backprop check FILE.py`` can tell an ``optim.py`` from other files).
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read or parsed.
+    """
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+        raise ValueError(f"cannot read {path}: {type(exc).__name__}: {exc}") from None
+    defined = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            defined.add(node.name)
+        elif isinstance(node, ast.Assign):
+            defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return tuple(k for k in KINDS if k in defined)
 
 
 def check_optim_file(
