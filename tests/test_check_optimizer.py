@@ -11,6 +11,7 @@ import pytest
 from cs231n_optim import adam, rmsprop, sgd, sgd_momentum
 from seeded_optim_mistakes import SEEDED
 
+from spec.check.conformance.optimizer_mistakes import CONFIG_SYMBOLS
 from spec.check.conformance.optimizers import (
     CONVENTIONS,
     DEVIATIONS,
@@ -94,9 +95,7 @@ def test_deviations_are_at_least_twelve_and_named_once():
 def _learner(alt: Alternative):
     """A rule in CS231n's signature that runs ``alt`` through the spec, keeping
     its state in ``config`` in the dtype of ``w``."""
-    keys = {"learning_rate": "alpha", "momentum": "mu", "decay_rate": "rho",
-            "epsilon": "eps", "beta1": "beta1", "beta2": "beta2",
-            "weight_decay": "lam"}  # fmt: skip
+    keys = CONFIG_SYMBOLS
 
     def rule(w, dw, config):
         hyper = {keys[k]: v for k, v in config.items() if k in keys}
