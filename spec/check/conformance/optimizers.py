@@ -166,7 +166,8 @@ def _trajectories(kind: str, rng: np.random.Generator) -> list[_Trajectory]:
 
 
 def _reference(alt: Alternative, kind: str, traj: _Trajectory) -> NDArray:
-    """The parameters of ``alt`` along ``traj``, float64, shape (STEPS + 1, *SHAPE)."""
+    """The parameters of ``alt`` along ``traj``, float64, shape (STEPS + 1, *SHAPE);
+    ``kind`` is a key of :data:`HYPER` (a CS231n name or ``"adam_weight_decay"``)."""
     hyper = {
         CONFIG_SYMBOLS[key]: value
         for key, value in HYPER[kind].items()
@@ -493,7 +494,8 @@ def _first_difference(trajectories: tuple[TrajectoryResult, ...]) -> str:
 
 
 def _message(report: OptimizerReport) -> str:
-    name = f"{report.target} ({report.kind})"
+    decay = ", with weight decay" if report.weight_decay else ""
+    name = f"{report.target} ({report.kind}{decay})"
     if report.crash is not None:
         c = report.crash
         where = f" at {c.path}:{c.number}: {c.source}" if c.path else ""
