@@ -580,13 +580,47 @@ def momentum_difference(steps: int) -> sympy.Expr:
     )
 
 
+def _momentum_induction_step() -> bool:
+    r"""The induction step of :func:`prove_momentum_difference_under_decay`.
+
+    With :math:`B_n = \sum_{j \le n} \mu^{n-j} g_j`, :math:`A_n = \sum_{j \le n}
+    \mu^{n-j} \alpha_j g_j` and :math:`D_n` the double sum of
+    :func:`momentum_difference`, splitting off the last term of each sum gives
+    :math:`B_{n+1} = \mu B_n + g_{n+1}`, :math:`A_{n+1} = \mu A_n + \alpha_{n+1}
+    g_{n+1}` and :math:`D_{n+1} = D_n + \alpha_{n+1} B_{n+1} - A_{n+1}`. If after
+    :math:`n` steps :math:`b = B_n`, :math:`v = -A_n` and
+    :math:`\theta^{\mathrm{CS231n}} = \theta^{\mathrm{PyTorch}} + D_n`, the
+    rules' own step with :math:`\alpha_{n+1}, g_{n+1}` gives :math:`b' = B_{n+1}`,
+    :math:`v' = -A_{n+1}` and the difference :math:`D_{n+1}`: three polynomial
+    identities in the symbols :math:`A_n, B_n, D_n, \theta, \mu, \alpha_{n+1},
+    g_{n+1}`, expanded to 0.
+    """
+    mu, theta, alpha, g = (_s(n) for n in ("mu", "theta", "alpha", "g"))
+    a_n, b_n, d_n = sympy.symbols("A_n B_n D_n", real=True)
+    b_next = mu * b_n + g
+    a_next = mu * a_n + alpha * g
+    d_next = d_n + alpha * b_next - a_next
+    common = {"g": g, "alpha": alpha, "mu": mu}
+    p = _one_step(get_rule("momentum_pytorch"), {**common, "theta": theta, "b": b_n})
+    c = _one_step(
+        get_rule("momentum_cs231n"), {**common, "theta": theta + d_n, "v": -a_n}
+    )
+    return (
+        _zero(p["b"] - b_next)
+        and _zero(c["v"] + a_next)
+        and _zero(c["theta"] - p["theta"] - d_next)
+    )
+
+
 def prove_momentum_difference_under_decay(steps: int = 5) -> Fact:
     r"""When the learning rate changes between steps, the momentum conventions
-    differ by exactly :func:`momentum_difference`.
+    differ by exactly :func:`momentum_difference`, for every number of steps.
 
-    Both rules are run for ``steps`` steps with a symbol for every
-    :math:`\alpha_k` and :math:`g_k`; the difference of the final parameters minus
-    the closed form expands to 0. The closed form is 0 when every
+    By induction on the step (the step is checked on the rules themselves; the base case
+    :math:`n = 0` has every sum empty and both states 0). As a check of the
+    closed form itself, both rules are also run for ``steps`` steps with a symbol
+    for every :math:`\alpha_k` and :math:`g_k`, and the difference of the final
+    parameters minus the closed form expands to 0; the closed form is 0 when every
     :math:`\alpha_k` is equal, and not otherwise.
     """
     value: Any = steps  # any object may come; the hint is what is expected
@@ -612,22 +646,27 @@ def prove_momentum_difference_under_decay(steps: int = 5) -> Fact:
     closed = momentum_difference(steps)
     constant = closed.xreplace(dict.fromkeys(a, a[0]))
     proven = (
-        _zero(th_c - th_p - closed)
+        _momentum_induction_step()
+        and _zero(th_c - th_p - closed)
         and _zero(constant)
         and (steps == 1 or not _zero(closed))
     )
     return Fact(
         name="momentum_difference_under_decay",
-        claim=f"after {steps} steps with learning rates alpha_1..alpha_{steps}, "
+        claim="after n steps with learning rates alpha_1..alpha_n, for every n, "
         "theta_CS231n - theta_PyTorch = sum_k sum_{j<=k} mu^(k-j) (alpha_k - "
         "alpha_j) g_j, which is 0 for a constant learning rate",
         proven=proven,
-        method=f"{steps} steps of both rules with every alpha_k and g_k a symbol, "
-        "expanded",
+        method="induction on the step, the rules' one-step expressions expanded; "
+        f"and {steps} steps of both rules with every alpha_k and g_k a symbol",
         identities=(
             (
                 r"\theta^{\mathrm{CS231n}}_n - \theta^{\mathrm{PyTorch}}_n = "
                 r"\sum_{k=1}^{n} \sum_{j=1}^{k} \mu^{k-j} (\alpha_k - \alpha_j)\, g_j"
+            ),
+            (
+                r"b_n = \sum_{j=1}^{n} \mu^{n-j} g_j, \quad "
+                r"v_n = -\sum_{j=1}^{n} \mu^{n-j} \alpha_j g_j"
             ),
         ),
         difference=closed,
