@@ -47,6 +47,7 @@ from spec.symbols import sigma, sigma_prime, symbol
 
 if TYPE_CHECKING:
     from spec.check.conformance.adapters import ImplementationError, adapt
+    from spec.check.conformance.optimizers import OptimizerReport, check_optimizer
     from spec.check.conformance.report import CaseResult, ConformanceReport
     from spec.check.conformance.run import check_implementation
     from spec.check.derivatives.compare import compare_gradients
@@ -68,6 +69,8 @@ if TYPE_CHECKING:
 #: The numeric checks, imported on first use (PEP 562): ``import spec`` alone
 #: loads neither :mod:`spec.check` nor :mod:`backprop`.
 _LAZY = {
+    "OptimizerReport": "spec.check.conformance.optimizers",
+    "check_optimizer": "spec.check.conformance.optimizers",
     "DescentReport": "spec.check.network.descent",
     "EpochReport": "spec.check.network.descent",
     "check_descent": "spec.check.network.descent",
@@ -109,6 +112,7 @@ __all__ = [
     "IdentityResult",
     "ImplementationError",
     "Kink",
+    "OptimizerReport",
     "ProofResult",
     "SymbolicNetwork",
     "TaylorReport",
@@ -120,6 +124,7 @@ __all__ = [
     "check_jacobian",
     "check_jvp",
     "check_network",
+    "check_optimizer",
     "check_sgd_epoch",
     "check_vjp",
     "clear_caches",

@@ -11,7 +11,6 @@ import pytest
 from cs231n_optim import adam, rmsprop, sgd, sgd_momentum
 from seeded_optim_mistakes import SEEDED
 
-from spec.check.conformance.optimizer_mistakes import CONFIG_SYMBOLS
 from spec.check.conformance.optimizers import (
     CONVENTIONS,
     DEVIATIONS,
@@ -21,6 +20,7 @@ from spec.check.conformance.optimizers import (
     check_optimizer,
     optimizer_names,
 )
+from spec.check.conformance.optimizers.mistakes import CONFIG_SYMBOLS
 from spec.optimizers import numeric_step
 
 HERE = Path(__file__).parent

@@ -70,6 +70,7 @@ def setup(app: Any) -> dict[str, Any]:
     from specdocs.layers import SpecActivationPage, SpecCostPage
     from specdocs.mathjax import check_mathjax, copy_mathjax
     from specdocs.names import NotationNames
+    from specdocs.optimizer_pages import setup_directive as setup_optimizer_pages
     from specdocs.proofs import SpecProof, SpecProofs
     from specdocs.runpython import RunPython
 
@@ -89,6 +90,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("general-proof-variants", GeneralProofVariants)
     app.add_directive("spec-activation-page", SpecActivationPage)
     app.add_directive("spec-cost-page", SpecCostPage)
+    setup_optimizer_pages(app)
     app.connect("builder-inited", check_mathjax)
     app.connect("build-finished", copy_mathjax)
     app.connect("env-check-consistency", check_api_coverage)

@@ -38,7 +38,14 @@ from specfigures import diagrams, example, plots
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("network", "passes", "worked-example", "nudge", "learning-curve")
+KINDS = (
+    "network",
+    "passes",
+    "worked-example",
+    "nudge",
+    "learning-curve",
+    "optimizer-paths",
+)
 #: Largest relative difference allowed between backprop's slope and the oracle's.
 SLOPE_RTOL = 1e-10
 IMAGES = Path("_images") / "specfigures"
@@ -69,6 +76,10 @@ def draw(kind: str, options: dict[str, Any], ident: str) -> str:
             options.get("preset", "fast"), options.get("seed", 0)
         )
         return plots.curve_figure(curve, ident)
+    if kind == "optimizer-paths":
+        from specfigures.optimizer_paths import optimizer_paths_figure
+
+        return optimizer_paths_figure(ident)
     if "example" not in options:
         raise ValueError(f"spec-figure {kind} needs the option :example:")
     ex = parse_example(options["example"])
