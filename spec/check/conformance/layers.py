@@ -382,6 +382,7 @@ def compare_output(
     precision: str,
     *,
     finite: bool = True,
+    exact: bool = False,
 ) -> OutputCheck:
     """One output of one case against its expected value, by the module's criterion.
 
@@ -397,6 +398,9 @@ def compare_output(
     finite : bool
         Whether non-finite entries are a failure (they are, except when an
         expected value from a mistake's derivation is itself not finite).
+    exact : bool
+        Compare values even at a kink (the diagnosis: equal to a mistake's
+        derivation), instead of the subdifferential rule.
 
     Returns
     -------
@@ -414,9 +418,10 @@ def compare_output(
         return OutputCheck(name, ok, abs(f - q), bound, math.nan, problem)
     x = data.inputs["x"]
     special = ""
-    if name == "dx" and dout is not None and case.ties and case.kind == "max_pool":
+    kink = name == "dx" and dout is not None and not exact
+    if kink and case.ties and case.kind == "max_pool":
         special = _ties_ok(claimed, x, dout, case, rtol)
-    elif name == "dx" and dout is not None and case.zeros and case.kind == "relu":
+    elif kink and case.zeros and case.kind == "relu":
         special = _kink_ok(claimed, x, dout, expected, rtol)
     else:
         ok, rel, problem = _close(claimed, expected, rtol, finite)
@@ -477,10 +482,21 @@ def _checks(
     dout: NDArray | None,
     *,
     finite: bool = True,
+    exact: bool = False,
 ) -> list[OutputCheck]:
     precision = _precision(case, observed)
     return [
-        compare_output(name, observed[name], expected[name], case, data, dout, precision, finite=finite)
+        compare_output(
+            name,
+            observed[name],
+            expected[name],
+            case,
+            data,
+            dout,
+            precision,
+            finite=finite,
+            exact=exact,
+        )
         for name in KINDS[case.kind]
         if name in expected and name in observed
     ]
@@ -567,7 +583,7 @@ def _agrees(derivation: LayerDerivation, o: _Observation) -> bool:
         reference = _evaluate(LayerDerivation(), o.case, o.data, o.dout, o.observed)
     except Exception:  # the mistake's derivation is undefined on these shapes
         return False
-    checks = _checks(expected, o.observed, o.case, o.data, o.dout, finite=False)
+    checks = _checks(expected, o.observed, o.case, o.data, o.dout, finite=False, exact=True)
     if all(c.passed for c in checks):
         return True
     if not (o.case.ties or o.case.zeros):
