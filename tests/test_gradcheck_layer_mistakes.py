@@ -21,7 +21,9 @@ SEEDS = (0, 5) if THOROUGH else (0,)
 def _check(seeded: SeededPair, directory, rng=0):
     module = seeded.load(directory)
     backward = None if seeded.backward is None else getattr(module, seeded.backward)
-    return check_layer(getattr(module, seeded.forward), backward, kind=seeded.kind, rng=rng)
+    return check_layer(
+        getattr(module, seeded.forward), backward, kind=seeded.kind, rng=rng
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,7 @@ def test_gradcheck_layer_catalogue_is_complete_and_named_once():
     assert len(names) >= 20
     assert len(set(names)) == len(names)
     for m in LAYER_MISTAKES:
-        assert m.kinds and m.title and m.breaks and m.part, m.name
+        assert all((m.kinds, m.title, m.breaks, m.part)), m.name
     assert {s.expected for s in SEEDED_PAIRS} - {None} == set(names)
 
 
@@ -56,17 +58,26 @@ def test_gradcheck_layer_every_mistake_differs_from_the_derivation_somewhere(mis
     for kind in mistake.kinds:
         for case in LAYER_CASES[kind]:
             data = case_data(case, rng)
-            inputs = {k: (v if k == "y" else v.astype(np.float64)) for k, v in data.inputs.items()}
-            dout = None if kind in ("softmax_loss", "hinge_loss") else upstream(
-                expected_shape(case), "float64", rng
+            inputs = {
+                k: (v if k == "y" else v.astype(np.float64))
+                for k, v in data.inputs.items()
+            }
+            dout = (
+                None
+                if kind in ("softmax_loss", "hinge_loss")
+                else upstream(expected_shape(case), "float64", rng)
             )
             observed = {"kept": rng.random(inputs["x"].shape) < 0.7}
             with np.errstate(all="ignore"):
-                right = LayerDerivation().evaluate(kind, inputs, data.params, dout, observed)
+                right = LayerDerivation().evaluate(
+                    kind, inputs, data.params, dout, observed
+                )
                 wrong = mistake.evaluate(kind, inputs, data.params, dout, observed)
             for name, value in right.items():
                 other = wrong[name]
-                if other.shape != value.shape or not np.allclose(other, value, rtol=1e-6):
+                if other.shape != value.shape or not np.allclose(
+                    other, value, rtol=1e-6
+                ):
                     differs = True
     assert differs
 
@@ -116,7 +127,11 @@ def test_gradcheck_layer_all_ones_upstream_gradient_hides_a_batchnorm_mistake(tm
     data = case_data(case, np.random.default_rng(0))
     inputs = {k: v.astype(np.float64) for k, v in data.inputs.items()}
     ones = np.ones(inputs["x"].shape)
-    (mistake,) = [m for m in mistakes_for("batchnorm") if m.name == "norm_dx_without_variance_term"]
+    (mistake,) = [
+        m
+        for m in mistakes_for("batchnorm")
+        if m.name == "norm_dx_without_variance_term"
+    ]
     right = LayerDerivation().evaluate("batchnorm", inputs, data.params, ones, {})
     wrong = mistake.evaluate("batchnorm", inputs, data.params, ones, {})
     assert np.abs(right["dx"]).max() < 1e-12
@@ -127,9 +142,12 @@ def test_gradcheck_layer_all_ones_upstream_gradient_hides_a_batchnorm_mistake(tm
     assert np.abs(right["dx"] - wrong["dx"]).max() > 1e-2 * np.abs(right["dx"]).max()
     (seeded,) = [s for s in SEEDED_PAIRS if s.label == "bn_no_variance_term"]
     module = seeded.load(tmp_path)
-    cache = module.batchnorm_forward(data.inputs["x"], data.inputs["gamma"], data.inputs["beta"],
-                                     {"mode": "train"})[1]
+    cache = module.batchnorm_forward(
+        data.inputs["x"], data.inputs["gamma"], data.inputs["beta"], {"mode": "train"}
+    )[1]
     assert np.abs(module.batchnorm_backward(ones, cache)[0]).max() < 1e-12
-    report = check_layer(module.batchnorm_forward, module.batchnorm_backward, kind="batchnorm")
+    report = check_layer(
+        module.batchnorm_forward, module.batchnorm_backward, kind="batchnorm"
+    )
     assert not report.passed
     assert report.diagnosis.mistake == "norm_dx_without_variance_term"

@@ -82,10 +82,16 @@ class LayerPair:
     @property
     def label(self) -> str:
         """``"conv_forward_naive / conv_backward_naive"``."""
-        return self.forward if self.backward is None else f"{self.forward} / {self.backward}"
+        return (
+            self.forward
+            if self.backward is None
+            else f"{self.forward} / {self.backward}"
+        )
 
 
-def find_pairs(namespace: Mapping[str, Any]) -> tuple[tuple[LayerPair, ...], tuple[str, ...]]:
+def find_pairs(
+    namespace: Mapping[str, Any],
+) -> tuple[tuple[LayerPair, ...], tuple[str, ...]]:
     """The pairs of :data:`PAIRS` whose functions ``namespace`` defines, and the
     course-like names left without a partner."""
     pairs = []
@@ -135,7 +141,11 @@ class LayersFileReport:
     @property
     def passed(self) -> bool:
         """The file loaded, at least one pair was found, and every pair passed."""
-        return not self.load_error and bool(self.pairs) and all(r.passed for _, r in self.pairs)
+        return (
+            not self.load_error
+            and bool(self.pairs)
+            and all(r.passed for _, r in self.pairs)
+        )
 
     def __str__(self) -> str:
         return format_layers_file(self)
@@ -149,7 +159,12 @@ class LayersFileReport:
             "unpaired": list(self.unpaired),
             "seconds": self.seconds,
             "pairs": [
-                {"kind": p.kind, "forward": p.forward, "backward": p.backward, "report": r.to_dict()}
+                {
+                    "kind": p.kind,
+                    "forward": p.forward,
+                    "backward": p.backward,
+                    "report": r.to_dict(),
+                }
                 for p, r in self.pairs
             ],
         }
@@ -162,7 +177,9 @@ def load_layers_file(path: str | Path) -> ModuleType:
     """Import the file at ``path`` as a fresh module (its code runs)."""
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"path must name a Python file, got {str(path)!r} (no such file)")
+        raise FileNotFoundError(
+            f"path must name a Python file, got {str(path)!r} (no such file)"
+        )
     # Not registered in sys.modules: each load is fresh, and the stem names the
     # functions in the reports.
     name = file.stem if file.stem.isidentifier() else f"layers_{next(_COUNTER)}"
@@ -200,7 +217,9 @@ def check_layers_file(
     except Exception as exc:  # their file failed to import: a finding
         frames = traceback.extract_tb(exc.__traceback__)
         where = f" at line {frames[-1].lineno}" if frames else ""
-        return LayersFileReport(str(path), (), load_error=f"{type(exc).__name__}: {exc}{where}")
+        return LayersFileReport(
+            str(path), (), load_error=f"{type(exc).__name__}: {exc}{where}"
+        )
     pairs, unpaired = find_pairs(vars(module))
     reports = []
     for pair in pairs:
@@ -221,8 +240,10 @@ def format_layers_file(report: LayersFileReport) -> str:
         return f"{report.path}: no CS231n layer functions found (affine_forward, conv_forward_naive, …)."
     passed = sum(r.passed for _, r in report.pairs)
     lines = [
-        f"{report.path}: {passed} of {len(report.pairs)} layer pairs conformant "
-        f"({report.seconds:.1f} s)."
+        (
+            f"{report.path}: {passed} of {len(report.pairs)} layer pairs conformant "
+            f"({report.seconds:.1f} s)."
+        )
     ]
     width = max(len(p.label) for p, _ in report.pairs)
     for pair, r in report.pairs:
@@ -239,7 +260,7 @@ def format_layers_file(report: LayersFileReport) -> str:
         lines.append(line)
     for name in report.unpaired:
         lines.append(f"  {name:<{width}}  not checked: its partner is missing")
-    for pair, r in report.pairs:
+    for _, r in report.pairs:
         if not r.passed:
             lines += ["", str(r)]
     return "\n".join(lines)

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["LAYER_CASES", "CaseInputs", "LayerCase", "case_data", "cases_for", "upstream"]
+__all__ = [
+    "LAYER_CASES",
+    "CaseInputs",
+    "LayerCase",
+    "case_data",
+    "cases_for",
+    "upstream",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,20 +134,62 @@ def _norm(
 
 def _pools(kind: str) -> tuple[LayerCase, ...]:
     return (
-        _pool(kind, "2x2-s2", "the course's check: 2x2 windows, stride 2, no overlap",
-              (2, 3, 4, 4), (2, 2), 2, course=True),
-        _pool(kind, "3x2-s1-overlap", "overlapping non-square windows: dx must "
-              "accumulate over the windows sharing a position",
-              (2, 2, 7, 6), (3, 2), 1, second_opinion=True),
-        _pool(kind, "3x3-s2-overlap-n1", "overlap with stride 2 (stride in dx), N = 1",
-              (1, 3, 7, 5), (3, 3), 2),
-        _pool(kind, "2x3-s1-f32", "overlapping windows in float32",
-              (2, 2, 6, 5), (2, 3), 1, dtype="float32"),
-        _pool(kind, "2x2-s2-ties", "integer inputs: tied maxima in most windows (any "
-              "split of dout over them, weights >= 0 summing to 1, is right)",
-              (2, 3, 6, 6), (2, 2), 2, ties=True),
-        _pool(kind, "3x3-s3-ties-f32", "ties in 3x3 windows, float32",
-              (3, 2, 6, 9), (3, 3), 3, ties=True, dtype="float32"),
+        _pool(
+            kind,
+            "2x2-s2",
+            "the course's check: 2x2 windows, stride 2, no overlap",
+            (2, 3, 4, 4),
+            (2, 2),
+            2,
+            course=True,
+        ),
+        _pool(
+            kind,
+            "3x2-s1-overlap",
+            "overlapping non-square windows: dx must "
+            "accumulate over the windows sharing a position",
+            (2, 2, 7, 6),
+            (3, 2),
+            1,
+            second_opinion=True,
+        ),
+        _pool(
+            kind,
+            "3x3-s2-overlap-n1",
+            "overlap with stride 2 (stride in dx), N = 1",
+            (1, 3, 7, 5),
+            (3, 3),
+            2,
+        ),
+        _pool(
+            kind,
+            "2x3-s1-f32",
+            "overlapping windows in float32",
+            (2, 2, 6, 5),
+            (2, 3),
+            1,
+            dtype="float32",
+        ),
+        _pool(
+            kind,
+            "2x2-s2-ties",
+            "integer inputs: tied maxima in most windows (any "
+            "split of dout over them, weights >= 0 summing to 1, is right)",
+            (2, 3, 6, 6),
+            (2, 2),
+            2,
+            ties=True,
+        ),
+        _pool(
+            kind,
+            "3x3-s3-ties-f32",
+            "ties in 3x3 windows, float32",
+            (3, 2, 6, 9),
+            (3, 3),
+            3,
+            ties=True,
+            dtype="float32",
+        ),
     )
 
 
@@ -150,79 +199,186 @@ def _dropout(
     return LayerCase("dropout", label, why, (("x", x),), (("p", p),), **flags)
 
 
-def _loss(kind: str, label: str, why: str, n: int, classes: int, **flags: Any) -> LayerCase:
+def _loss(
+    kind: str, label: str, why: str, n: int, classes: int, **flags: Any
+) -> LayerCase:
     return LayerCase(kind, label, why, (("x", (n, classes)),), **flags)
 
 
 #: Every case, by kind, in the order they run.
 LAYER_CASES: dict[str, tuple[LayerCase, ...]] = {
     "affine": (
-        LayerCase("affine", "nd-input", "x (N, d1, d2) read as (N, D): dx in x's shape",
-                  (("x", (2, 3, 4)), ("w", (12, 5)), ("b", (5,))),
-                  second_opinion=True, course=True),
-        LayerCase("affine", "n1", "N = 1: a missing sum over the batch hides here",
-                  (("x", (1, 6)), ("w", (6, 3)), ("b", (3,)))),
-        LayerCase("affine", "square-f32", "D = M (a transposed dw has the right "
-                  "shape), float32", (("x", (4, 2, 3)), ("w", (6, 6)), ("b", (6,))),
-                  dtype="float32"),
+        LayerCase(
+            "affine",
+            "nd-input",
+            "x (N, d1, d2) read as (N, D): dx in x's shape",
+            (("x", (2, 3, 4)), ("w", (12, 5)), ("b", (5,))),
+            second_opinion=True,
+            course=True,
+        ),
+        LayerCase(
+            "affine",
+            "n1",
+            "N = 1: a missing sum over the batch hides here",
+            (("x", (1, 6)), ("w", (6, 3)), ("b", (3,))),
+        ),
+        LayerCase(
+            "affine",
+            "square-f32",
+            "D = M (a transposed dw has the right shape), float32",
+            (("x", (4, 2, 3)), ("w", (6, 6)), ("b", (6,))),
+            dtype="float32",
+        ),
     ),
     "relu": (
-        LayerCase("relu", "nd", "random signs", (("x", (3, 4, 5)),),
-                  second_opinion=True, course=True),
-        LayerCase("relu", "zeros", "inputs exactly 0: any dx between 0 and dout there",
-                  (("x", (2, 6)),), zeros=True),
+        LayerCase(
+            "relu",
+            "nd",
+            "random signs",
+            (("x", (3, 4, 5)),),
+            second_opinion=True,
+            course=True,
+        ),
+        LayerCase(
+            "relu",
+            "zeros",
+            "inputs exactly 0: any dx between 0 and dout there",
+            (("x", (2, 6)),),
+            zeros=True,
+        ),
         LayerCase("relu", "f32", "float32", (("x", (4, 5)),), dtype="float32"),
     ),
     "convolution": (
-        _conv("s1-p1-course", "the course's check: stride 1, pad 1, square, C = F",
-              (2, 3, 5, 5), (3, 3, 3, 3), 1, 1, course=True),
-        _conv("s2-p0", "stride 2 (stride in dx), non-square image and kernel, C != F",
-              (2, 2, 7, 6), (3, 2, 3, 2), 2, 0, second_opinion=True),
-        _conv("s2-p2-n1", "pad 2 (cropping dx), stride 2, N = 1",
-              (1, 3, 6, 5), (2, 3, 2, 3), 2, 2),
-        _conv("s1-p2-f32", "pad 2 with stride 1, F > C, float32",
-              (3, 2, 5, 4), (4, 2, 3, 2), 1, 2, dtype="float32"),
-        _conv("s2-p1-f32", "stride 2, pad 1, wide image, float32",
-              (2, 3, 5, 7), (2, 3, 3, 3), 2, 1, dtype="float32"),
+        _conv(
+            "s1-p1-course",
+            "the course's check: stride 1, pad 1, square, C = F",
+            (2, 3, 5, 5),
+            (3, 3, 3, 3),
+            1,
+            1,
+            course=True,
+        ),
+        _conv(
+            "s2-p0",
+            "stride 2 (stride in dx), non-square image and kernel, C != F",
+            (2, 2, 7, 6),
+            (3, 2, 3, 2),
+            2,
+            0,
+            second_opinion=True,
+        ),
+        _conv(
+            "s2-p2-n1",
+            "pad 2 (cropping dx), stride 2, N = 1",
+            (1, 3, 6, 5),
+            (2, 3, 2, 3),
+            2,
+            2,
+        ),
+        _conv(
+            "s1-p2-f32",
+            "pad 2 with stride 1, F > C, float32",
+            (3, 2, 5, 4),
+            (4, 2, 3, 2),
+            1,
+            2,
+            dtype="float32",
+        ),
+        _conv(
+            "s2-p1-f32",
+            "stride 2, pad 1, wide image, float32",
+            (2, 3, 5, 7),
+            (2, 3, 3, 3),
+            2,
+            1,
+            dtype="float32",
+        ),
     ),
     "max_pool": _pools("max_pool"),
     "average_pool": _pools("average_pool"),
     "batchnorm": (
-        _norm("batchnorm", "n8-d5", "N != D, shifted and scaled data: the mean terms "
-              "matter, running statistics from non-zero values",
-              (8, 5), second_opinion=True, course=True),
-        _norm("batchnorm", "square", "N = D: dgamma over the wrong axis has the right "
-              "shape here", (5, 5)),
+        _norm(
+            "batchnorm",
+            "n8-d5",
+            "N != D, shifted and scaled data: the mean terms "
+            "matter, running statistics from non-zero values",
+            (8, 5),
+            second_opinion=True,
+            course=True,
+        ),
+        _norm(
+            "batchnorm",
+            "square",
+            "N = D: dgamma over the wrong axis has the right shape here",
+            (5, 5),
+        ),
         _norm("batchnorm", "n16-f32", "float32", (16, 3), dtype="float32"),
-        _norm("batchnorm", "test", "test mode: the running statistics, not the batch's",
-              (6, 4), mode="test"),
-        _norm("batchnorm", "test-f32", "test mode, float32", (5, 3), mode="test",
-              dtype="float32"),
+        _norm(
+            "batchnorm",
+            "test",
+            "test mode: the running statistics, not the batch's",
+            (6, 4),
+            mode="test",
+        ),
+        _norm(
+            "batchnorm",
+            "test-f32",
+            "test mode, float32",
+            (5, 3),
+            mode="test",
+            dtype="float32",
+        ),
     ),
     "layernorm": (
         _norm("layernorm", "n4-d6", "N != D", (4, 6), second_opinion=True, course=True),
-        _norm("layernorm", "n1", "N = 1 (fine for layer norm, unlike batch norm)", (1, 5)),
+        _norm(
+            "layernorm", "n1", "N = 1 (fine for layer norm, unlike batch norm)", (1, 5)
+        ),
         _norm("layernorm", "square", "N = D", (6, 6)),
         _norm("layernorm", "f32", "float32", (7, 4), dtype="float32"),
     ),
     "spatial_batchnorm": (
-        _norm("spatial_batchnorm", "c3", "H != W, C = 3: a reshape without moving the "
-              "channel axis mixes channels", (2, 3, 4, 5), second_opinion=True,
-              course=True),
+        _norm(
+            "spatial_batchnorm",
+            "c3",
+            "H != W, C = 3: a reshape without moving the channel axis mixes channels",
+            (2, 3, 4, 5),
+            second_opinion=True,
+            course=True,
+        ),
         _norm("spatial_batchnorm", "f32", "float32", (3, 2, 3, 3), dtype="float32"),
         _norm("spatial_batchnorm", "test", "test mode", (2, 3, 4, 5), mode="test"),
     ),
     "groupnorm": (
-        _norm("groupnorm", "g2", "two groups of three channels", (2, 6, 3, 4),
-              groups=2, second_opinion=True, course=True),
-        _norm("groupnorm", "g4-n1", "one channel per group, N = 1", (1, 4, 2, 3),
-              groups=4),
-        _norm("groupnorm", "g3-f32", "three groups, float32", (3, 6, 2, 2), groups=3,
-              dtype="float32"),
+        _norm(
+            "groupnorm",
+            "g2",
+            "two groups of three channels",
+            (2, 6, 3, 4),
+            groups=2,
+            second_opinion=True,
+            course=True,
+        ),
+        _norm(
+            "groupnorm", "g4-n1", "one channel per group, N = 1", (1, 4, 2, 3), groups=4
+        ),
+        _norm(
+            "groupnorm",
+            "g3-f32",
+            "three groups, float32",
+            (3, 6, 2, 2),
+            groups=3,
+            dtype="float32",
+        ),
     ),
     "dropout": (
-        _dropout("p075", "p = 0.75 (keep): the kept fraction tells keep from drop",
-                 (40, 50), 0.75, course=True),
+        _dropout(
+            "p075",
+            "p = 0.75 (keep): the kept fraction tells keep from drop",
+            (40, 50),
+            0.75,
+            course=True,
+        ),
         _dropout("p06-f32", "p = 0.6, float32", (25, 40), 0.6, dtype="float32"),
         _dropout("n1", "N = 1", (1, 1000), 0.8),
         _dropout("test", "test mode: the identity", (30, 40), 0.75, mode="test"),
@@ -230,8 +386,14 @@ LAYER_CASES: dict[str, tuple[LayerCase, ...]] = {
     "softmax_loss": (
         _loss("softmax_loss", "n5", "N > 1", 5, 4, second_opinion=True, course=True),
         _loss("softmax_loss", "n1", "N = 1: not dividing by N hides here", 1, 3),
-        _loss("softmax_loss", "large", "scores near 1000: exp overflows unless shifted",
-              6, 5, large=True),
+        _loss(
+            "softmax_loss",
+            "large",
+            "scores near 1000: exp overflows unless shifted",
+            6,
+            5,
+            large=True,
+        ),
         _loss("softmax_loss", "f32", "float32", 8, 10, dtype="float32"),
     ),
     "hinge_loss": (

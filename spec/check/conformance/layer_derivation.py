@@ -119,7 +119,12 @@ class LayerDerivation:
             return self.relu(x, dout)
         if kind == "convolution":
             return self.convolution(
-                x, inputs["w"], inputs["b"], int(hyper["stride"]), int(hyper["pad"]), dout
+                x,
+                inputs["w"],
+                inputs["b"],
+                int(hyper["stride"]),
+                int(hyper["pad"]),
+                dout,
             )
         if kind in ("max_pool", "average_pool"):
             window = (int(hyper["pool_height"]), int(hyper["pool_width"]))
@@ -186,7 +191,9 @@ class LayerDerivation:
         out = np.empty((len(x), n_filters, rows, cols))
         for i in range(rows):
             for j in range(cols):
-                window = xp[:, :, i * stride : i * stride + hh, j * stride : j * stride + ww]
+                window = xp[
+                    :, :, i * stride : i * stride + hh, j * stride : j * stride + ww
+                ]
                 out[:, :, i, j] = np.einsum("ncab,fcab->nf", window, w) + b
         g = np.asarray(dout, dtype=np.float64)
         return {
@@ -230,7 +237,9 @@ class LayerDerivation:
         per_example = np.zeros((len(xp), *w.shape))
         for i in range(g.shape[2]):
             for j in range(g.shape[3]):
-                window = xp[:, :, i * stride : i * stride + hh, j * stride : j * stride + ww]
+                window = xp[
+                    :, :, i * stride : i * stride + hh, j * stride : j * stride + ww
+                ]
                 per_example += np.einsum(
                     "nf,ncab->nfcab", g[:, :, i, j], self.conv_dw_window(window)
                 )
@@ -267,7 +276,9 @@ class LayerDerivation:
         out = np.empty((*x.shape[:2], rows, cols))
         for i in range(rows):
             for j in range(cols):
-                patch = x[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw]
+                patch = x[
+                    :, :, i * stride : i * stride + ph, j * stride : j * stride + pw
+                ]
                 reduce = np.max if kind == "max_pool" else np.mean
                 out[:, :, i, j] = reduce(patch, axis=(2, 3))
         g = np.asarray(dout, dtype=np.float64)
@@ -484,7 +495,9 @@ class LayerDerivation:
         """The backward applies the same scaled mask: ``dx = dout * mask``."""
         return self.dropout_scale(p)
 
-    def dropout_test(self, x: NDArray, kept: NDArray, p: float) -> tuple[NDArray, float]:
+    def dropout_test(
+        self, x: NDArray, kept: NDArray, p: float
+    ) -> tuple[NDArray, float]:
         """At test time ``out = x``: every unit kept, none scaled."""
         return x, 1.0
 

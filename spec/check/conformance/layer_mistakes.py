@@ -225,7 +225,9 @@ class NormUnbiasedVariance(LayerMistake):
     name = "norm_unbiased_variance"
     kinds = _NORMS
     part = "forward"
-    title = "x normalised with the unbiased variance (ddof=1) where the biased one belongs"
+    title = (
+        "x normalised with the unbiased variance (ddof=1) where the biased one belongs"
+    )
     breaks = "var = x.var(axis) (divided by the count)"
 
     def variance(self, x: NDArray, axis: Any) -> NDArray:
@@ -335,7 +337,9 @@ class DropoutAtTest(LayerMistake):
     title = "dropout applied at test time too"
     breaks = "out = x in test mode"
 
-    def dropout_test(self, x: NDArray, kept: NDArray, p: float) -> tuple[NDArray, float]:
+    def dropout_test(
+        self, x: NDArray, kept: NDArray, p: float
+    ) -> tuple[NDArray, float]:
         return x * kept * self.dropout_scale(p), self.dropout_keep(p)
 
 

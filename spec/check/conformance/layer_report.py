@@ -101,9 +101,13 @@ class LayerCaseResult:
         wrong = [o for o in self.outputs if not o.passed]
         text = "rel err " + ", ".join(parts) if parts else ""
         if wrong:
-            text = "wrong " + ", ".join(
-                o.name + (f" ({o.problem})" if o.problem else "") for o in wrong
-            ) + ("; " + text if text else "")
+            text = (
+                "wrong "
+                + ", ".join(
+                    o.name + (f" ({o.problem})" if o.problem else "") for o in wrong
+                )
+                + ("; " + text if text else "")
+            )
         if self.findings:
             text = "; ".join([*self.findings, text] if text else self.findings)
         return text
@@ -235,7 +239,10 @@ class LayerReport:
             ],
             "diagnosis": None
             if self.diagnosis is None
-            else {**dataclasses.asdict(self.diagnosis), "message": self.diagnosis.message},
+            else {
+                **dataclasses.asdict(self.diagnosis),
+                "message": self.diagnosis.message,
+            },
             "warnings": list(self.warnings),
         }
 
@@ -294,12 +301,16 @@ def format_layer_report(report: LayerReport) -> str:
     width = max(len("case"), *(len(c.case.label) for c in report.cases))
     lines.append(f"  {'case':<{width}}  {'verdict':<7}  {'cs231n':<7}  detail")
     for c in report.cases:
-        errs = [o.cs231n_rel_error for o in c.outputs if not math.isnan(o.cs231n_rel_error)]
+        errs = [
+            o.cs231n_rel_error for o in c.outputs if not math.isnan(o.cs231n_rel_error)
+        ]
         cs = f"{max(errs):.0e}" if errs else "-"
         detail = c.detail()
         if len(detail) > DETAIL_WIDTH:
             detail = detail[: DETAIL_WIDTH - 1] + "…"
-        lines.append(f"  {c.case.label:<{width}}  {c.verdict:<7}  {cs:<7}  {detail}".rstrip())
+        lines.append(
+            f"  {c.case.label:<{width}}  {c.verdict:<7}  {cs:<7}  {detail}".rstrip()
+        )
     inconsistent = [
         c.case.label
         for c in report.cases

@@ -47,7 +47,6 @@ from spec.check.conformance.layer_cases import (
 from spec.check.conformance.layer_derivation import KINDS, LayerDerivation
 from spec.check.conformance.layer_mistakes import mistakes_for
 from spec.check.conformance.layer_report import (
-    SECOND_OPINION_RTOL,
     LayerCaseResult,
     LayerDiagnosis,
     LayerReport,
@@ -114,7 +113,10 @@ def _param_dict(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _forward_args(
-    kind: str, given: Mapping[str, NDArray], param: dict[str, Any], params: Mapping[str, Any]
+    kind: str,
+    given: Mapping[str, NDArray],
+    param: dict[str, Any],
+    params: Mapping[str, Any],
 ) -> tuple[Any, ...]:
     """The positional arguments of the CS231n forward of ``kind``."""
     x = given["x"]
@@ -192,7 +194,12 @@ def expected_shape(case: LayerCase) -> tuple[int, ...]:
     if case.kind == "convolution":
         s, p = params["stride"], params["pad"]
         hh, ww = shapes["w"][2:]
-        return (x[0], shapes["w"][0], 1 + (x[2] + 2 * p - hh) // s, 1 + (x[3] + 2 * p - ww) // s)
+        return (
+            x[0],
+            shapes["w"][0],
+            1 + (x[2] + 2 * p - hh) // s,
+            1 + (x[3] + 2 * p - ww) // s,
+        )
     if case.kind in ("max_pool", "average_pool"):
         s = params["stride"]
         ph, pw = params["pool_height"], params["pool_width"]
@@ -217,7 +224,11 @@ def _run(
     kind = case.kind
     functions = (forward, backward)
     given = {k: v.copy() for k, v in data.inputs.items()}
-    param = _param_dict(kind, data.params) if kind not in ("affine", "relu", *LOSSES) else {}
+    param = (
+        _param_dict(kind, data.params)
+        if kind not in ("affine", "relu", *LOSSES)
+        else {}
+    )
     args = _forward_args(kind, given, param, data.params)
     call = _describe_call(_function_name(forward), args)
     try:
@@ -231,11 +242,18 @@ def _run(
             f"pair ({'loss, dx' if kind in LOSSES else 'out, cache'})",
             call,
         )
-    findings = [f"{_function_name(forward)} wrote into {k}" for k in _written(data.inputs, given)]
+    findings = [
+        f"{_function_name(forward)} wrote into {k}"
+        for k in _written(data.inputs, given)
+    ]
     observed: dict[str, Any] = {}
     if kind in LOSSES:
         loss, dx = result
-        observed["loss"] = np.asarray(loss, dtype=np.float64).reshape(()) if np.size(loss) == 1 else np.asarray(loss)
+        observed["loss"] = (
+            np.asarray(loss, dtype=np.float64).reshape(())
+            if np.size(loss) == 1
+            else np.asarray(loss)
+        )
         observed["dx"] = np.asarray(dx)
         return observed, findings, None
     out, cache = result
@@ -257,11 +275,15 @@ def _run(
                         f"{_function_name(forward)} draws a different mask for the same "
                         "seed: dropout_param['seed'] is not used (np.random.seed(seed))"
                     )
-    if backward is None or (kind in ("batchnorm", "spatial_batchnorm") and case.mode == "test"):
+    if backward is None or (
+        kind in ("batchnorm", "spatial_batchnorm") and case.mode == "test"
+    ):
         return observed, findings, None
     dout = upstream(expected_shape(case), case.dtype, rng)
     dout_given = dout.copy()
-    call = _describe_call(_function_name(backward), (dout_given, "cache"))
+    call = (
+        f"{_function_name(backward)}(dout {_describe(dout_given)}, the cache of {call})"
+    )
     try:
         with _quiet():
             grads = backward(dout_given, cache)
@@ -296,10 +318,14 @@ def _as64(a: Any) -> NDArray:
 def _cs231n(a: NDArray, b: NDArray) -> float:
     """CS231n's ``rel_error``: ``max(|a - b| / max(1e-8, |a| + |b|))``."""
     with _quiet():
-        return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0))
+        return float(
+            np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0)
+        )
 
 
-def _close(claimed: NDArray, expected: NDArray, rtol: float, finite: bool) -> tuple[bool, float, str]:
+def _close(
+    claimed: NDArray, expected: NDArray, rtol: float, finite: bool
+) -> tuple[bool, float, str]:
     """The criterion: equal shapes, every entry within ``rtol`` of the scale.
 
     With ``finite=False`` (a mistake's derivation, which may overflow) entries
@@ -321,7 +347,9 @@ def _close(claimed: NDArray, expected: NDArray, rtol: float, finite: bool) -> tu
     return rel <= rtol, rel, ""
 
 
-def _ties_ok(dx: NDArray, x: NDArray, dout: NDArray, case: LayerCase, rtol: float) -> str:
+def _ties_ok(
+    dx: NDArray, x: NDArray, dout: NDArray, case: LayerCase, rtol: float
+) -> str:
     """Max pooling at ties: every window's dout split over its maximal positions,
     weights >= 0 summing to 1; "" when so, else what is broken. The tie cases'
     windows do not overlap, so each position belongs to one window at most."""
@@ -336,7 +364,12 @@ def _ties_ok(dx: NDArray, x: NDArray, dout: NDArray, case: LayerCase, rtol: floa
     covered = np.zeros(x.shape, dtype=bool)
     for i in range(dout.shape[2]):
         for j in range(dout.shape[3]):
-            window = (slice(None), slice(None), slice(i * s, i * s + ph), slice(j * s, j * s + pw))
+            window = (
+                slice(None),
+                slice(None),
+                slice(i * s, i * s + ph),
+                slice(j * s, j * s + pw),
+            )
             patch = x[window]
             covered[window] = True
             top = patch == patch.max(axis=(2, 3), keepdims=True)
@@ -355,7 +388,9 @@ def _ties_ok(dx: NDArray, x: NDArray, dout: NDArray, case: LayerCase, rtol: floa
     return ""
 
 
-def _kink_ok(dx: NDArray, x: NDArray, dout: NDArray, expected: NDArray, rtol: float) -> str:
+def _kink_ok(
+    dx: NDArray, x: NDArray, dout: NDArray, expected: NDArray, rtol: float
+) -> str:
     """ReLU with inputs exactly 0: there, any value between 0 and dout."""
     if dx.shape != x.shape:
         return f"shape {dx.shape}, expected {x.shape}"
@@ -418,17 +453,25 @@ def compare_output(
         return OutputCheck(name, ok, abs(f - q), bound, math.nan, problem)
     x = data.inputs["x"]
     special = ""
-    kink = name == "dx" and dout is not None and not exact
-    if kink and case.ties and case.kind == "max_pool":
+    kink = name == "dx" and not exact
+    if kink and dout is not None and case.ties and case.kind == "max_pool":
         special = _ties_ok(claimed, x, dout, case, rtol)
-    elif kink and case.zeros and case.kind == "relu":
+    elif kink and dout is not None and case.zeros and case.kind == "relu":
         special = _kink_ok(claimed, x, dout, expected, rtol)
     else:
         ok, rel, problem = _close(claimed, expected, rtol, finite)
-        cs = _cs231n(_as64(claimed), expected) if claimed.shape == expected.shape else math.nan
+        cs = (
+            _cs231n(_as64(claimed), expected)
+            if claimed.shape == expected.shape
+            else math.nan
+        )
         return OutputCheck(name, ok, rel, rtol, cs, problem)
     ok = not special
-    cs = _cs231n(_as64(claimed), expected) if claimed.shape == expected.shape else math.nan
+    cs = (
+        _cs231n(_as64(claimed), expected)
+        if claimed.shape == expected.shape
+        else math.nan
+    )
     return OutputCheck(name, ok, 0.0 if ok else math.nan, rtol, cs, special)
 
 
@@ -530,14 +573,22 @@ def _second_opinion(
                         else {}
                     )
                     with _quiet():
-                        result = forward(*_forward_args(case.kind, given, param, data.params))
+                        result = forward(
+                            *_forward_args(case.kind, given, param, data.params)
+                        )
                     first = _as64(result[0])
-                    values.append(float(first) if dout is None else float(np.sum(first * dout)))
+                    values.append(
+                        float(first) if dout is None else float(np.sum(first * dout))
+                    )
                 numeric[index] = (values[0] - values[1]) / (2 * h)
             claimed = _as64(observed[grad])
             if claimed.shape != numeric.shape:
                 return math.inf
-            scale = max(float(np.abs(numeric).max(initial=0)), float(np.abs(claimed).max(initial=0)), SCALE_FLOOR)
+            scale = max(
+                float(np.abs(numeric).max(initial=0)),
+                float(np.abs(claimed).max(initial=0)),
+                SCALE_FLOOR,
+            )
             worst = max(worst, float(np.abs(claimed - numeric).max(initial=0)) / scale)
     except Exception:  # their forward raised on a perturbed input: no opinion
         return None
@@ -554,7 +605,9 @@ def _run_case(
     try:
         observed, findings, dout = _run(forward, backward, case, data, rng)
     except _Crash as crash:
-        result = LayerCaseResult(case, "crashed", problem=crash.problem, call=crash.call)
+        result = LayerCaseResult(
+            case, "crashed", problem=crash.problem, call=crash.call
+        )
         return _Observation(case, data, {}, None, result)
     try:
         expected = _evaluate(LayerDerivation(), case, data, dout, observed)
@@ -562,14 +615,32 @@ def _run_case(
         findings.append(f"could not be compared ({exc})")
         expected = {}
     checks = _checks(expected, observed, case, data, dout)
-    if "out" in observed and np.shape(observed["out"]) != expected_shape(case) and not checks:
-        checks = [OutputCheck("out", False, problem=f"shape {np.shape(observed['out'])}, expected {expected_shape(case)}")]
+    if (
+        "out" in observed
+        and np.shape(observed["out"]) != expected_shape(case)
+        and not checks
+    ):
+        checks = [
+            OutputCheck(
+                "out",
+                False,
+                problem=f"shape {np.shape(observed['out'])}, expected {expected_shape(case)}",
+            )
+        ]
     opinion = None
-    if case.second_opinion and case.dtype == "float64" and (dout is not None or case.kind in LOSSES):
+    if (
+        case.second_opinion
+        and case.dtype == "float64"
+        and (dout is not None or case.kind in LOSSES)
+    ):
         opinion = _second_opinion(forward, case, data, dout, observed)
     ok = all(c.passed for c in checks) and not findings
     result = LayerCaseResult(
-        case, "passed" if ok else "failed", tuple(checks), tuple(findings), second_opinion=opinion
+        case,
+        "passed" if ok else "failed",
+        tuple(checks),
+        tuple(findings),
+        second_opinion=opinion,
     )
     return _Observation(case, data, observed, dout, result)
 
@@ -583,7 +654,9 @@ def _agrees(derivation: LayerDerivation, o: _Observation) -> bool:
         reference = _evaluate(LayerDerivation(), o.case, o.data, o.dout, o.observed)
     except Exception:  # the mistake's derivation is undefined on these shapes
         return False
-    checks = _checks(expected, o.observed, o.case, o.data, o.dout, finite=False, exact=True)
+    checks = _checks(
+        expected, o.observed, o.case, o.data, o.dout, finite=False, exact=True
+    )
     if all(c.passed for c in checks):
         return True
     if not (o.case.ties or o.case.zeros):
@@ -591,12 +664,19 @@ def _agrees(derivation: LayerDerivation, o: _Observation) -> bool:
     # At a kink both may lie in the subdifferential without being equal.
     precision = _precision(o.case, o.observed)
     exact = {k: v for k, v in expected.items() if k != "dx"}
-    if not all(c.passed for c in _checks(exact, o.observed, o.case, o.data, o.dout, finite=False)):
+    if not all(
+        c.passed
+        for c in _checks(exact, o.observed, o.case, o.data, o.dout, finite=False)
+    ):
         return False
     if "dx" not in o.observed:
         return False
-    mine = compare_output("dx", o.observed["dx"], reference["dx"], o.case, o.data, o.dout, precision)
-    theirs = compare_output("dx", expected["dx"], reference["dx"], o.case, o.data, o.dout, precision)
+    mine = compare_output(
+        "dx", o.observed["dx"], reference["dx"], o.case, o.data, o.dout, precision
+    )
+    theirs = compare_output(
+        "dx", expected["dx"], reference["dx"], o.case, o.data, o.dout, precision
+    )
     return mine.passed and theirs.passed
 
 
@@ -712,9 +792,13 @@ def check_layer(
                 f"None, got {_function_name(backward)}"
             )
     elif not callable(backward):
-        raise TypeError(f"backward must be callable for kind {kind!r}, got {type(backward).__name__}")
+        raise TypeError(
+            f"backward must be callable for kind {kind!r}, got {type(backward).__name__}"
+        )
     if isinstance(rng, bool) or not isinstance(rng, int | np.random.Generator):
-        raise TypeError(f"rng must be an int seed or a numpy.random.Generator, got {rng!r}")
+        raise TypeError(
+            f"rng must be an int seed or a numpy.random.Generator, got {rng!r}"
+        )
     seed = rng if isinstance(rng, int) else None
     generator = np.random.default_rng(rng)
     observations = []
@@ -722,7 +806,9 @@ def check_layer(
         data = case_data(case, generator)
         observations.append(_run_case(forward, backward, case, data, generator))
     results = [o.result for o in observations]
-    diagnosis = None if all(r.passed for r in results) else _diagnose(kind, observations)
+    diagnosis = (
+        None if all(r.passed for r in results) else _diagnose(kind, observations)
+    )
     return LayerReport(
         target=_target(forward, backward),
         kind=kind,
