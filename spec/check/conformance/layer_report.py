@@ -97,7 +97,11 @@ class LayerCaseResult:
         """One line: the errors, what is wrong, or what crashed."""
         if self.verdict == "crashed":
             return f"{self.problem} (called with {self.call})"
-        parts = [f"{o.name} {o.rel_err:.1e}" for o in self.outputs if not o.problem]
+        parts = [
+            f"{o.name} {o.rel_err:.1e}"
+            for o in self.outputs
+            if not o.problem and o.name != "keep"
+        ]
         wrong = [o for o in self.outputs if not o.passed]
         text = "rel err " + ", ".join(parts) if parts else ""
         if wrong:
@@ -149,9 +153,10 @@ class LayerDiagnosis:
     def message(self) -> str:
         """The diagnosis in a sentence or two."""
         outputs = ", ".join(self.wrong) or "outputs"
+        verb = "equals" if len(self.wrong) == 1 else "equal"
         if self.kind == "named":
             text = (
-                f"{self.part}: {self.title} — your {outputs} equal the derivation "
+                f"{self.part}: {self.title} — your {outputs} {verb} the derivation "
                 f"with this mistake ({self.mistake}) on all {self.n_cases} cases where "
                 f"your code computes (the line it breaks: {self.breaks})"
             )

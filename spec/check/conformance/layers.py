@@ -68,8 +68,21 @@ SCALE_FLOOR = 1e-3
 #: The kept fraction of dropout may stray this many binomial standard deviations
 #: from p (a false alarm once in ~10^9 cases).
 KEEP_SIGMAS = 6.0
-#: Central differences for the second opinion: relative step.
+#: Central differences for the second opinion: relative step. Smooth layers
+#: (normalisation, softmax): 1e-5 balances truncation (h^2) and rounding (eps/h)
+#: at ~1e-10. Piecewise-linear ones have no truncation error between kinks, so a
+#: step of 1e-7 (rounding ~1e-9) makes crossing a kink (a near-tie of a max
+#: pooling window, an input near 0 of a ReLU) 100 times rarer.
 NUMERIC_STEP = 1e-5
+PIECEWISE_LINEAR_STEP = 1e-7
+PIECEWISE_LINEAR = (
+    "affine",
+    "relu",
+    "convolution",
+    "max_pool",
+    "average_pool",
+    "hinge_loss",
+)
 
 #: What each backward returns, in order.
 BACKWARD_RETURNS: dict[str, tuple[str, ...]] = {
@@ -561,7 +574,12 @@ def _second_opinion(
             theta = _as64(data.inputs[name])
             numeric = np.empty_like(theta)
             for index in np.ndindex(theta.shape):
-                h = NUMERIC_STEP * max(1.0, abs(theta[index]))
+                step_size = (
+                    PIECEWISE_LINEAR_STEP
+                    if case.kind in PIECEWISE_LINEAR
+                    else NUMERIC_STEP
+                )
+                h = step_size * max(1.0, abs(theta[index]))
                 values = []
                 for step in (h, -h):
                     given = {k: v.copy() for k, v in data.inputs.items()}
