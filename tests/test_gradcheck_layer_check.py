@@ -141,7 +141,11 @@ def test_gradcheck_layer_crash_reported_with_its_line_and_shapes():
     assert first.call.startswith(
         "conv_backward(dout (2, 3, 5, 5) float64, the cache of "
     )
-    assert "conv_forward_naive((2, 3, 5, 5) float64, (3, 3, 3, 3) float64" in first.call
+    assert (
+        "conv_forward_naive(x (2, 3, 5, 5) float64, w (3, 3, 3, 3) float64"
+        in first.call
+    )
+    assert "conv_param {'stride': 1, 'pad': 1}" in first.call
     assert report.diagnosis is not None
     assert report.diagnosis.kind == "unnamed"
 

@@ -53,7 +53,14 @@ from spec.check.conformance.layer_report import (
     OutputCheck,
 )
 
-__all__ = ["BACKWARD_RETURNS", "RTOL", "check_layer", "compare_output"]
+__all__ = [
+    "ARGUMENTS",
+    "BACKWARD_RETURNS",
+    "RTOL",
+    "check_layer",
+    "compare_output",
+    "expected_shape",
+]
 
 #: Relative tolerance by the precision the learner computed in. float64: their
 #: code and our derivation differ by rounding over sums of at most ~10^3 terms,
@@ -156,9 +163,30 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
-def _describe_call(name: str, args: tuple[Any, ...]) -> str:
-    """``"conv_forward_naive(x (2, 3, 5, 5) float64, ...)"`` with the shapes."""
-    return f"{name}(" + ", ".join(_describe(a) for a in args) + ")"
+#: The CS231n names of each forward's arguments, for the description of a call.
+ARGUMENTS = {
+    "affine": ("x", "w", "b"),
+    "relu": ("x",),
+    "convolution": ("x", "w", "b", "conv_param"),
+    "max_pool": ("x", "pool_param"),
+    "average_pool": ("x", "pool_param"),
+    "batchnorm": ("x", "gamma", "beta", "bn_param"),
+    "spatial_batchnorm": ("x", "gamma", "beta", "bn_param"),
+    "layernorm": ("x", "gamma", "beta", "ln_param"),
+    "groupnorm": ("x", "gamma", "beta", "G", "gn_param"),
+    "dropout": ("x", "dropout_param"),
+    "softmax_loss": ("x", "y"),
+    "hinge_loss": ("x", "y"),
+}
+
+
+def _describe_call(name: str, kind: str, args: tuple[Any, ...]) -> str:
+    """``"conv_forward_naive(x (2, 3, 5, 5) float64, w ..., conv_param {...})"``."""
+    parts = [
+        f"{label} {_describe(a)}"
+        for label, a in zip(ARGUMENTS[kind], args, strict=True)
+    ]
+    return f"{name}(" + ", ".join(parts) + ")"
 
 
 def _function_name(fn: Callable[..., Any] | None) -> str:
@@ -243,7 +271,7 @@ def _run(
         else {}
     )
     args = _forward_args(kind, given, param, data.params)
-    call = _describe_call(_function_name(forward), args)
+    call = _describe_call(_function_name(forward), kind, args)
     try:
         with _quiet():
             result = forward(*args)
