@@ -5,6 +5,7 @@ report's JSON and JUnit forms, check_layers_file on odd files, bad arguments."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from xml.etree import ElementTree
 
 import cs231n_layers as lookalike
@@ -211,3 +212,31 @@ def test_gradcheck_layer_bad_arguments():
         check_layer(
             lookalike.relu_forward, lookalike.relu_backward, kind="relu", rng=True
         )
+
+
+def test_gradcheck_layer_file_report_as_junit(tmp_path):
+    path = tmp_path / "layers.py"
+    text = Path(lookalike.__file__).read_text()
+    text = text.replace("db = np.sum(dout, axis=0)", "db = dout[0]")
+    path.write_text(text)
+    report = check_layers_file(path)
+    root = ElementTree.fromstring(report.to_junit())
+    suites = root.findall("testsuite")
+    assert len(suites) == len(report.pairs) == 13
+    failing = [s for s in suites if int(s.get("failures")) + int(s.get("errors"))]
+    assert len(failing) == 1
+    assert "affine" in failing[0].get("name")
+    broken = tmp_path / "broken.py"
+    broken.write_text("syntax error here\n")
+    root = ElementTree.fromstring(check_layers_file(broken).to_junit())
+    assert root.find("testsuite/testcase/error").text.startswith("SyntaxError")
+
+
+def test_gradcheck_layer_forward_of_the_wrong_shape_is_reported():
+    def affine_forward(x, w, b):
+        out, cache = lookalike.affine_forward(x, w, b)
+        return out.T, cache
+
+    report = check_layer(affine_forward, lookalike.affine_backward, kind="affine")
+    assert not report.passed
+    assert "out (shape (5, 2), expected (2, 5))" in str(report)

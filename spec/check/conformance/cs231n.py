@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from xml.etree import ElementTree
 
 import numpy as np
 
@@ -168,6 +169,22 @@ class LayersFileReport:
                 for p, r in self.pairs
             ],
         }
+
+    def to_junit(self) -> str:
+        """Every pair's cases as JUnit XML: one ``<testsuite>`` per pair in a
+        ``<testsuites>``; a file that does not load is one ``<error>``."""
+        root = ElementTree.Element("testsuites", name=self.path)
+        if self.load_error:
+            suite = ElementTree.SubElement(
+                root, "testsuite", name=self.path, tests="1", errors="1"
+            )
+            case = ElementTree.SubElement(
+                suite, "testcase", classname=self.path, name="load"
+            )
+            ElementTree.SubElement(case, "error", message="load").text = self.load_error
+        for _, report in self.pairs:
+            root.append(ElementTree.fromstring(report.to_junit()))
+        return ElementTree.tostring(root, encoding="unicode")
 
 
 _COUNTER = itertools.count()
