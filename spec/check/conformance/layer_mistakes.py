@@ -302,7 +302,10 @@ class DropoutPAsDrop(LayerMistake):
     name = "dropout_p_as_drop"
     kinds = ("dropout",)
     part = "forward"
-    title = "p read as the probability of dropping a unit (mask = rand >= p), not keeping it"
+    title = (
+        "p read as the probability of dropping a unit (mask = rand >= p; the course's "
+        "older convention), not of keeping it"
+    )
     breaks = "mask = (rand < p) / p, p the probability of keeping"
 
     def dropout_keep(self, p: float) -> float:

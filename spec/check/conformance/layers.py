@@ -763,6 +763,12 @@ def _warnings(results: list[LayerCaseResult]) -> tuple[str, ...]:
             f"the course's own check configuration ({course[0].case.name}) passes: "
             "a numeric check there alone would not see this"
         )
+    single = [r for r in results if r.case.shapes[0][1][0] == 1]
+    if single and all(r.passed for r in single):
+        notes.append(
+            "every N = 1 case passes: checks with one example only would not see "
+            "this; test with N >= 2"
+        )
     return tuple(notes)
 
 
