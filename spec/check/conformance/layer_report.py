@@ -33,7 +33,8 @@ class OutputCheck:
     passed : bool
     rel_err : float
         Our criterion's measure: the largest entry error over the largest entry
-        (of either array); NaN when nothing could be compared.
+        (of either array); for dropout's ``keep``, the kept fraction's distance
+        from ``p``; NaN when nothing could be compared.
     tolerance : float
         The bound ``rel_err`` must stay within (its precision's).
     cs231n_rel_error : float
