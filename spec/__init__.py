@@ -47,6 +47,11 @@ from spec.symbols import sigma, sigma_prime, symbol
 
 if TYPE_CHECKING:
     from spec.check.conformance.adapters import ImplementationError, adapt
+    from spec.check.conformance.layers import (
+        LayerReport,
+        check_layer,
+        check_layers_file,
+    )
     from spec.check.conformance.optimizers import OptimizerReport, check_optimizer
     from spec.check.conformance.report import CaseResult, ConformanceReport
     from spec.check.conformance.run import check_implementation
@@ -69,6 +74,9 @@ if TYPE_CHECKING:
 #: The numeric checks, imported on first use (PEP 562): ``import spec`` alone
 #: loads neither :mod:`spec.check` nor :mod:`backprop`.
 _LAZY = {
+    "LayerReport": "spec.check.conformance.layers",
+    "check_layer": "spec.check.conformance.layers",
+    "check_layers_file": "spec.check.conformance.layers",
     "OptimizerReport": "spec.check.conformance.optimizers",
     "check_optimizer": "spec.check.conformance.optimizers",
     "DescentReport": "spec.check.network.descent",
@@ -112,6 +120,7 @@ __all__ = [
     "IdentityResult",
     "ImplementationError",
     "Kink",
+    "LayerReport",
     "OptimizerReport",
     "ProofResult",
     "SymbolicNetwork",
@@ -123,6 +132,8 @@ __all__ = [
     "check_implementation",
     "check_jacobian",
     "check_jvp",
+    "check_layer",
+    "check_layers_file",
     "check_network",
     "check_optimizer",
     "check_sgd_epoch",

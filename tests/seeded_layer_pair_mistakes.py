@@ -12,7 +12,7 @@ import dataclasses
 from pathlib import Path
 from types import ModuleType
 
-from spec.check.conformance.cs231n import load_layers_file
+from spec.check.conformance.layers.files import load_layers_file
 
 SOURCE = Path(__file__).with_name("cs231n_layers.py")
 

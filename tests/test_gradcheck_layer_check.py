@@ -12,8 +12,8 @@ import cs231n_layers as lookalike
 import numpy as np
 import pytest
 
-from spec.check.conformance.cs231n import check_layers_file
 from spec.check.conformance.layers import check_layer
+from spec.check.conformance.layers.files import check_layers_file
 
 SEEDS = range(6)
 

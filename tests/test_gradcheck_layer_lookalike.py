@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import THOROUGH
 
-from spec.check.conformance.cs231n import PAIRS, check_layers_file
-from spec.check.conformance.layer_cases import LAYER_CASES
+from spec.check.conformance.layers.cases import LAYER_CASES
+from spec.check.conformance.layers.files import PAIRS, check_layers_file
 
 LOOKALIKE = Path(__file__).with_name("cs231n_layers.py")
 #: Seeds of the false-alarm sweep: 20 under the ``ci`` profile, 5 in the inner

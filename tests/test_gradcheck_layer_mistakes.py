@@ -9,10 +9,10 @@ import pytest
 from conftest import THOROUGH
 from seeded_layer_pair_mistakes import SEEDED_PAIRS, SeededPair
 
-from spec.check.conformance.layer_cases import LAYER_CASES, case_data, upstream
-from spec.check.conformance.layer_derivation import LayerDerivation
-from spec.check.conformance.layer_mistakes import LAYER_MISTAKES, mistakes_for
 from spec.check.conformance.layers import check_layer, expected_shape
+from spec.check.conformance.layers.cases import LAYER_CASES, case_data, upstream
+from spec.check.conformance.layers.derivation import LayerDerivation
+from spec.check.conformance.layers.mistakes import LAYER_MISTAKES, mistakes_for
 
 #: A second seed under the ``ci`` profile: the names must not depend on the data.
 SEEDS = (0, 5) if THOROUGH else (0,)

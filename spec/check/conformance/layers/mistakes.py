@@ -1,7 +1,7 @@
 r"""The catalogue of known layer mistakes, each a one-method override of the derivation.
 
 Every entry of :data:`LAYER_MISTAKES` is a subclass of
-:class:`~spec.check.conformance.layer_derivation.LayerDerivation` that replaces
+:class:`~spec.check.conformance.layers.derivation.LayerDerivation` that replaces
 the one line it gets wrong, and carries its own ``name``, the layer ``kinds`` it
 concerns, the ``part`` of the layer (forward, backward, running statistics), a
 ``title`` in words and the line it ``breaks`` as it should read. The diagnosis
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.conformance.layer_derivation import LayerDerivation
+from spec.check.conformance.layers.derivation import LayerDerivation
 
 __all__ = ["LAYER_MISTAKES", "LayerMistake", "mistakes_for"]
 

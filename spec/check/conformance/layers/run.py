@@ -1,6 +1,6 @@
 r"""Check a learner's layer, forward and backward in the CS231n shape: :func:`check_layer`.
 
-Every case of the layer's kind (:data:`~spec.check.conformance.layer_cases.LAYER_CASES`)
+Every case of the layer's kind (:data:`~spec.check.conformance.layers.cases.LAYER_CASES`)
 is run through the learner's own forward, whose cache goes to their backward
 with a random upstream gradient; each gets copies of its inputs, and writing
 into one is itself a finding. Every output (the forward's, batch norm's
@@ -29,26 +29,32 @@ import contextlib
 import copy
 import math
 import traceback
-import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from spec.check.conformance.layer_cases import (
+from spec.check.conformance.layers.cases import (
     CaseInputs,
     LayerCase,
     case_data,
     cases_for,
     upstream,
 )
-from spec.check.conformance.layer_derivation import KINDS, LayerDerivation
-from spec.check.conformance.layer_mistakes import mistakes_for
-from spec.check.conformance.layer_report import (
+from spec.check.conformance.layers.compare import (
+    SCALE_FLOOR,
+    Observation,
+    as64,
+    evaluate,
+    output_checks,
+    quiet,
+)
+from spec.check.conformance.layers.derivation import KINDS, LayerDerivation
+from spec.check.conformance.layers.diagnosis import coverage_warnings, diagnose
+from spec.check.conformance.layers.report import (
     LayerCaseResult,
-    LayerDiagnosis,
     LayerReport,
     OutputCheck,
 )
@@ -56,32 +62,26 @@ from spec.check.conformance.layer_report import (
 __all__ = [
     "ARGUMENTS",
     "BACKWARD_RETURNS",
-    "RTOL",
+    "LOSSES",
+    "NUMERIC_STEP",
+    "PIECEWISE_LINEAR",
+    "PIECEWISE_LINEAR_STEP",
     "check_layer",
-    "compare_output",
     "expected_shape",
 ]
 
-#: Relative tolerance by the precision the learner computed in. float64: their
-#: code and our derivation differ by rounding over sums of at most ~10^3 terms,
-#: ~1e-13 of the largest entry; 1e-10 leaves x1000. float32 (eps 1.2e-7): sums of
-#: up to ~100 products and normalisation's cancellation (a factor of a few) give
-#: ~1e-6; 1e-4 leaves x100. The smallest effect of any catalogued mistake on these
-#: cases is ~1e-2 (the unbiased variance at N = 16: 3 %), far above both.
-RTOL = {"float64": 1e-10, "float32": 1e-4}
-#: Data are O(1); the scale of an output is taken as at least this, so that an
-#: output whose reference is 0 accepts rounding noise and nothing more.
-SCALE_FLOOR = 1e-3
-#: The kept fraction of dropout may stray this many binomial standard deviations
-#: from p (a false alarm once in ~10^9 cases).
-KEEP_SIGMAS = 6.0
+
 #: Central differences for the second opinion: relative step. Smooth layers
 #: (normalisation, softmax): 1e-5 balances truncation (h^2) and rounding (eps/h)
 #: at ~1e-10. Piecewise-linear ones have no truncation error between kinks, so a
 #: step of 1e-7 (rounding ~1e-9) makes crossing a kink (a near-tie of a max
 #: pooling window, an input near 0 of a ReLU) 100 times rarer.
 NUMERIC_STEP = 1e-5
+
+
 PIECEWISE_LINEAR_STEP = 1e-7
+
+
 PIECEWISE_LINEAR = (
     "affine",
     "relu",
@@ -90,6 +90,7 @@ PIECEWISE_LINEAR = (
     "average_pool",
     "hinge_loss",
 )
+
 
 #: What each backward returns, in order.
 BACKWARD_RETURNS: dict[str, tuple[str, ...]] = {
@@ -104,17 +105,12 @@ BACKWARD_RETURNS: dict[str, tuple[str, ...]] = {
     "groupnorm": ("dx", "dgamma", "dbeta"),
     "dropout": ("dx",),
 }
+
+
 LOSSES = ("softmax_loss", "hinge_loss")
+
+
 _GRAD_OF = {"x": "dx", "w": "dw", "b": "db", "gamma": "dgamma", "beta": "dbeta"}
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """NumPy's floating-point warnings off: an overflow is judged by its result."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with np.errstate(all="ignore"):
-            yield
 
 
 # -- calling the learner's code ---------------------------------------------------
@@ -273,7 +269,7 @@ def _run(
     args = _forward_args(kind, given, param, data.params)
     call = _describe_call(_function_name(forward), kind, args)
     try:
-        with _quiet():
+        with quiet():
             result = forward(*args)
     except Exception as exc:  # the code under test failed: a finding
         raise _Crash(_crash(exc, functions), call) from None
@@ -309,7 +305,7 @@ def _run(
         observed["keep"] = np.array(kept.mean() if kept.size else math.nan)
         if case.mode == "train":
             again = {k: v.copy() for k, v in data.inputs.items()}
-            with contextlib.suppress(Exception), _quiet():
+            with contextlib.suppress(Exception), quiet():
                 repeat = forward(again["x"], _param_dict(kind, data.params))
                 if not np.array_equal(np.asarray(repeat[0]), observed["out"]):
                     findings.append(
@@ -326,7 +322,7 @@ def _run(
         f"{_function_name(backward)}(dout {_describe(dout_given)}, the cache of {call})"
     )
     try:
-        with _quiet():
+        with quiet():
             grads = backward(dout_given, cache)
     except Exception as exc:  # the code under test failed: a finding
         raise _Crash(_crash(exc, functions), call) from None
@@ -351,241 +347,6 @@ def _run(
     return observed, findings, dout
 
 
-# -- comparing ------------------------------------------------------------------
-def _as64(a: Any) -> NDArray:
-    return np.asarray(a, dtype=np.float64)
-
-
-def _cs231n(a: NDArray, b: NDArray) -> float:
-    """CS231n's ``rel_error``: ``max(|a - b| / max(1e-8, |a| + |b|))``."""
-    with _quiet():
-        return float(
-            np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0)
-        )
-
-
-def _close(
-    claimed: NDArray, expected: NDArray, rtol: float, finite: bool
-) -> tuple[bool, float, str]:
-    """The criterion: equal shapes, every entry within ``rtol`` of the scale.
-
-    With ``finite=False`` (a mistake's derivation, which may overflow) entries
-    that are not finite must be so at the same places, with the same values.
-    """
-    if claimed.shape != expected.shape:
-        return False, math.nan, f"shape {claimed.shape}, expected {expected.shape}"
-    a, b = _as64(claimed), _as64(expected)
-    bad_a, bad_b = ~np.isfinite(a), ~np.isfinite(b)
-    if bad_a.any() or bad_b.any():
-        if finite or not np.array_equal(bad_a, bad_b):
-            return False, math.nan, "not finite (inf or nan)"
-        if not np.array_equal(a[bad_a], b[bad_b], equal_nan=True):
-            return False, math.nan, "not finite (inf or nan)"
-        a, b = a[~bad_a], b[~bad_b]
-    scale = max(float(np.abs(a).max(initial=0)), float(np.abs(b).max(initial=0)))
-    err = float(np.abs(a - b).max(initial=0))
-    rel = err / max(scale, SCALE_FLOOR)
-    return rel <= rtol, rel, ""
-
-
-def _ties_ok(
-    dx: NDArray, x: NDArray, dout: NDArray, case: LayerCase, rtol: float
-) -> str:
-    """Max pooling at ties: every window's dout split over its maximal positions,
-    weights >= 0 summing to 1; "" when so, else what is broken. The tie cases'
-    windows do not overlap, so each position belongs to one window at most."""
-    params = dict(case.params)
-    ph, pw, s = params["pool_height"], params["pool_width"], params["stride"]
-    if dx.shape != x.shape:
-        return f"shape {dx.shape}, expected {x.shape}"
-    d = _as64(dx)
-    if not np.all(np.isfinite(d)):
-        return "not finite (inf or nan)"
-    tol = rtol * max(float(np.abs(dout).max(initial=0)), SCALE_FLOOR)
-    covered = np.zeros(x.shape, dtype=bool)
-    for i in range(dout.shape[2]):
-        for j in range(dout.shape[3]):
-            window = (
-                slice(None),
-                slice(None),
-                slice(i * s, i * s + ph),
-                slice(j * s, j * s + pw),
-            )
-            patch = x[window]
-            covered[window] = True
-            top = patch == patch.max(axis=(2, 3), keepdims=True)
-            g = dout[:, :, i, j, None, None]
-            part = d[window]
-            if np.any(np.abs(part[~top]) > tol):
-                return "gradient on a position that is not a maximum of its window"
-            share = np.where(top, part * np.sign(g), 0.0)
-            if np.any(share < -tol) or np.any(share > np.abs(g) + tol):
-                return "a tied position's weight outside [0, 1]"
-            total = np.where(top, part, 0.0).sum(axis=(2, 3), keepdims=True)
-            if np.any(np.abs(total - g) > tol):
-                return "the weights over a window's tied maxima do not sum to 1"
-    if np.any(np.abs(d[~covered]) > tol):
-        return "gradient on a position in no window"
-    return ""
-
-
-def _kink_ok(
-    dx: NDArray, x: NDArray, dout: NDArray, expected: NDArray, rtol: float
-) -> str:
-    """ReLU with inputs exactly 0: there, any value between 0 and dout."""
-    if dx.shape != x.shape:
-        return f"shape {dx.shape}, expected {x.shape}"
-    d = _as64(dx)
-    if not np.all(np.isfinite(d)):
-        return "not finite (inf or nan)"
-    tol = rtol * max(float(np.abs(dout).max(initial=0)), SCALE_FLOOR)
-    zero = x == 0
-    if np.any(np.abs(d - expected)[~zero] > tol):
-        return "wrong away from the kink"
-    low, high = np.minimum(0, dout), np.maximum(0, dout)
-    if np.any((d < low - tol)[zero]) or np.any((d > high + tol)[zero]):
-        return "at x = 0 outside the subdifferential [0, dout]"
-    return ""
-
-
-def compare_output(
-    name: str,
-    claimed: Any,
-    expected: NDArray,
-    case: LayerCase,
-    data: CaseInputs,
-    dout: NDArray | None,
-    precision: str,
-    *,
-    finite: bool = True,
-    exact: bool = False,
-) -> OutputCheck:
-    """One output of one case against its expected value, by the module's criterion.
-
-    Parameters
-    ----------
-    name : str
-        ``"out"``, ``"dx"``, ``"keep"`` (dropout's kept fraction) …
-    claimed, expected : ndarray
-    case, data : the case and its inputs (the kink rules read ``x``)
-    dout : ndarray or None
-        The upstream gradient given.
-    precision : {"float64", "float32"}
-    finite : bool
-        Whether non-finite entries are a failure (they are, except when an
-        expected value from a mistake's derivation is itself not finite).
-    exact : bool
-        Compare values even at a kink (the diagnosis: equal to a mistake's
-        derivation), instead of the subdifferential rule.
-
-    Returns
-    -------
-    OutputCheck
-    """
-    rtol = RTOL[precision]
-    claimed = np.asarray(claimed)
-    if name == "keep":
-        n = int(np.prod(data.inputs["x"].shape))
-        q = float(expected)
-        f = float(claimed)
-        bound = KEEP_SIGMAS * math.sqrt(q * (1 - q) / n) + 0.5 / n
-        ok = abs(f - q) <= bound
-        problem = "" if ok else f"{f:.3f} of the units kept; keep probability {q:g}"
-        return OutputCheck(name, ok, abs(f - q), bound, math.nan, problem)
-    x = data.inputs["x"]
-    special = ""
-    kink = name == "dx" and not exact
-    if kink and dout is not None and case.ties and case.kind == "max_pool":
-        special = _ties_ok(claimed, x, dout, case, rtol)
-    elif kink and dout is not None and case.zeros and case.kind == "relu":
-        special = _kink_ok(claimed, x, dout, expected, rtol)
-    else:
-        ok, rel, problem = _close(claimed, expected, rtol, finite)
-        cs = (
-            _cs231n(_as64(claimed), expected)
-            if claimed.shape == expected.shape
-            else math.nan
-        )
-        return OutputCheck(name, ok, rel, rtol, cs, problem)
-    ok = not special
-    cs = (
-        _cs231n(_as64(claimed), expected)
-        if claimed.shape == expected.shape
-        else math.nan
-    )
-    return OutputCheck(name, ok, 0.0 if ok else math.nan, rtol, cs, special)
-
-
-def _precision(case: LayerCase, observed: Mapping[str, Any]) -> str:
-    """float32 when the data or any returned array is (its tolerance applies)."""
-    arrays = [np.asarray(v) for v in observed.values()]
-    low = any(a.dtype.kind == "f" and a.dtype.itemsize < 8 for a in arrays)
-    return "float32" if case.dtype == "float32" or low else "float64"
-
-
-def _evaluate(
-    derivation: LayerDerivation,
-    case: LayerCase,
-    data: CaseInputs,
-    dout: NDArray | None,
-    observed: Mapping[str, Any],
-) -> dict[str, NDArray]:
-    inputs = {k: (v if k == "y" else _as64(v)) for k, v in data.inputs.items()}
-    hyper = dict(data.params)
-    dout64 = None if dout is None else _as64(dout)
-    with _quiet():
-        return derivation.evaluate(case.kind, inputs, hyper, dout64, observed)
-
-
-# -- one case -------------------------------------------------------------------
-class _Observation:
-    """One case as the diagnosis sees it."""
-
-    def __init__(
-        self,
-        case: LayerCase,
-        data: CaseInputs,
-        observed: dict[str, Any],
-        dout: NDArray | None,
-        result: LayerCaseResult,
-    ) -> None:
-        self.case, self.data, self.observed, self.dout, self.result = (
-            case,
-            data,
-            observed,
-            dout,
-            result,
-        )
-
-
-def _checks(
-    expected: Mapping[str, NDArray],
-    observed: Mapping[str, Any],
-    case: LayerCase,
-    data: CaseInputs,
-    dout: NDArray | None,
-    *,
-    finite: bool = True,
-    exact: bool = False,
-) -> list[OutputCheck]:
-    precision = _precision(case, observed)
-    return [
-        compare_output(
-            name,
-            observed[name],
-            expected[name],
-            case,
-            data,
-            dout,
-            precision,
-            finite=finite,
-            exact=exact,
-        )
-        for name in KINDS[case.kind]
-        if name in expected and name in observed
-    ]
-
-
 def _second_opinion(
     forward: Callable[..., Any],
     case: LayerCase,
@@ -599,7 +360,7 @@ def _second_opinion(
         for name, grad in _GRAD_OF.items():
             if name not in data.inputs or grad not in observed:
                 continue
-            theta = _as64(data.inputs[name])
+            theta = as64(data.inputs[name])
             numeric = np.empty_like(theta)
             for index in np.ndindex(theta.shape):
                 step_size = (
@@ -618,16 +379,16 @@ def _second_opinion(
                         if case.kind not in ("affine", "relu", *LOSSES)
                         else {}
                     )
-                    with _quiet():
+                    with quiet():
                         result = forward(
                             *_forward_args(case.kind, given, param, data.params)
                         )
-                    first = _as64(result[0])
+                    first = as64(result[0])
                     values.append(
                         float(first) if dout is None else float(np.sum(first * dout))
                     )
                 numeric[index] = (values[0] - values[1]) / (2 * h)
-            claimed = _as64(observed[grad])
+            claimed = as64(observed[grad])
             if claimed.shape != numeric.shape:
                 return math.inf
             scale = max(
@@ -647,20 +408,20 @@ def _run_case(
     case: LayerCase,
     data: CaseInputs,
     rng: np.random.Generator,
-) -> _Observation:
+) -> Observation:
     try:
         observed, findings, dout = _run(forward, backward, case, data, rng)
     except _Crash as crash:
         result = LayerCaseResult(
             case, "crashed", problem=crash.problem, call=crash.call
         )
-        return _Observation(case, data, {}, None, result)
+        return Observation(case, data, {}, None, result)
     try:
-        expected = _evaluate(LayerDerivation(), case, data, dout, observed)
+        expected = evaluate(LayerDerivation(), case, data, dout, observed)
     except (ValueError, IndexError) as exc:  # e.g. dropout's output not shaped as x
         findings.append(f"could not be compared ({exc})")
         expected = {}
-    checks = _checks(expected, observed, case, data, dout)
+    checks = output_checks(expected, observed, case, data, dout)
     if (
         "out" in observed
         and np.shape(observed["out"]) != expected_shape(case)
@@ -688,88 +449,7 @@ def _run_case(
         tuple(findings),
         second_opinion=opinion,
     )
-    return _Observation(case, data, observed, dout, result)
-
-
-# -- diagnosis ------------------------------------------------------------------
-def _agrees(derivation: LayerDerivation, o: _Observation) -> bool:
-    """The learner's outputs equal the derivation's on this case (every output
-    that both have; at a kink, equal or both within the subdifferential)."""
-    try:
-        expected = _evaluate(derivation, o.case, o.data, o.dout, o.observed)
-        reference = _evaluate(LayerDerivation(), o.case, o.data, o.dout, o.observed)
-    except Exception:  # the mistake's derivation is undefined on these shapes
-        return False
-    checks = _checks(
-        expected, o.observed, o.case, o.data, o.dout, finite=False, exact=True
-    )
-    if all(c.passed for c in checks):
-        return True
-    if not (o.case.ties or o.case.zeros):
-        return False
-    # At a kink both may lie in the subdifferential without being equal.
-    precision = _precision(o.case, o.observed)
-    exact = {k: v for k, v in expected.items() if k != "dx"}
-    if not all(
-        c.passed
-        for c in _checks(exact, o.observed, o.case, o.data, o.dout, finite=False)
-    ):
-        return False
-    if "dx" not in o.observed:
-        return False
-    mine = compare_output(
-        "dx", o.observed["dx"], reference["dx"], o.case, o.data, o.dout, precision
-    )
-    theirs = compare_output(
-        "dx", expected["dx"], reference["dx"], o.case, o.data, o.dout, precision
-    )
-    return mine.passed and theirs.passed
-
-
-def _diagnose(kind: str, observations: list[_Observation]) -> LayerDiagnosis:
-    computed = [o for o in observations if o.observed]
-    failing = [o for o in computed if not o.result.passed and o.result.wrong]
-    wrong = tuple(dict.fromkeys(n for o in observations for n in o.result.wrong))
-    matches = []
-    if failing:
-        for mistake in mistakes_for(kind):
-            if all(_agrees(mistake, o) for o in computed):
-                matches.append(mistake)
-    if matches:
-        first = matches[0]
-        return LayerDiagnosis(
-            "named",
-            first.name,
-            first.part,
-            first.title,
-            first.breaks,
-            len(computed),
-            also=tuple(m.name for m in matches[1:]),
-            wrong=wrong,
-        )
-    bad = [o for o in observations if not o.result.passed]
-    first_bad = bad[0].result
-    title = f"first on case {first_bad.case.label}: {first_bad.detail()}"
-    return LayerDiagnosis("unnamed", "", "", title, "", len(bad), wrong=wrong)
-
-
-def _warnings(results: list[LayerCaseResult]) -> tuple[str, ...]:
-    if all(r.passed for r in results):
-        return ()
-    notes = []
-    course = [r for r in results if r.case.course]
-    if course and all(r.passed for r in course):
-        notes.append(
-            f"the course's own check configuration ({course[0].case.name}) passes: "
-            "a numeric check there alone would not see this"
-        )
-    single = [r for r in results if r.case.shapes[0][1][0] == 1]
-    if single and all(r.passed for r in single):
-        notes.append(
-            "every N = 1 case passes: checks with one example only would not see "
-            "this; test with N >= 2"
-        )
-    return tuple(notes)
+    return Observation(case, data, observed, dout, result)
 
 
 def _target(forward: Callable[..., Any], backward: Callable[..., Any] | None) -> str:
@@ -858,14 +538,12 @@ def check_layer(
         data = case_data(case, generator)
         observations.append(_run_case(forward, backward, case, data, generator))
     results = [o.result for o in observations]
-    diagnosis = (
-        None if all(r.passed for r in results) else _diagnose(kind, observations)
-    )
+    diagnosis = None if all(r.passed for r in results) else diagnose(kind, observations)
     return LayerReport(
         target=_target(forward, backward),
         kind=kind,
         rng=seed,
         cases=tuple(results),
         diagnosis=diagnosis,
-        warnings=_warnings(results),
+        warnings=coverage_warnings(results),
     )

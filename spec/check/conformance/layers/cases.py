@@ -36,7 +36,7 @@ class LayerCase:
     ----------
     kind : str
         The layer kind (a key of
-        :data:`~spec.check.conformance.layer_derivation.KINDS`).
+        :data:`~spec.check.conformance.layers.derivation.KINDS`).
     label : str
         Short identifier, unique within the kind.
     why : str

@@ -25,8 +25,8 @@ from xml.etree import ElementTree
 
 import numpy as np
 
-from spec.check.conformance.layer_report import LayerReport
-from spec.check.conformance.layers import check_layer
+from spec.check.conformance.layers.report import LayerReport
+from spec.check.conformance.layers.run import check_layer
 
 __all__ = [
     "PAIRS",
@@ -223,7 +223,7 @@ def check_layers_file(
     Returns
     -------
     LayersFileReport
-        One :class:`~spec.check.conformance.layer_report.LayerReport` per pair
+        One :class:`~spec.check.conformance.layers.report.LayerReport` per pair
         found; ``str(report)`` is the text rendering.
     """
     start = time.perf_counter()

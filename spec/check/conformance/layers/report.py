@@ -10,7 +10,7 @@ import math
 from typing import Any
 from xml.etree import ElementTree
 
-from spec.check.conformance.layer_cases import LayerCase
+from spec.check.conformance.layers.cases import LayerCase
 
 __all__ = [
     "LayerCaseResult",
