@@ -88,6 +88,9 @@ class Case:
         not passed on.
     l2 : float
         :math:`\\lambda` of the L2 term, passed on as ``l2=`` when not 0.
+    one_hot : bool
+        Targets one-hot (as a program that takes integer labels makes them), not
+        uniform in [0, 1).
     """
 
     label: str
@@ -99,6 +102,7 @@ class Case:
     reference: str = "oracle"
     activations: str | tuple[str, ...] | None = None
     l2: float = 0.0
+    one_hot: bool = False
 
     def __post_init__(self) -> None:
         names = layer_names(self.activations, len(self.sizes) - 1)
@@ -129,6 +133,8 @@ class Case:
             extra += " " + (given if isinstance(given, str) else ",".join(given))
         if self.l2:
             extra += f" l2={self.l2:g}"
+        if self.one_hot:
+            extra += " one-hot"
         return f"{sizes} m={self.m} {self.cost} {self.dtype}{extra}"
 
     @property
@@ -150,6 +156,7 @@ class Shape(NamedTuple):
     dtype: str = "float64"
     reference: str = "oracle"
     activations: tuple[str, ...] | None = None
+    one_hot: bool = False
 
 
 _STANDARD = (
@@ -196,8 +203,24 @@ _LAYERS = (
     ),
 )
 
+# A program that takes an integer label one-hot encodes it to 10 outputs (the
+# digits): the standard rows with that output layer and one-hot targets.
+_LABELS = tuple(
+    row._replace(
+        sizes=(10,) * len(row.sizes)
+        if len(set(row.sizes)) == 1
+        else (*row.sizes[:-1], 10),
+        one_hot=True,
+    )
+    for row in _STANDARD
+)
+
 #: The suites by name: their rows, each run for every declared cost.
-SUITES: dict[str, tuple[Shape, ...]] = {"standard": _STANDARD, "layers": _LAYERS}
+SUITES: dict[str, tuple[Shape, ...]] = {
+    "standard": _STANDARD,
+    "layers": _LAYERS,
+    "labels": _LABELS,
+}
 
 
 def fits(cost: str, output: str) -> bool:
@@ -260,6 +283,7 @@ def suite(
                     _reference(row, layers, l2),
                     given,
                     l2,
+                    row.one_hot,
                 )
             )
     return cases
@@ -287,7 +311,9 @@ def _draw(case: Case, rng: np.random.Generator) -> CaseData:
     weights = [case.weight_scale * rng.standard_normal((n, k)) for k, n in pairs]
     biases = [case.weight_scale * rng.standard_normal(n) for _, n in pairs]
     x = rng.random((case.m, case.sizes[0]))
-    if case.layers[-1] == "softmax":  # one-hot targets: a distribution per row
+    if (
+        case.layers[-1] == "softmax" or case.one_hot
+    ):  # one-hot targets: a distribution per row
         y = np.eye(case.sizes[-1])[rng.integers(case.sizes[-1], size=case.m)]
     else:
         y = rng.random((case.m, case.sizes[-1]))
