@@ -367,8 +367,9 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake(
         "returns_biases_first",
         "return",
-        "(grad_b, grad_w) returned where (grad_w, grad_b) belongs; declare "
-        "returns=('b', 'w') if that is your order",
+        "the pair returned in the other order than the one expected (the bias "
+        "gradients where the weight gradients belong, and back): declare the order "
+        "your function returns (returns=) if that is its convention",
         "gradients(...) returns (∂C/∂W, ∂C/∂b)",
         ReturnsBiasesFirst(),
     ),
