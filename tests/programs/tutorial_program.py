@@ -104,13 +104,12 @@ class Network:
             bias_gradients = [
                 bg + nbg for bg, nbg in zip(bias_gradients, new_bias_gradients)
             ]
-        avg_weight_gradients = [wg / len(X) for wg in weight_gradients]
-        avg_bias_gradients = [bg / len(X) for bg in bias_gradients]
+        step = learning_rate / len(X)  # the mean of the gradients, times the rate
         for layer, weight_gradient, bias_gradient in zip(
-            self.layers, avg_weight_gradients, avg_bias_gradients
+            self.layers, weight_gradients, bias_gradients
         ):
-            layer.update_weights(weight_gradient, learning_rate)
-            layer.update_biases(bias_gradient, learning_rate)
+            layer.update_weights(weight_gradient, step)
+            layer.update_biases(bias_gradient, step)
 
     def backprop(self, x, y):
         aggregations = []

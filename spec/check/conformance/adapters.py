@@ -113,6 +113,8 @@ def call_with_copies(
     kept = [_copies(a) for a in given]
     try:
         result = fn(*given, **keywords)
+    except ImplementationError:
+        raise
     except Exception as exc:  # the code under test failed: a finding
         raise ImplementationError(
             describe_call(*given), f"{type(exc).__name__}: {exc}"
