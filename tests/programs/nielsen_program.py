@@ -12,6 +12,8 @@ Check it with::
     backprop check tests/programs/nielsen_program.py
 """
 
+import itertools
+
 import numpy as np
 
 
@@ -52,12 +54,12 @@ class Network:
         self.biases = [rng.standard_normal((n, 1)) for n in sizes[1:]]
         self.weights = [
             rng.standard_normal((n, k)) / np.sqrt(k)
-            for k, n in zip(sizes[:-1], sizes[1:])
+            for k, n in itertools.pairwise(sizes)
         ]
         self.rng = rng
 
     def feedforward(self, a):
-        for b, w in zip(self.biases, self.weights):
+        for b, w in zip(self.biases, self.weights, strict=True):
             a = sigmoid(np.dot(w, a) + b)
         return a
 
@@ -75,14 +77,15 @@ class Network:
         nabla_w = [np.zeros(w.shape) for w in self.weights]
         for x, y in mini_batch:
             delta_nabla_b, delta_nabla_w = self.backprop(x, y)
-            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
-            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b, strict=True)]
+            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w, strict=True)]
         self.weights = [
             (1 - eta * (lmbda / n)) * w - (eta / len(mini_batch)) * nw
-            for w, nw in zip(self.weights, nabla_w)
+            for w, nw in zip(self.weights, nabla_w, strict=True)
         ]
         self.biases = [
-            b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)
+            b - (eta / len(mini_batch)) * nb
+            for b, nb in zip(self.biases, nabla_b, strict=True)
         ]
 
     def backprop(self, x, y):
@@ -91,7 +94,7 @@ class Network:
         activation = x
         activations = [x]
         zs = []
-        for b, w in zip(self.biases, self.weights):
+        for b, w in zip(self.biases, self.weights, strict=True):
             z = np.dot(w, activation) + b
             zs.append(z)
             activation = sigmoid(z)

@@ -105,7 +105,7 @@ _T_BP4 = "weight_gradients.append(np.outer(deltas[l], activations[l]))"
 _N_BP2 = "delta = np.dot(self.weights[-l + 1].transpose(), delta) * sp"
 _N_BP4 = "nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())"
 _N_W = "(1 - eta * (lmbda / n)) * w - (eta / len(mini_batch)) * nw"
-_N_B = "b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)"
+_N_B = "b - (eta / len(mini_batch)) * nb\n"
 
 SEEDED: tuple[ProgramMistake, ...] = (
     # -- the activation functions, the one-hot encoding, the forward pass ------
@@ -389,7 +389,7 @@ SEEDED: tuple[ProgramMistake, ...] = (
     _n(
         "n_step_sign",
         _N_B,
-        "b + (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)",
+        "b + (eta / len(mini_batch)) * nb\n",
         "Network.update_mini_batch",
     ),
     _n(
@@ -402,8 +402,7 @@ SEEDED: tuple[ProgramMistake, ...] = (
     _n(
         "n_step_decays_biases",
         _N_B,
-        "(1 - eta * (lmbda / n)) * b - (eta / len(mini_batch)) * nb "
-        "for b, nb in zip(self.biases, nabla_b)",
+        "(1 - eta * (lmbda / n)) * b - (eta / len(mini_batch)) * nb\n",
         "Network.update_mini_batch",
         "step_decays_biases",
     ),

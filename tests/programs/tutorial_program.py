@@ -80,7 +80,7 @@ class Network:
         return np.argmax(self.feedforward(x))
 
     def evaluate(self, X, Y):
-        correct = sum(self.predict(x) == y for x, y in zip(X, Y))
+        correct = sum(self.predict(x) == y for x, y in zip(X, Y, strict=True))
         return correct / len(X)
 
     def train(self, X, Y, steps=30, learning_rate=0.3, batch_size=32):
@@ -96,17 +96,19 @@ class Network:
     def train_batch(self, X, Y, learning_rate):
         weight_gradients = [np.zeros(layer.weights.shape) for layer in self.layers]
         bias_gradients = [np.zeros(layer.biases.shape) for layer in self.layers]
-        for x, y in zip(X, Y):
+        for x, y in zip(X, Y, strict=True):
             new_weight_gradients, new_bias_gradients = self.backprop(x, y)
             weight_gradients = [
-                wg + nwg for wg, nwg in zip(weight_gradients, new_weight_gradients)
+                wg + nwg
+                for wg, nwg in zip(weight_gradients, new_weight_gradients, strict=True)
             ]
             bias_gradients = [
-                bg + nbg for bg, nbg in zip(bias_gradients, new_bias_gradients)
+                bg + nbg
+                for bg, nbg in zip(bias_gradients, new_bias_gradients, strict=True)
             ]
         step = learning_rate / len(X)  # the mean of the gradients, times the rate
         for layer, weight_gradient, bias_gradient in zip(
-            self.layers, weight_gradients, bias_gradients
+            self.layers, weight_gradients, bias_gradients, strict=True
         ):
             layer.update_weights(weight_gradient, step)
             layer.update_biases(bias_gradient, step)
