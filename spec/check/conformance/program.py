@@ -37,9 +37,10 @@ import dataclasses
 import importlib
 import importlib.util
 import inspect
+import itertools
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -267,9 +268,7 @@ def _quiet(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def _draw(
     sizes: Sequence[int], m: int, rng: np.random.Generator
 ) -> tuple[list[NDArray], list[NDArray], NDArray]:
-    ws = [
-        rng.standard_normal((n, k)) for k, n in zip(sizes[:-1], sizes[1:], strict=True)
-    ]
+    ws = [rng.standard_normal((n, k)) for k, n in itertools.pairwise(sizes)]
     bs = [rng.standard_normal(n) for n in sizes[1:]]
     return ws, bs, rng.random((m, sizes[0]))
 
@@ -929,10 +928,10 @@ def _step_part(program: _Program, rng: np.random.Generator) -> PartResult | None
                     for row, yrow in zip(x, ys, strict=True)
                 ]
             sum_w = [
-                sum(np.asarray(g[0][l], float) for g in own) for l in range(len(ws))
+                _total(np.asarray(g[0][l], float) for g in own) for l in range(len(ws))
             ]
             sum_b = [
-                sum(np.asarray(g[1][l], float).ravel() for g in own)
+                _total(np.asarray(g[1][l], float).ravel() for g in own)
                 for l in range(len(ws))
             ]
         except Exception as exc:
@@ -1016,6 +1015,11 @@ def _step_part(program: _Program, rng: np.random.Generator) -> PartResult | None
     return PartResult(f"Network.{method}", "step", tuple(cases), diagnosis)
 
 
+def _total(arrays: Iterable[NDArray]) -> NDArray:
+    """The sum of the arrays (of one shape)."""
+    return np.sum(np.stack(list(arrays)), axis=0)
+
+
 def _fits(own: Sequence[Any], ws: Sequence[NDArray], bs: Sequence[NDArray]) -> bool:
     """The per-example gradients have the shapes of the parameters."""
     try:
@@ -1064,10 +1068,10 @@ def _step_quantities(
             q[f"∂C_{k + 1}/∂W^{l + 1}"] = np.asarray(own[k][0][l], float)
             q[f"∂C_{k + 1}/∂b^{l + 1}"] = np.asarray(own[k][1][l], float).ravel()
             if 0 < k < m - 1:
-                q[f"Σ_(x ≤ {k + 1}) ∂C_x/∂W^{l + 1}"] = sum(
+                q[f"Σ_(x ≤ {k + 1}) ∂C_x/∂W^{l + 1}"] = _total(
                     np.asarray(own[j][0][l], float) for j in range(k + 1)
                 )
-                q[f"Σ_(x ≤ {k + 1}) ∂C_x/∂b^{l + 1}"] = sum(
+                q[f"Σ_(x ≤ {k + 1}) ∂C_x/∂b^{l + 1}"] = _total(
                     np.asarray(own[j][1][l], float).ravel() for j in range(k + 1)
                 )
         q[f"Σ_x ∂C_x/∂W^{l + 1}"] = sum_w[l]
@@ -1118,9 +1122,9 @@ def _parts(
     for name in _cost_names(program):
         checks.append((name, lambda: _cost_parts(program, rng)))
     checks.append(("Network.backprop", lambda: [_gradients_part(program)]))
-    method = _step_method(program)
-    if method is not None:
-        checks.append((f"Network.{method}", lambda: [_step_part(program, rng)]))
+    step = _step_method(program)
+    if step is not None:
+        checks.append((f"Network.{step}", lambda: [_step_part(program, rng)]))
     return checks
 
 

@@ -396,11 +396,14 @@ class _Recorder:
         if event == "line":
             node = self.statements.get(frame.f_lineno)
             entry = self.pending.get(id(frame))
-            if entry is not None and node is entry[0].node:
-                first = node.lineno if node is not None else 0
-                if frame.f_lineno > entry[1] and frame.f_lineno != first:
-                    self.pending[id(frame)] = (entry[0], frame.f_lineno)
-                    return self.local_trace  # a later line of the same statement
+            if (
+                entry is not None
+                and node is entry[0].node
+                and frame.f_lineno > entry[1]
+                and frame.f_lineno != node.lineno
+            ):
+                self.pending[id(frame)] = (entry[0], frame.f_lineno)
+                return self.local_trace  # a later line of the same statement
             self._finish(frame)
             if node is None:
                 return self.local_trace
@@ -426,7 +429,7 @@ class _Recorder:
                 parameters=code.co_varnames[
                     : code.co_argcount + code.co_kwonlyargcount
                 ],
-                function=code.co_qualname,
+                function=getattr(code, "co_qualname", code.co_name),
             )
             if isinstance(node, ast.For) and _is_range(node.iter):
                 ok, value = _evaluate(node.iter, frame)
