@@ -233,6 +233,8 @@ def backprop_quantities(
         )
     for l in range(1, n + 1):
         q[f"δ^{l}"] = deltas[l - 1]
+    for l in range(1, n):  # BP2 in two statements: the product before the σ'
+        q[f"(W^{l + 1})^T δ^{l + 1}"] = np.asarray(ws[l], float).T @ deltas[l]
     q["∇_a C = a^L - y"] = grad_a
     for l in range(1, n + 1):
         q[f"∂C/∂W^{l}"] = np.outer(deltas[l - 1], acts[l - 1])
@@ -360,7 +362,8 @@ def _line(found: Located | None) -> SourceLine | None:
         return None
     parts = []
     if found.holds:
-        parts.append(f"holds {found.holds}")
+        reads = found.holds.startswith("reads ")
+        parts.append(found.holds if reads else f"holds {found.holds}")
     elif not found.note:
         parts.append("holds a value equal to none of the spec's quantities")
     if found.needed:

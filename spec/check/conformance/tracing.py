@@ -147,7 +147,8 @@ class Located:
         text = f"line {self.number}: `{self.source}`"
         parts = []
         if self.holds:
-            parts.append(f"holds {self.holds}")
+            reads = self.holds.startswith("reads ")
+            parts.append(self.holds if reads else f"holds {self.holds}")
         elif self.note == "":
             parts.append("holds a value equal to none of the spec's quantities")
         if self.needed:
@@ -551,6 +552,8 @@ def _origin(
             }
             bound |= {w.id for w in _written_in_place(b) if isinstance(w, ast.Name)}
             if name in bound:
+                if isinstance(b.node, ast.For):  # a loop variable: chosen where used
+                    return None
                 return b, False
         if name in binding.parameters and binding.parent is not None:
             caller = trace.bindings[binding.parent]
@@ -559,7 +562,7 @@ def _origin(
                 arrays = list(_arrays(recorded, _NESTED))
                 if len(arrays) == 1 and _identical(arrays[0], value):
                     if isinstance(other, ast.Name):
-                        return _origin(trace, caller, other, value)
+                        return _origin(trace, caller, other, value) or (caller, True)
                     return caller, True
             callee = _callee_return(trace, caller, value)  # an argument f(g(...))
             if callee is not None and callee.index < binding.index:
@@ -666,6 +669,15 @@ def _fix(
     return None
 
 
+def _reads(binding: Binding, value: NDArray, held: str) -> str:
+    """``"reads `zs[l + 1]` = z^3"``: the caller's argument that passed ``value``."""
+    for atom, recorded in binding.atoms:
+        arrays = list(_arrays(recorded, _NESTED))
+        if len(arrays) == 1 and _identical(arrays[0], np.asarray(value)):
+            return f"reads `{ast.unparse(atom)}` = {held}"
+    return held
+
+
 def _written_in_place(binding: Binding) -> list[ast.expr]:
     """The containers a statement writes items of (``v`` in ``v[i] = ...``)."""
     node = binding.node
@@ -735,13 +747,13 @@ def _blame(
         if isinstance(atom, ast.Name):
             origin = _origin(trace, binding, atom, recorded)
             if origin is not None and origin[0].index not in seen:
-                if origin[1]:
-                    return origin[0], held, fix[0]
                 value_ = (
                     np.asarray(recorded, dtype=float)
                     if not isinstance(recorded, np.ndarray)
                     else recorded
                 )
+                if origin[1]:
+                    return origin[0], _reads(origin[0], value_, held), fix[0]
                 return _blame(
                     trace,
                     origin[0],
@@ -752,8 +764,27 @@ def _blame(
                     suspects,
                     verified,
                 )
-        return binding, held, fix[0]
-    # 3. A wrong value returned by a function it called that is itself wrong.
+        return binding, f"reads `{ast.unparse(atom)}` = {held}", fix[0]
+    # 3. A function it called that is itself wrong (its result, or an argument
+    #    it computed for another call), or that returned the wrong value.
+    for other in trace.bindings[binding.index + 1 :]:
+        if (
+            other.parent == binding.index
+            and isinstance(other.node, ast.Return)
+            and other.function in suspects
+            and other.index not in seen
+            and other.outputs
+        ):
+            return _blame(
+                trace,
+                other,
+                other.outputs[0],
+                quantities,
+                "",
+                seen,
+                suspects,
+                verified,
+            )
     callee = _callee_return(trace, binding, value)
     if (
         callee is not None
