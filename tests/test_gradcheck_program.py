@@ -267,3 +267,18 @@ def test_gradcheck_program_overwriting_y_and_returning_zeros_is_not_conformant()
         report = spec.check_implementation(gradients, cost="quadratic")
         assert not report.passed
         assert all("wrote into its argument y" in r.problem for r in report.cases)
+
+
+def test_gradcheck_program_function_report_has_one_target_and_html():
+    report = spec.check_implementation(backprop.gradients, cost="quadratic")
+    document = json.loads(spec.check.conformance.report.to_json(report))
+    assert document["schema"] == SCHEMA
+    (target,) = document["targets"]
+    assert (target["kind"], target["verdict"], target["diagnosis"]) == (
+        "gradients",
+        "passed",
+        None,
+    )
+    html = report._repr_html_()
+    assert "<table>" in html
+    assert html.count("<tr>") == len(report.cases) + 1

@@ -31,9 +31,13 @@ __all__ = [
     "ProgramReport",
     "SourceLine",
     "case_detail",
+    "conformance_html",
+    "conformance_verdict",
     "format_conformance",
     "format_program",
+    "program_html",
     "program_to_dict",
+    "program_verdict_line",
     "report_to_dict",
     "to_json",
     "to_junit",
@@ -123,6 +127,9 @@ class ConformanceReport:
 
     def __str__(self) -> str:
         return format_conformance(self)
+
+    def _repr_html_(self) -> str:
+        return conformance_html(self)
 
 
 #: Longest detail shown in the table (the JSON and JUnit outputs keep all of it).
@@ -605,6 +612,26 @@ def _program_junit(report: ProgramReport) -> str:
     ET.SubElement(suite, "system-out").text = format_program(report)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def conformance_html(report: ConformanceReport) -> str:
+    """The report as an HTML table (Jupyter): a row per case, then the diagnosis."""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(r.case.label)}: {e(r.case.name)}</td><td>{e(r.verdict)}</td>"
+        f"<td>{e(case_detail(r))}</td></tr>"
+        for r in report.cases
+    )
+    diagnosis = (
+        ""
+        if report.diagnosis is None
+        else f"<p>Diagnosis: {e(report.diagnosis.message)}</p>"
+    )
+    return (
+        f"<p><strong>{e(report.target)}</strong>: {e(verdict_line(report))}</p>"
+        "<table><thead><tr><th>case</th><th>verdict</th><th>detail</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>{diagnosis}"
+    )
 
 
 def program_html(report: ProgramReport) -> str:
