@@ -1,7 +1,7 @@
 r"""A learner's whole program checked as written: :func:`check_program`.
 
-The check recognises which layout a file follows (:data:`LAYOUTS`), builds its
-networks itself for each case (the class's own constructor, then the case's
+The check recognises which layout a file follows
+(:data:`~spec.check.conformance.layouts.LAYOUTS`), builds its networks itself for each case (the class's own constructor, then the case's
 parameters put where that layout keeps them), and checks every part it finds:
 
 ==============  =============================================================
@@ -34,11 +34,8 @@ wrong value (:mod:`spec.check.conformance.tracing`), run once more on one case.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import importlib.util
 import inspect
 import itertools
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -51,6 +48,12 @@ from numpy.typing import NDArray
 import backprop
 from spec.check.conformance.adapters import adapt, takes_keyword
 from spec.check.conformance.derivation import sigmoid, sigmoid_prime
+from spec.check.conformance.layouts import (
+    Program,
+    gradient_function,
+    import_file,
+    recognise,
+)
 from spec.check.conformance.report import (
     ConformanceReport,
     PartCase,
@@ -70,22 +73,13 @@ from spec.check.conformance.tracing import (
 )
 
 __all__ = [
-    "LAYOUTS",
     "STEP_MISTAKES",
+    "StepMistake",
+    "backprop_quantities",
     "check_function",
     "check_program",
-    "import_file",
     "part_names",
-    "recognise",
 ]
-
-#: The layouts the check recognises, and what each is recognised by.
-LAYOUTS: dict[str, str] = {
-    "tutorial": "a class Network(input_dim) with add_layer and backprop(x, label), "
-    "and a class Layer",
-    "nielsen": "a class Network(sizes) with backprop(x, y) and update_mini_batch",
-    "function": "a function gradients(weights, biases, x, y) (or backprop)",
-}
 
 #: Values of one minibatch step: a learning rate that is not 1 (so that one
 #: ignored is seen), L2 strength and training-set size giving a decay of
@@ -103,90 +97,6 @@ ATOL = 1e-12
 #: The grid of the activation checks: the body, and tails where a naive formula
 #: overflows (exp(700) ~ 1e304 still fits a float64).
 GRID = np.concatenate([np.linspace(-40.0, 40.0, 321), [-700.0, -100.0, 100.0, 700.0]])
-
-
-# -- loading and recognising -------------------------------------------------------
-
-
-def import_file(target: str) -> ModuleType:
-    """The module at ``target``: a path to a ``.py`` file (its folder put on
-    ``sys.path``, so that it can import its neighbours) or a dotted module name
-    importable from the current directory. Raises ValueError saying why not."""
-    path = Path(target)
-    try:
-        if path.suffix == ".py" or "/" in target:
-            if not path.is_file():
-                raise ValueError(f"{target}: no such file")
-            folder = str(path.resolve().parent)
-            if folder not in sys.path:
-                sys.path.insert(0, folder)
-            spec_ = importlib.util.spec_from_file_location(path.stem, path)
-            if spec_ is None or spec_.loader is None:
-                raise ValueError(f"{target}: not a Python module")
-            module = importlib.util.module_from_spec(spec_)
-            sys.modules[path.stem] = module
-            spec_.loader.exec_module(module)
-            return module
-        if str(Path.cwd()) not in sys.path:
-            sys.path.insert(0, str(Path.cwd()))
-        return importlib.import_module(target)
-    except ValueError:
-        raise
-    except Exception as exc:  # the module under test does not import: say why
-        raise ValueError(
-            f"cannot import {target}: {type(exc).__name__}: {exc}"
-        ) from None
-
-
-def _defined(module: ModuleType) -> list[str]:
-    return sorted(
-        n
-        for n, v in vars(module).items()
-        if not n.startswith("_")
-        and callable(v)
-        and getattr(v, "__module__", None) == module.__name__
-    )
-
-
-def recognise(module: ModuleType) -> str:
-    """The layout of :data:`LAYOUTS` that ``module`` follows.
-
-    Raises
-    ------
-    ValueError
-        Naming what the module defines and what each layout expects.
-    """
-    net = getattr(module, "Network", None)
-    if isinstance(net, type) and callable(getattr(net, "backprop", None)):
-        if callable(getattr(net, "add_layer", None)):
-            return "tutorial"
-        if callable(getattr(net, "update_mini_batch", None)):
-            return "nielsen"
-    if _gradient_function(module) is not None:
-        return "function"
-    expected = "; ".join(f"{k}: {v}" for k, v in LAYOUTS.items())
-    raise ValueError(
-        f"{getattr(module, '__file__', module.__name__)} follows none of the layouts "
-        f"the check knows: it defines {', '.join(_defined(module)) or 'nothing'}; "
-        f"expected {expected}"
-    )
-
-
-def _gradient_function(module: ModuleType) -> Callable[..., Any] | None:
-    for name in ("gradients", "backprop"):
-        fn = getattr(module, name, None)
-        if callable(fn) and not isinstance(fn, type):
-            try:
-                positional = [
-                    p
-                    for p in inspect.signature(fn).parameters.values()
-                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                ]
-            except (TypeError, ValueError):
-                continue
-            if len(positional) >= 4:
-                return fn
-    return None
 
 
 # -- the spec's values -------------------------------------------------------------
@@ -275,88 +185,6 @@ def _draw(
     return ws, bs, rng.random((m, sizes[0]))
 
 
-# -- a program and its layout ------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Program:
-    """A loaded program, its layout and how to build and call its network."""
-
-    module: ModuleType
-    path: str
-    layout: str
-    rng: int | np.random.Generator
-    suspects: set[str] = dataclasses.field(default_factory=set)
-    verified: set[str] = dataclasses.field(default_factory=set)
-
-    @property
-    def network(self) -> Any:
-        return self.module.Network
-
-    def build(
-        self, ws: Sequence[NDArray], bs: Sequence[NDArray], cost: str | None = None
-    ) -> Any:
-        """The program's own network, with these parameters where it keeps them."""
-        if self.layout == "tutorial":
-            net = self.network(int(ws[0].shape[1]))
-            for w in ws:
-                net.add_layer(int(w.shape[0]))
-            for layer, w, b in zip(net.layers, ws, bs, strict=True):
-                layer.weights = np.array(w)
-                layer.biases = np.array(b).ravel()
-            return net
-        sizes = [int(ws[0].shape[1])] + [int(w.shape[0]) for w in ws]
-        classes = self.cost_classes()
-        if cost is not None and cost in classes and takes_keyword(self.network, "cost"):
-            net = self.network(sizes, cost=classes[cost])
-        else:
-            net = self.network(sizes)
-        net.weights = [np.array(w) for w in ws]
-        net.biases = [np.array(b).reshape(-1, 1) for b in bs]
-        return net
-
-    def params(self, net: Any) -> tuple[list[NDArray], list[NDArray]]:
-        if self.layout == "tutorial":
-            return (
-                [np.asarray(layer.weights) for layer in net.layers],
-                [np.asarray(layer.biases) for layer in net.layers],
-            )
-        return [np.asarray(w) for w in net.weights], [np.asarray(b) for b in net.biases]
-
-    def cost_classes(self) -> dict[str, Any]:
-        """The cost classes of a Nielsen-style program, by cost name."""
-        found = {}
-        for name, value in vars(self.module).items():
-            if not isinstance(value, type) or not callable(
-                getattr(value, "delta", None)
-            ):
-                continue
-            key = name.lower().replace("_", "")
-            if "crossentropy" in key:
-                found["cross_entropy"] = value
-            elif "quadratic" in key:
-                found["quadratic"] = value
-        return found
-
-    def costs(self) -> tuple[str, ...]:
-        """The costs its ``backprop`` implements."""
-        if self.layout == "tutorial":
-            return ("cross_entropy",)  # get_output_delta = a - target
-        classes = self.cost_classes()
-        if classes and takes_keyword(self.network, "cost"):
-            return tuple(c for c in ("quadratic", "cross_entropy") if c in classes)
-        return ("quadratic",)  # cost_derivative times sigma'(z^L)
-
-    def example(self, x: NDArray, y: NDArray) -> tuple[Any, Any]:
-        """One example as the program's ``backprop`` takes it."""
-        if self.layout == "tutorial":
-            return np.array(x).ravel(), int(np.argmax(y))
-        return np.array(x).reshape(-1, 1), np.array(y).reshape(-1, 1)
-
-    def returns(self) -> tuple[str, str]:
-        return ("w", "b") if self.layout == "tutorial" else ("b", "w")
-
-
 def _line(found: Located | None) -> SourceLine | None:
     if found is None:
         return None
@@ -410,7 +238,7 @@ def _explain(
 # -- the parts ---------------------------------------------------------------------
 
 
-def _activation_parts(program: _Program) -> list[PartResult]:
+def _activation_parts(program: Program) -> list[PartResult]:
     parts = []
     z = GRID.copy()
     expected = {"sigmoid": sigmoid(z), "sigmoid_prime": sigmoid_prime(z)}
@@ -459,7 +287,7 @@ def _max_err(got: Any, want: NDArray) -> str:
     return f"max abs err {err:.1e}"
 
 
-def _one_hot_part(program: _Program) -> PartResult | None:
+def _one_hot_part(program: Program) -> PartResult | None:
     fn = getattr(program.module, "to_one_hot", None)
     if not callable(fn):
         return None
@@ -514,7 +342,7 @@ def _one_hot_part(program: _Program) -> PartResult | None:
 FORWARD_HIDDEN = ((3,), (3, 4), (2, 3, 4))
 
 
-def _forward_parts(program: _Program, rng: np.random.Generator) -> list[PartResult]:
+def _forward_parts(program: Program, rng: np.random.Generator) -> list[PartResult]:
     out = 10 if program.layout == "tutorial" else 3
     nets = []
     for hidden in FORWARD_HIDDEN:
@@ -621,7 +449,7 @@ def _forward_parts(program: _Program, rng: np.random.Generator) -> list[PartResu
     return parts
 
 
-def _cost_parts(program: _Program, rng: np.random.Generator) -> list[PartResult]:
+def _cost_parts(program: Program, rng: np.random.Generator) -> list[PartResult]:
     """The output error and the cost classes."""
     checks: list[tuple[str, Callable[..., Any], Callable[..., Any], str]] = []
     net_class = program.network
@@ -731,7 +559,7 @@ def _cost_parts(program: _Program, rng: np.random.Generator) -> list[PartResult]
     return parts
 
 
-def _gradients_part(program: _Program) -> PartResult:
+def _gradients_part(program: Program) -> PartResult:
     """``Network.backprop`` through the battery."""
     calls: list[tuple[list[NDArray], list[NDArray], NDArray, NDArray, str]] = []
     order = program.returns()
@@ -778,7 +606,7 @@ def _gradients_part(program: _Program) -> PartResult:
 
 
 def _backprop_line(
-    program: _Program, report: ConformanceReport, calls: list[Any]
+    program: Program, report: ConformanceReport, calls: list[Any]
 ) -> SourceLine | None:
     failing = [
         k
@@ -875,12 +703,12 @@ STEP_MISTAKES: tuple[StepMistake, ...] = (
 STEP_HIDDEN = (((3, 4), 3), ((2, 3, 4), 2))
 
 
-def _step_method(program: _Program) -> str | None:
+def _step_method(program: Program) -> str | None:
     name = "train_batch" if program.layout == "tutorial" else "update_mini_batch"
     return name if callable(getattr(program.network, name, None)) else None
 
 
-def _step_part(program: _Program, rng: np.random.Generator) -> PartResult | None:
+def _step_part(program: Program, rng: np.random.Generator) -> PartResult | None:
     method = _step_method(program)
     if method is None:
         return None
@@ -1110,7 +938,7 @@ def _step_quantities(
 
 
 def _parts(
-    program: _Program, rng: np.random.Generator
+    program: Program, rng: np.random.Generator
 ) -> list[tuple[str, Callable[[], Any]]]:
     """The checks of each part, by part name, in the order they are run."""
     checks: list[tuple[str, Callable[[], Any]]] = []
@@ -1131,7 +959,7 @@ def _parts(
     return checks
 
 
-def _cost_names(program: _Program) -> list[str]:
+def _cost_names(program: Program) -> list[str]:
     names = []
     if program.layout == "tutorial" and callable(
         getattr(program.network, "get_output_delta", None)
@@ -1151,9 +979,9 @@ def part_names(module: ModuleType) -> list[str]:
     """The names of the parts :func:`check_program` would check in ``module``."""
     layout = recognise(module)
     if layout == "function":
-        fn = _gradient_function(module)
+        fn = gradient_function(module)
         return [getattr(fn, "__name__", "gradients")]
-    program = _Program(module, str(module.__file__), layout, 0)
+    program = Program(module, str(module.__file__), layout, 0)
     return [name for name, _ in _parts(program, np.random.default_rng(0))]
 
 
@@ -1206,7 +1034,8 @@ def check_program(
     ----------
     path_or_module : str, Path or module
         A ``.py`` file, a dotted module name, or an imported module, in one of
-        the layouts of :data:`LAYOUTS` (the tutorial's, Nielsen's, or a
+        the layouts of :data:`~spec.check.conformance.layouts.LAYOUTS` (the
+        tutorial's, Nielsen's, or a
         ``gradients(weights, biases, x, y)`` function).
     rng : int or numpy.random.Generator
         Seed of every case's parameters and data.
@@ -1240,7 +1069,7 @@ def check_program(
     generator = np.random.default_rng(rng)
     path = str(getattr(module, "__file__", "") or "")
     if layout == "function":
-        fn = _gradient_function(module)
+        fn = gradient_function(module)
         assert fn is not None
         report = check_function(fn, name=fn.__name__, rng=generator)
         cases = tuple(
@@ -1255,7 +1084,7 @@ def check_program(
         )
         part = PartResult(fn.__name__, "gradients", cases, diagnosis, report)
         return ProgramReport(target, layout, (part,), seed)
-    program = _Program(module, path, layout, generator)
+    program = Program(module, path, layout, generator)
     checks = _parts(program, generator)
     known = [n for n, _ in checks]
     if parts is not None:
