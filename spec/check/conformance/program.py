@@ -1,8 +1,9 @@
 r"""A learner's whole program checked as written: :func:`check_program`.
 
 The check recognises which layout a file follows
-(:data:`~spec.check.conformance.layouts.LAYOUTS`), builds its networks itself for each case (the class's own constructor, then the case's
-parameters put where that layout keeps them), and checks every part it finds:
+(:data:`~spec.check.conformance.layouts.LAYOUTS`), builds its networks itself for
+each case (the class's own constructor, then the case's parameters put where that
+layout keeps them), and checks every part it finds:
 
 ==============  =============================================================
 kind            what the part is held to
@@ -1035,8 +1036,8 @@ def check_program(
     path_or_module : str, Path or module
         A ``.py`` file, a dotted module name, or an imported module, in one of
         the layouts of :data:`~spec.check.conformance.layouts.LAYOUTS` (the
-        tutorial's, Nielsen's, or a
-        ``gradients(weights, biases, x, y)`` function).
+        tutorial's, Nielsen's, or a ``gradients(weights, biases, x, y)``
+        function).
     rng : int or numpy.random.Generator
         Seed of every case's parameters and data.
     parts : sequence of str, optional
