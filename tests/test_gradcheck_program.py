@@ -298,3 +298,85 @@ def test_gradcheck_program_function_report_has_one_target_and_html():
     html = report._repr_html_()
     assert "<table>" in html
     assert html.count("<tr>") == len(report.cases) + 1
+
+
+#: A network.py-style program (no cost classes, quadratic cost through
+#: cost_derivative, a step without L2), written for this test.
+FIRST_BOOK_PROGRAM = """
+import numpy as np
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def sigmoid_prime(z):
+    return sigmoid(z) * (1 - sigmoid(z))
+
+
+class Network:
+    def __init__(self, sizes):
+        self.num_layers = len(sizes)
+        self.biases = [np.random.randn(n, 1) for n in sizes[1:]]
+        self.weights = [np.random.randn(n, k) for k, n in zip(sizes[:-1], sizes[1:])]
+
+    def update_mini_batch(self, mini_batch, eta):
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        for x, y in mini_batch:
+            delta_b, delta_w = self.backprop(x, y)
+            nabla_b = [nb + d for nb, d in zip(nabla_b, delta_b)]
+            nabla_w = [nw + d for nw, d in zip(nabla_w, delta_w)]
+        self.weights = [w - eta / len(mini_batch) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.biases = [b - eta / len(mini_batch) * nb for b, nb in zip(self.biases, nabla_b)]
+
+    def backprop(self, x, y):
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        activations, zs = [x], []
+        for b, w in zip(self.biases, self.weights):
+            zs.append(w @ activations[-1] + b)
+            activations.append(sigmoid(zs[-1]))
+        delta = self.cost_derivative(activations[-1], y) * sigmoid_prime(zs[-1])
+        nabla_b[-1], nabla_w[-1] = delta, delta @ activations[-2].T
+        for l in range(2, self.num_layers):
+            delta = (self.weights[-l + 1].T @ delta) * sigmoid_prime(zs[-l])
+            nabla_b[-l], nabla_w[-l] = delta, delta @ activations[-l - 1].T
+        return nabla_b, nabla_w
+
+    def cost_derivative(self, output_activations, y):
+        return output_activations - y
+"""
+
+
+def test_gradcheck_program_quadratic_only_nielsen_layout(tmp_path):
+    path = tmp_path / "first_book.py"
+    path.write_text(FIRST_BOOK_PROGRAM)
+    report = check_program(path)
+    assert report.passed, str(report)
+    assert report.layout == "nielsen"
+    gradients = next(p for p in report.parts if p.kind == "gradients")
+    assert gradients.conformance is not None
+    assert gradients.conformance.costs == ("quadratic",)
+    step = next(p for p in report.parts if p.kind == "step")
+    assert not any("lmbda" in c.label for c in step.cases)  # no L2 in this step
+    wrong = FIRST_BOOK_PROGRAM.replace(
+        "w - eta / len(mini_batch) * nw", "w - eta * nw / len(mini_batch) ** 2"
+    ).replace("b - eta / len(mini_batch) * nb", "b - eta * nb / len(mini_batch) ** 2")
+    path.write_text(wrong)
+    step = next(p for p in check_program(path).parts if p.kind == "step")
+    assert step.diagnosis is not None
+    assert step.diagnosis.mistake == "step_mean_twice"
+
+
+def test_gradcheck_program_function_layout(tmp_path):
+    path = tmp_path / "plain.py"
+    path.write_text(
+        "import backprop\n\n\n"
+        "def gradients(weights, biases, x, y, cost='quadratic'):\n"
+        "    return backprop.gradients(weights, biases, x, y, cost=cost)\n"
+    )
+    report = check_program(path)
+    assert report.passed, str(report)
+    assert report.layout == "function"
+    assert [(p.name, p.kind) for p in report.parts] == [("gradients", "gradients")]
