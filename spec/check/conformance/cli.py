@@ -191,6 +191,10 @@ def _adapter_flags(args: argparse.Namespace) -> list[str]:
         given.append("--l2")
     if args.suite != "standard":
         given.append("--suite")
+    if args.cost:
+        given.append("--cost")
+    if args.no_cost_keyword:
+        given.append("--no-cost-keyword")
     return given
 
 
@@ -208,7 +212,8 @@ def run_check(args: argparse.Namespace) -> int:
         if flags:
             raise ValueError(
                 f"{', '.join(flags)} describe a gradient function's conventions; "
-                f"{args.target} is checked as the program builds and calls it"
+                f"{args.target} is checked as the program builds and calls it (its "
+                "costs are those its classes implement)"
             )
         report = check_program(
             module_part,
