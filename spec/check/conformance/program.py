@@ -189,17 +189,7 @@ def _draw(
 def _line(found: Located | None) -> SourceLine | None:
     if found is None:
         return None
-    parts = []
-    if found.holds:
-        reads = found.holds.startswith("reads ")
-        parts.append(found.holds if reads else f"holds {found.holds}")
-    elif not found.note:
-        parts.append("holds a value equal to none of the spec's quantities")
-    if found.needed:
-        parts.append(f"{found.needed} belongs there")
-    if found.note:
-        parts.append(found.note)
-    return SourceLine(found.path, found.number, found.source, "; ".join(parts))
+    return SourceLine(found.path, found.number, found.source, found.explanation())
 
 
 def _wrong_pairs(

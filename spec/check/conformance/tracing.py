@@ -128,7 +128,9 @@ class Located:
     source : str
         The statement's first line, stripped.
     holds : str
-        The spec quantity the line's value equals (``"φ'(z^3)"``), or ``""``.
+        The spec quantity the line's value equals (``"φ'(z^3)"``), or the input
+        it reads that is the wrong quantity (``"reads `zs[l + 1]` = z^3"``), or
+        ``""``.
     needed : str
         The spec quantity that belongs there, where the walk found it, or ``""``.
     note : str
@@ -142,20 +144,20 @@ class Located:
     needed: str = ""
     note: str = ""
 
-    def describe(self) -> str:
-        """``"line 142: `...` — holds φ'(z^3); φ'(z^2) belongs there"``."""
-        text = f"line {self.number}: `{self.source}`"
+    def explanation(self) -> str:
+        """``"holds φ'(z^3); φ'(z^2) belongs there"``, ``"reads `zs[l + 1]` =
+        z^3; z^2 belongs there"``, or what a crash raised."""
         parts = []
         if self.holds:
             reads = self.holds.startswith("reads ")
             parts.append(self.holds if reads else f"holds {self.holds}")
-        elif self.note == "":
+        elif not self.note:
             parts.append("holds a value equal to none of the spec's quantities")
         if self.needed:
             parts.append(f"{self.needed} belongs there")
         if self.note:
             parts.append(self.note)
-        return text + (" — " + "; ".join(parts) if parts else "")
+        return "; ".join(parts)
 
 
 # -- the statements of a file ------------------------------------------------------
