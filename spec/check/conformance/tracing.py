@@ -17,11 +17,17 @@ equal spec quantities while its output is wrong is the line — unless one input
 the *wrong* spec quantity: when putting another quantity of the same shape in
 its place (the statement evaluated again) makes the output a spec quantity, the
 walk goes on to where that input was chosen (``z = zs[-l + 1]`` for
-:math:`z^{l+1}` where :math:`z^l` belongs).
+:math:`z^{l+1}` where :math:`z^l` belongs), through function parameters to the
+caller's argument. A value returned by a call goes into the called function when
+that function was found wrong on its own (a *suspect*), or returned a value equal
+to no spec quantity and was not found right (*verified*); otherwise the caller,
+which chose the function or its arguments, is the line. A gradient left at the
+zeros it was initialised with is pointed at the loop that should have filled it.
 
 :func:`locate_crash` points a crash at the statement that raised, with the
-quantities it read and their shapes; an ``IndexError`` on a loop variable at the
-first or last value of its ``range`` is pointed at the ``for`` line.
+quantities it read and their shapes; an ``IndexError`` on a list one item short
+of one per layer at the loop that built it, and one on a loop variable at the
+first or last value of its ``range`` at the ``for`` line.
 """
 
 from __future__ import annotations
