@@ -408,11 +408,14 @@ class _Recorder:
             if (
                 entry is not None
                 and node is entry[0].node
-                and frame.f_lineno > entry[1]
-                and frame.f_lineno != node.lineno
+                and not isinstance(node, ast.For | ast.While)
+                and (frame.f_lineno != node.lineno or frame.f_lineno == entry[1])
             ):
+                # Another line of the same statement, or a jump back within it (a
+                # comprehension's loop, inlined into the frame since Python 3.12);
+                # a loop header that comes again is the next iteration.
                 self.pending[id(frame)] = (entry[0], frame.f_lineno)
-                return self.local_trace  # a later line of the same statement
+                return self.local_trace
             self._finish(frame)
             if node is None:
                 return self.local_trace
