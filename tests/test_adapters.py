@@ -77,8 +77,33 @@ def test_adapt_copies_the_parameters(net):
         weights[0][...] = 0
         return grad
 
-    spec.adapt(vandal)(*net)
-    assert np.any(net[0][0])
+    with pytest.raises(
+        spec.ImplementationError, match="wrote into its argument weights"
+    ):
+        spec.adapt(vandal)(*net)
+    assert np.any(net[0][0])  # the caller's arrays never reached it
+
+
+@pytest.mark.parametrize("argument", ["x", "y"])
+def test_adapt_reports_writing_into_the_data(net, argument):
+    def vandal(weights, biases, x, y):
+        grad = backprop.gradients(weights, biases, x, y)
+        (x if argument == "x" else y)[...] = 0
+        return grad
+
+    kept = [np.array(a) for a in net[2:]]
+    with pytest.raises(spec.ImplementationError, match=f"argument {argument}:"):
+        spec.adapt(vandal)(*net)
+    np.testing.assert_array_equal(net[2], kept[0])
+    np.testing.assert_array_equal(net[3], kept[1])
+
+
+def test_adapt_passes_cost_only_where_the_signature_takes_it(net):
+    def one_cost(weights, biases, x, y):
+        return backprop.gradients(weights, biases, x, y, cost="quadratic")
+
+    grad = spec.adapt(one_cost)(*net, cost="cross_entropy")
+    _assert_same(grad, backprop.gradients(*net, cost="quadratic"))
 
 
 def test_adapt_crash_names_the_call(net):

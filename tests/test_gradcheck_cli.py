@@ -34,7 +34,8 @@ def test_gradcheck_cli_check_conformant(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert status == 0
-    assert "tutorial_net:gradients: conformant: 20 of 20 cases passed" in out
+    # The target as the user typed it.
+    assert f"{TUTORIAL}:gradients: conformant: 20 of 20 cases passed" in out
     document = json.loads(json_path.read_text())
     assert document["schema"] == SCHEMA
     assert document["conformant"] is True
@@ -171,7 +172,7 @@ def test_gradcheck_cli_check_activations_and_l2(tmp_path, capsys):
     out = capsys.readouterr().out
     assert status == 0, out
     assert (
-        "tutorial_layers_net:gradients: conformant: 20 of 20 cases passed (suite "
+        f"{layers}:gradients: conformant: 20 of 20 cases passed (suite "
         "standard, cost quadratic, log_likelihood, activations relu,softmax, l2 0.05"
     ) in out
     mistake = next(m for m in NEW if m.name == "l2_on_biases")

@@ -12,13 +12,20 @@ conventions once and converts in both directions, so the battery
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ImplementationError", "adapt", "describe_call"]
+__all__ = [
+    "ImplementationError",
+    "adapt",
+    "call_with_copies",
+    "describe_call",
+    "takes_keyword",
+]
 
 LAYOUTS = ("rows", "columns")
 REDUCTIONS = ("mean", "sum")
@@ -52,6 +59,79 @@ def describe_call(weights: Sequence[Any], biases: Sequence[Any], x: Any, y: Any)
         f"weights {_shapes(weights)}, biases {_shapes(biases)}, "
         f"x {np.shape(x)}, y {np.shape(y)}"
     )
+
+
+def takes_keyword(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` accepts the keyword argument ``name`` (by name or ``**``).
+
+    A callable whose signature cannot be read is assumed to take it.
+    """
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(
+        p.kind is p.VAR_KEYWORD
+        or (p.name == name and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        for p in parameters
+    )
+
+
+def _copies(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [np.array(v) for v in value]
+    return np.array(value)
+
+
+def _written(given: Any, kept: Any) -> bool:
+    if isinstance(kept, list):
+        return len(given) != len(kept) or any(
+            _written(g, k) for g, k in zip(given, kept, strict=True)
+        )
+    given = np.asarray(given)
+    return given.shape != kept.shape or not np.array_equal(
+        given, kept, equal_nan=given.dtype.kind in "fc"
+    )
+
+
+def call_with_copies(
+    fn: Callable[..., Any],
+    weights: Sequence[Any],
+    biases: Sequence[Any],
+    x: Any,
+    y: Any,
+    **keywords: Any,
+) -> Any:
+    """``fn(weights, biases, x, y, **keywords)`` on copies of the four arguments.
+
+    The caller's arrays never reach ``fn``, so the references a check computes
+    from them cannot be changed by it; writing into an argument is reported as
+    :class:`ImplementationError` (a gradient function must leave its inputs as
+    they came).
+    """
+    given = [_copies(weights), _copies(biases), _copies(x), _copies(y)]
+    kept = [_copies(a) for a in given]
+    try:
+        result = fn(*given, **keywords)
+    except ImplementationError:
+        raise
+    except Exception as exc:  # the code under test failed: a finding
+        raise ImplementationError(
+            describe_call(*given), f"{type(exc).__name__}: {exc}"
+        ) from exc
+    written = [
+        name
+        for name, g, k in zip(("weights", "biases", "x", "y"), given, kept, strict=True)
+        if _written(g, k)
+    ]
+    if written:
+        raise ImplementationError(
+            describe_call(*kept),
+            f"wrote into its argument{'s' if len(written) > 1 else ''} "
+            f"{', '.join(written)}: a gradient function must leave its inputs as "
+            "they came",
+        )
+    return result
 
 
 def _validate_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
@@ -95,9 +175,11 @@ def adapt(
     r"""Wrap a gradient function written in another convention.
 
     The wrapped ``fn`` is called as ``fn(weights, biases, x, y)``, plus
-    ``cost=cost`` when ``cost_keyword`` is true and any other keywords the
-    wrapper is given (``activations=``, ``l2=``), with the parameters and data in
-    the declared layout; what it returns is converted back.
+    ``cost=cost`` when ``cost_keyword`` is true and its signature takes ``cost``,
+    and any other keywords the wrapper is given (``activations=``, ``l2=``), with
+    the parameters and data in the declared layout, on copies of all four
+    (:func:`call_with_copies`: writing into one is reported); what it returns is
+    converted back.
 
     Parameters
     ----------
@@ -120,7 +202,8 @@ def adapt(
         Whether ``fn`` returns the gradient of the mean or of the summed batch cost
         (a convention, not a mistake: a sum is divided by :math:`m`).
     cost_keyword : bool
-        Pass ``cost=`` to ``fn``; false for a function that implements one cost.
+        Pass ``cost=`` to ``fn`` where its signature takes it (by name or
+        ``**``); false never passes it.
 
     Returns
     -------
@@ -152,6 +235,7 @@ def adapt(
     order = tuple(returns)
     _validate_choice("returns", order, ORDERS)
     columns = layout == "columns"
+    pass_cost = cost_keyword and takes_keyword(fn, "cost")
 
     def call(
         ws: list[NDArray],
@@ -165,11 +249,8 @@ def adapt(
         if columns:
             bs = [b.reshape(-1, 1) for b in bs]
         where = describe_call(ws, bs, x, y)
-        keywords = {"cost": cost, **network} if cost_keyword else network
-        try:
-            result = fn(ws, bs, x, y, **keywords)
-        except Exception as exc:  # the code under test failed: a finding
-            raise ImplementationError(where, f"{type(exc).__name__}: {exc}") from exc
+        keywords = {"cost": cost, **network} if pass_cost else network
+        result = call_with_copies(fn, ws, bs, x, y, **keywords)
         grad_w, grad_b = _split(result, order, where)  # type: ignore[arg-type]
         if columns:
             grad_b = [_bias_to_rows(g) for g in grad_b]
@@ -185,7 +266,7 @@ def adapt(
     ) -> tuple[list[NDArray], list[NDArray]]:
         ws = [np.array(w) for w in weights]  # copies: fn may write into them
         bs = [np.array(b) for b in biases]
-        x, y = np.asarray(x), np.asarray(y)
+        x, y = np.array(x), np.array(y)
         m = len(x)
         if not per_example:
             grad_w, grad_b = call(

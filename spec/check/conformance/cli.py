@@ -6,33 +6,41 @@ only when it runs, so ``backprop train`` never imports :mod:`spec`. The
 entry point registers its subcommand on the ``backprop`` parser and sets ``run``,
 the function that executes it and returns the exit status.
 
-``backprop check MODULE:FUNCTION`` runs :func:`spec.check_implementation` on a
-gradient function (through :func:`spec.adapt`): exit status 0 when conformant, 1
-when not, 2 for a usage error.
+``backprop check FILE.py`` checks a whole program (:func:`spec.check_program`:
+every part it has, and the line of the file that is wrong);
+``backprop check FILE.py:NAME`` one part of it (``Network.backprop``, a method of
+a network the check builds) or a gradient function through :func:`spec.adapt`
+and :func:`spec.check_implementation`. Exit status: 0 when conformant, 1 when
+not, 2 for a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import backprop
-from spec.check.conformance.adapters import LAYOUTS, REDUCTIONS, adapt
+from spec.check.conformance.adapters import LAYOUTS, REDUCTIONS
+from spec.check.conformance.layouts import import_file, recognise
+from spec.check.conformance.program import check_function, check_program, part_names
 from spec.check.conformance.report import to_json, to_junit
-from spec.check.conformance.run import check_implementation
 from spec.check.conformance.suites import SUITES
 
 __all__ = ["load_function", "register_check", "run_check"]
 
 
-def _on_path(folder: Path) -> None:
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+def _split_target(target: str) -> tuple[str, str]:
+    """``(module, name)``; ``name`` is empty for a whole program."""
+    module_part, sep, attr = target.rpartition(":")
+    if not sep:
+        return target, ""
+    if not module_part or not attr:
+        raise ValueError(
+            f"expected FILE.py or FILE.py:NAME such as net.py:backprop, got {target!r}"
+        )
+    return module_part, attr
 
 
 def load_function(target: str) -> Callable[..., Any]:
@@ -41,38 +49,25 @@ def load_function(target: str) -> Callable[..., Any]:
     ``MODULE`` is a path to a ``.py`` file (``tests/tutorial_net.py``; its folder is
     put on ``sys.path`` so that it can import its neighbours) or a dotted module
     name importable from the current directory. ``FUNCTION`` may be dotted
-    (``Class.method``). Raises ValueError naming what could not be found.
+    (``Class.method``, for a static method). Raises ValueError naming what could
+    not be found.
     """
-    module_part, sep, attr = target.rpartition(":")
-    if not sep or not module_part or not attr:
+    module_part, attr = _split_target(target)
+    if not attr:
         raise ValueError(
             f"expected MODULE:FUNCTION such as net.py:backprop, got {target!r}"
         )
-    path = Path(module_part)
-    try:
-        if path.suffix == ".py" or "/" in module_part:
-            if not path.is_file():
-                raise ValueError(f"{module_part}: no such file")
-            _on_path(path.resolve().parent)
-            spec_ = importlib.util.spec_from_file_location(path.stem, path)
-            if spec_ is None or spec_.loader is None:
-                raise ValueError(f"{module_part}: not a Python module")
-            module = importlib.util.module_from_spec(spec_)
-            sys.modules[path.stem] = module
-            spec_.loader.exec_module(module)
-        else:
-            _on_path(Path.cwd())
-            module = importlib.import_module(module_part)
-    except ValueError:
-        raise
-    except Exception as exc:  # the module under test does not import: say why
-        raise ValueError(
-            f"cannot import {module_part}: {type(exc).__name__}: {exc}"
-        ) from None
+    module = import_file(module_part)
     obj: Any = module
     for name in attr.split("."):
         if not hasattr(obj, name):
-            raise ValueError(f"{module_part} has no attribute {attr!r}")
+            owners = [
+                f"{module_part}:{k}.{attr}"
+                for k, v in vars(module).items()
+                if isinstance(v, type) and hasattr(v, attr)
+            ]
+            hint = f"; did you mean {' or '.join(owners)}?" if owners else ""
+            raise ValueError(f"{module_part} has no attribute {attr!r}{hint}")
         obj = getattr(obj, name)
     if not callable(obj):
         raise ValueError(f"{target} is a {type(obj).__name__}, not a function")
@@ -111,13 +106,17 @@ def register_check(commands: Any) -> None:
     """Add ``backprop check`` to the subcommands of the ``backprop`` parser."""
     parser = commands.add_parser(
         "check",
-        help="run the conformance battery on your own backprop",
-        description="Check a gradient function against the spec's oracle on a "
-        "battery of networks, and diagnose what is wrong. Exit status: 0 "
-        "conformant, 1 not, 2 usage error.",
+        help="check your own program, or one gradient function, against the spec",
+        description="Check a whole program (FILE.py: every part it has, and the "
+        "line that is wrong), one part of it (FILE.py:Network.backprop), or a "
+        "gradient function (FILE.py:FUNCTION) against the spec's oracle, and "
+        "diagnose what is wrong. Exit status: 0 conformant, 1 not, 2 usage error.",
     )
     parser.add_argument(
-        "target", metavar="MODULE:FUNCTION", help="e.g. net.py:backprop"
+        "target",
+        metavar="FILE.py[:NAME]",
+        help="e.g. net.py (the whole program), net.py:Network.backprop, "
+        "net.py:gradients",
     )
     parser.add_argument(
         "--layout",
@@ -165,7 +164,8 @@ def register_check(commands: Any) -> None:
     parser.add_argument(
         "--no-cost-keyword",
         action="store_true",
-        help="call FUNCTION without cost= (it implements one cost)",
+        help="call FUNCTION without cost= even if it takes it (by default cost= is "
+        "passed where the signature takes it)",
     )
     parser.add_argument("--suite", choices=sorted(SUITES), default="standard")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cases' data")
@@ -174,31 +174,120 @@ def register_check(commands: Any) -> None:
     parser.set_defaults(run=run_check)
 
 
+def _adapter_flags(args: argparse.Namespace) -> list[str]:
+    """The options of a gradient function's conventions that were given."""
+    given = []
+    if args.layout != "rows":
+        given.append("--layout")
+    if args.per_example:
+        given.append("--per-example")
+    if args.returns != ("w", "b"):
+        given.append("--returns")
+    if args.reduction != "mean":
+        given.append("--reduction")
+    if args.activations is not None:
+        given.append("--activations")
+    if args.l2:
+        given.append("--l2")
+    if args.suite != "standard":
+        given.append("--suite")
+    if args.cost:
+        given.append("--cost")
+    if args.no_cost_keyword:
+        given.append("--no-cost-keyword")
+    return given
+
+
 def run_check(args: argparse.Namespace) -> int:
     """Execute ``backprop check``; the exit status."""
     for path in (args.json, args.junit):
         if path is not None and not path.resolve().parent.is_dir():
             raise ValueError(f"{path}: directory {path.parent} does not exist")
-    fn = load_function(args.target)
-    gradients = adapt(
-        fn,
-        layout=args.layout,
-        per_example=args.per_example,
-        returns=args.returns,
-        reduction=args.reduction,
-        cost_keyword=not args.no_cost_keyword,
-    )
-    report = check_implementation(
-        gradients,
-        cost=tuple(args.cost) if args.cost else None,
-        suite=args.suite,
-        rng=args.seed,
-        activations=args.activations,
-        l2=args.l2,
-    )
+    module_part, attr = _split_target(args.target)
+    report: Any
+    if not attr or "." in attr or _is_part(module_part, attr):
+        if attr and "." in attr:
+            _require_part(module_part, attr, args.target)
+        flags = _adapter_flags(args)
+        if flags:
+            raise ValueError(
+                f"{', '.join(flags)} describe a gradient function's conventions; "
+                f"{args.target} is checked as the program builds and calls it (its "
+                "costs are those its classes implement)"
+            )
+        report = check_program(
+            module_part,
+            rng=args.seed,
+            parts=[attr] if attr else None,
+            name=args.target,
+        )
+    else:
+        fn = load_function(args.target)
+        report = check_function(
+            fn,
+            name=args.target,
+            cost=tuple(args.cost) if args.cost else None,
+            rng=args.seed,
+            adapt_options={
+                "layout": args.layout,
+                "per_example": args.per_example,
+                "returns": args.returns,
+                "reduction": args.reduction,
+                "cost_keyword": not args.no_cost_keyword,
+            },
+            suite=args.suite,
+            activations=args.activations,
+            l2=args.l2,
+        )
     print(report)
     if args.json is not None:
         args.json.write_text(to_json(report), encoding="utf-8")
     if args.junit is not None:
         args.junit.write_text(to_junit(report), encoding="utf-8")
     return 0 if report.passed else 1
+
+
+def _is_part(module_part: str, attr: str) -> bool:
+    """Whether ``attr`` names a part of a program in a known layout (a module
+    function such as ``sigmoid`` of a tutorial-style file)."""
+    module = import_file(module_part)
+    try:
+        layout = recognise(module)
+    except ValueError:
+        return False
+    return layout != "function" and attr in part_names(module)
+
+
+def _require_part(module_part: str, attr: str, target: str) -> None:
+    """A ``Class.method`` target must be a part of a program whose network the
+    check can build; otherwise a usage error saying how to name it."""
+    module = import_file(module_part)
+    cls_name, _, method = attr.partition(".")
+    cls = getattr(module, cls_name, None)
+    if cls is None or not callable(getattr(cls, method, None)):
+        raise ValueError(f"{module_part} has no attribute {attr!r}")
+    try:
+        layout = recognise(module)
+        names = part_names(module) if layout != "function" else []
+    except ValueError:
+        layout, names = "", []
+    if attr in names:
+        return
+    if isinstance(getattr(cls, "__dict__", {}).get(method), staticmethod):
+        raise ValueError(
+            f"{target} is a static method: name it as a function of the conventions "
+            f"of spec.adapt with --layout/--per-example/--returns, or check the "
+            f"whole program with {module_part}"
+        )
+    known = ", ".join(names)
+    raise ValueError(
+        f"{target} is a method of {cls_name}, and the check cannot build a "
+        f"{cls_name} to call it on"
+        + (
+            f" ({layout}-style program: its parts are {known})"
+            if names
+            else " (the file follows none of the layouts the check knows)"
+        )
+        + f"; check the whole program with `backprop check {module_part}`, or "
+        f"name a function FILE.py:FUNCTION(weights, biases, x, y)"
+    )

@@ -289,8 +289,9 @@ class ReturnsBiasesFirst(Derivation):
     name = "returns_biases_first"
     equation = "return"
     title = (
-        "(grad_b, grad_w) returned where (grad_w, grad_b) belongs; declare "
-        "returns=('b', 'w') if that is your order"
+        "the pair returned in the other order than the one expected (the bias "
+        "gradients where the weight gradients belong, and back): declare the order "
+        "your function returns (returns=) if that is its convention"
     )
     breaks = "gradients(...) returns (∂C/∂W, ∂C/∂b)"
 

@@ -20,7 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 import backprop
-from spec.check.conformance.adapters import ImplementationError, describe_call
+from spec.check.conformance.adapters import (
+    ImplementationError,
+    call_with_copies,
+    describe_call,
+)
 from spec.check.conformance.diagnosis import diagnose, shape_warnings
 from spec.check.conformance.report import CaseResult, ConformanceReport
 from spec.check.conformance.suites import (
@@ -81,8 +85,15 @@ def _run_case(gradients: Callable[..., Any], case: Case, data: CaseData) -> Case
     diagnosis."""
     blocks = network_blocks(data.weights)
     try:
-        grad_w, grad_b = gradients(
-            data.weights, data.biases, data.x, data.y, cost=case.cost, **case.network
+        # On copies: the reference below is computed from the case's own data.
+        grad_w, grad_b = call_with_copies(
+            gradients,
+            data.weights,
+            data.biases,
+            data.x,
+            data.y,
+            cost=case.cost,
+            **case.network,
         )
     except ImplementationError as exc:
         return CaseResult(case, "crashed", problem=exc.error, call=exc.call, data=data)

@@ -88,6 +88,9 @@ class Case:
         not passed on.
     l2 : float
         :math:`\\lambda` of the L2 term, passed on as ``l2=`` when not 0.
+    one_hot : bool
+        Targets one-hot (as a program that takes integer labels makes them), not
+        uniform in [0, 1).
     layers : tuple of str
         The activation of each layer, by name (resolved from ``activations``).
     """
@@ -101,6 +104,7 @@ class Case:
     reference: str = "oracle"
     activations: str | tuple[str, ...] | None = None
     l2: float = 0.0
+    one_hot: bool = False
     layers: tuple[str, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -130,6 +134,8 @@ class Case:
             extra += " " + (given if isinstance(given, str) else ",".join(given))
         if self.l2:
             extra += f" l2={self.l2:g}"
+        if self.one_hot:
+            extra += " one-hot"
         return f"{sizes} m={self.m} {self.cost} {self.dtype}{extra}"
 
     @property
@@ -151,6 +157,7 @@ class Row(NamedTuple):
     dtype: str = "float64"
     reference: str = "oracle"
     activations: tuple[str, ...] | None = None
+    one_hot: bool = False
 
 
 _STANDARD = (
@@ -197,8 +204,27 @@ _LAYERS = (
     ),
 )
 
+# A program that takes an integer label one-hot encodes it to 10 outputs (the
+# digits): the standard rows with that output layer and one-hot targets, held to
+# the complex step (as exact in float64 as the oracle, ~1e-15, on these analytic
+# networks, where compiling the oracle for 10 outputs would take seconds a shape).
+_LABELS = tuple(
+    row._replace(
+        sizes=(10,) * len(row.sizes)
+        if len(set(row.sizes)) == 1
+        else (*row.sizes[:-1], 10),
+        one_hot=True,
+        reference="complex",
+    )
+    for row in _STANDARD
+)
+
 #: The suites by name: their rows, each run for every declared cost.
-SUITES: dict[str, tuple[Row, ...]] = {"standard": _STANDARD, "layers": _LAYERS}
+SUITES: dict[str, tuple[Row, ...]] = {
+    "standard": _STANDARD,
+    "layers": _LAYERS,
+    "labels": _LABELS,
+}
 
 
 def fits(cost: str, output: str) -> bool:
@@ -261,6 +287,7 @@ def suite(
                     reference=_reference(row, layers, l2),
                     activations=given,
                     l2=l2,
+                    one_hot=row.one_hot,
                 )
             )
     return cases
@@ -288,7 +315,9 @@ def _draw(case: Case, rng: np.random.Generator) -> CaseData:
     weights = [case.weight_scale * rng.standard_normal((n, k)) for k, n in pairs]
     biases = [case.weight_scale * rng.standard_normal(n) for _, n in pairs]
     x = rng.random((case.m, case.sizes[0]))
-    if case.layers[-1] == "softmax":  # one-hot targets: a distribution per row
+    if (
+        case.layers[-1] == "softmax" or case.one_hot
+    ):  # one-hot targets: a distribution per row
         y = np.eye(case.sizes[-1])[rng.integers(case.sizes[-1], size=case.m)]
     else:
         y = rng.random((case.m, case.sizes[-1]))
