@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         check_layers_file,
     )
     from spec.check.conformance.optimizers import OptimizerReport, check_optimizer
+    from spec.check.conformance.program import ProgramReport, check_program
     from spec.check.conformance.report import CaseResult, ConformanceReport
     from spec.check.conformance.run import check_implementation
     from spec.check.derivatives.compare import compare_gradients
@@ -74,6 +75,8 @@ if TYPE_CHECKING:
 #: The numeric checks, imported on first use (PEP 562): ``import spec`` alone
 #: loads neither :mod:`spec.check` nor :mod:`backprop`.
 _LAZY = {
+    "ProgramReport": "spec.check.conformance.program",
+    "check_program": "spec.check.conformance.program",
     "LayerReport": "spec.check.conformance.layers",
     "check_layer": "spec.check.conformance.layers",
     "check_layers_file": "spec.check.conformance.layers",
@@ -122,6 +125,7 @@ __all__ = [
     "Kink",
     "LayerReport",
     "OptimizerReport",
+    "ProgramReport",
     "ProofResult",
     "SymbolicNetwork",
     "TaylorReport",
@@ -136,6 +140,7 @@ __all__ = [
     "check_layers_file",
     "check_network",
     "check_optimizer",
+    "check_program",
     "check_sgd_epoch",
     "check_vjp",
     "clear_caches",

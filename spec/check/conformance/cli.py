@@ -23,8 +23,8 @@ from typing import Any
 
 import backprop
 from spec.check.conformance.adapters import LAYOUTS, REDUCTIONS
-from spec.check.conformance.layouts import import_file, recognise
 from spec.check.conformance.program import check_function, check_program, part_names
+from spec.check.conformance.program.layouts import import_file, recognise
 from spec.check.conformance.report import to_json, to_junit
 from spec.check.conformance.suites import SUITES
 
