@@ -17,12 +17,23 @@ not, 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import ast
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import backprop
 from spec.check.conformance.adapters import LAYOUTS, REDUCTIONS
+from spec.check.conformance.layers import check_layers_file
+from spec.check.conformance.layers.files import PAIRS
+from spec.check.conformance.optimizers import (
+    KINDS as OPTIMIZER_KINDS,
+)
+from spec.check.conformance.optimizers import (
+    check_optim_file,
+    check_optimizer,
+    optimizer_names,
+)
 from spec.check.conformance.program import check_function, check_program, part_names
 from spec.check.conformance.program.layouts import import_file, recognise
 from spec.check.conformance.report import to_json, to_junit
@@ -205,7 +216,23 @@ def run_check(args: argparse.Namespace) -> int:
             raise ValueError(f"{path}: directory {path.parent} does not exist")
     module_part, attr = _split_target(args.target)
     report: Any
-    if not attr or "." in attr or _is_part(module_part, attr):
+    kind = None if attr else file_kind(module_part)
+    if kind is not None:
+        flags = _adapter_flags(args)
+        if flags:
+            raise ValueError(
+                f"{', '.join(flags)} describe a gradient function's conventions; "
+                f"{args.target} holds CS231n-style {kind}, checked in their own "
+                "signatures"
+            )
+        report = (
+            check_layers_file(module_part, rng=args.seed)
+            if kind == "layers"
+            else check_optim_file(module_part, rng=args.seed)
+        )
+    elif attr in OPTIMIZER_KINDS and attr in optimizer_names(module_part):
+        report = check_optimizer(load_function(args.target), kind=attr, rng=args.seed)
+    elif not attr or "." in attr or _is_part(module_part, attr):
         if attr and "." in attr:
             _require_part(module_part, attr, args.target)
         flags = _adapter_flags(args)
@@ -245,6 +272,25 @@ def run_check(args: argparse.Namespace) -> int:
     if args.junit is not None:
         args.junit.write_text(to_junit(report), encoding="utf-8")
     return 0 if report.passed else 1
+
+
+def file_kind(path: str) -> str | None:
+    """``"layers"`` for a file that defines a CS231n layer pair's forward,
+    ``"optimizers"`` for one that defines a CS231n update rule, else ``None`` (a
+    program or a gradient function); read without running the file."""
+    file = Path(path)
+    if file.suffix != ".py" or not file.is_file():
+        return None
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError):
+        return None  # the program check reports why it does not import
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    if defined & {forward for _, forward, _ in PAIRS}:
+        return "layers"
+    if optimizer_names(file):
+        return "optimizers"
+    return None
 
 
 def _is_part(module_part: str, attr: str) -> bool:

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import numpy as np
 
@@ -61,6 +62,27 @@ class OptimFileReport:
     def to_json(self) -> str:
         """:meth:`to_dict` as JSON."""
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def to_junit(self) -> str:
+        """JUnit XML: one ``<testcase>`` per rule; a wrong rule is a ``<failure>``
+        with the report's text."""
+        attrs = {
+            "name": f"backprop check {self.path}",
+            "tests": str(len(self.reports)),
+            "failures": str(sum(not r.passed for r in self.reports)),
+            "errors": "0",
+        }
+        root = ElementTree.Element("testsuites", attrs)
+        suite = ElementTree.SubElement(root, "testsuite", attrs)
+        for r in self.reports:
+            case = ElementTree.SubElement(
+                suite, "testcase", classname=self.path, name=r.kind
+            )
+            if not r.passed:
+                failure = ElementTree.SubElement(case, "failure", message=r.message)
+                failure.text = str(r)
+        ElementTree.indent(root)
+        return ElementTree.tostring(root, encoding="unicode", xml_declaration=True)
 
     def __str__(self) -> str:
         counts = sum(r.passed for r in self.reports)
