@@ -1,0 +1,1 @@
+"""Symbolic layers of stage three: SymPy derivations, proofs and the mpmath oracle."""
