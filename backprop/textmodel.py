@@ -171,7 +171,11 @@ class Adam:
     """
 
     def __init__(
-        self, lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+        self,
+        lr: float = 2e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
     ) -> None:
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.m: Params = {}
@@ -223,9 +227,13 @@ def loss_and_grads(
     inputs, targets = codes[:, :-1], codes[:, 1:]
     e, e_cache = word_embedding_forward(inputs, params["E"])
     h0 = np.zeros((codes.shape[0], params["Wh"].shape[0]))
-    forward, backward = (lstm_forward, lstm_backward) if model == "lstm" else (
-        rnn_forward,
-        rnn_backward,
+    forward, backward = (
+        (lstm_forward, lstm_backward)
+        if model == "lstm"
+        else (
+            rnn_forward,
+            rnn_backward,
+        )
     )
     h, h_cache = forward(e, h0, params["Wx"], params["Wh"], params["b"])
     scores, s_cache = temporal_affine_forward(h, params["W"], params["b_out"])
@@ -277,7 +285,9 @@ def sample(
     for _ in range(length):
         e = params["E"][code][None, :]
         if model == "lstm":
-            h, c, _ = lstm_step_forward(e, h, c, params["Wx"], params["Wh"], params["b"])
+            h, c, _ = lstm_step_forward(
+                e, h, c, params["Wx"], params["Wh"], params["b"]
+            )
         else:
             h, _ = rnn_step_forward(e, h, params["Wx"], params["Wh"], params["b"])
         scores = (h @ params["W"] + params["b_out"])[0] / temperature
@@ -325,14 +335,18 @@ class TextResult:
     def summary(self) -> str:
         """The figures as text."""
         lines = [
-            f"text: {self.source}, {self.train_chars} training and "
-            f"{self.held_out_chars} held-out characters, {self.vocab_size} symbols",
+            (
+                f"text: {self.source}, {self.train_chars} training and "
+                f"{self.held_out_chars} held-out characters, {self.vocab_size} symbols"
+            ),
             f"held-out bits per character: unigram {self.unigram_bits:.3f}, "
             f"bigram {self.bigram_bits:.3f}, {self.model} "
             + ", ".join(f"{b:.3f}" for b in self.bits)
             + " (after each epoch)",
-            f"{'beats' if self.beats_bigram else 'does NOT beat'} the bigram baseline; "
-            f"{self.seconds:.1f} s of training",
+            (
+                f"{'beats' if self.beats_bigram else 'does NOT beat'} the bigram baseline; "
+                f"{self.seconds:.1f} s of training"
+            ),
         ]
         return "\n".join(lines)
 
@@ -386,13 +400,14 @@ def train_text(
     """
     if model not in ("lstm", "rnn"):
         raise ValueError(f"model must be 'lstm' or 'rnn', got {model!r}")
-    for name, value in (
+    sizes: tuple[tuple[str, Any], ...] = (
         ("epochs", epochs),
         ("hidden", hidden),
         ("embed", embed),
         ("seq_length", seq_length),
         ("batch_size", batch_size),
-    ):
+    )
+    for name, value in sizes:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     text, description = load_text(source)
@@ -431,17 +446,25 @@ def train_text(
     from tqdm import tqdm
 
     for epoch in range(1, epochs + 1):
-        bar = tqdm(range(steps), desc=f"epoch {epoch}", disable=not progress, leave=False)
+        bar = tqdm(
+            range(steps), desc=f"epoch {epoch}", disable=not progress, leave=False
+        )
         for _ in bar:
             starts = rng.integers(0, len(train) - seq_length - 1, size=batch_size)
-            loss, grads = loss_and_grads(model, params, train[starts[:, None] + offsets], mask)
+            loss, grads = loss_and_grads(
+                model, params, train[starts[:, None] + offsets], mask
+            )
             grads, _ = clip_gradients(grads, max_norm)
             optimizer.step(params, grads)
-            bar.set_postfix(bits=f"{loss / seq_length / math.log(2):.3f}", refresh=False)
+            bar.set_postfix(
+                bits=f"{loss / seq_length / math.log(2):.3f}", refresh=False
+            )
         bar.close()
-        result.bits.append(held_out_bits(model, params, held))
+        result.bits.append(float(held_out_bits(model, params, held)))
         result.samples.append(
-            sample(model, params, vocab, first=vocab.chars[train[0]], length=200, rng=rng)
+            sample(
+                model, params, vocab, first=vocab.chars[train[0]], length=200, rng=rng
+            )
         )
         say(
             f"epoch {epoch}: held-out {result.bits[-1]:.3f} bits/char "

@@ -40,7 +40,7 @@ def rnn_step_backward(dnext_h, cache):
 
 
 def rnn_forward(x, h0, Wx, Wh, b):
-    N, T, D = x.shape
+    N, T, _D = x.shape
     H = h0.shape[1]
     h = np.zeros((N, T, H), dtype=x.dtype)
     caches = []
@@ -62,7 +62,9 @@ def rnn_backward(dh, cache):
     db = np.zeros(H, dtype=dh.dtype)
     dprev_h = np.zeros((N, H), dtype=dh.dtype)
     for t in reversed(range(T)):
-        dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :] + dprev_h, cache[t])
+        dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(
+            dh[:, t, :] + dprev_h, cache[t]
+        )
         dx[:, t, :] = dx_t
         dWx += dWx_t
         dWh += dWh_t
@@ -104,7 +106,9 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     df = dc * prev_c
     do = dnext_h * tc
     dg = dc * i
-    da = np.hstack((di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g**2)))
+    da = np.hstack(
+        (di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g**2))
+    )
     dx = da.dot(Wx.T)
     dprev_h = da.dot(Wh.T)
     dprev_c = dc * f
@@ -115,14 +119,16 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
 
 
 def lstm_forward(x, h0, Wx, Wh, b):
-    N, T, D = x.shape
+    N, T, _D = x.shape
     H = h0.shape[1]
     h = np.zeros((N, T, H), dtype=x.dtype)
     prev_h = h0
     prev_c = np.zeros_like(h0)
     cache = []
     for t in range(T):
-        prev_h, prev_c, step_cache = lstm_step_forward(x[:, t, :], prev_h, prev_c, Wx, Wh, b)
+        prev_h, prev_c, step_cache = lstm_step_forward(
+            x[:, t, :], prev_h, prev_c, Wx, Wh, b
+        )
         h[:, t, :] = prev_h
         cache.append(step_cache)
     return h, cache
@@ -157,7 +163,7 @@ def temporal_affine_forward(x, w, b):
 
 
 def temporal_affine_backward(dout, cache):
-    x, w, b, out = cache
+    x, w, b, _out = cache
     N, T, D = x.shape
     M = b.shape[0]
     dx = dout.reshape(N * T, M).dot(w.T).reshape(N, T, D)

@@ -8,45 +8,52 @@ named).
 
 from __future__ import annotations
 
-import numpy as np
-
 import cs231n_rnn_layers as ok
-
+import numpy as np
 
 # --- RNN -----------------------------------------------------------------------------
 
 
 def rnn_backward_forget_next(dh, cache):
-    N, T, H = dh.shape
+    N, T, _H = dh.shape
     grads = None
     dx = np.zeros((N, T, cache[0][0].shape[1]))
     for t in reversed(range(T)):
         dx_t, dprev_h, dWx_t, dWh_t, db_t = ok.rnn_step_backward(dh[:, t, :], cache[t])
         dx[:, t, :] = dx_t
-        grads = (dWx_t, dWh_t, db_t) if grads is None else tuple(
-            a + b for a, b in zip(grads, (dWx_t, dWh_t, db_t))
+        grads = (
+            (dWx_t, dWh_t, db_t)
+            if grads is None
+            else tuple(a + b for a, b in zip(grads, (dWx_t, dWh_t, db_t), strict=False))
         )
     return (dx, dprev_h, *grads)
 
 
 def rnn_backward_upstream_dropped(dh, cache):
-    N, T, H = dh.shape
+    N, T, _H = dh.shape
     dx = np.zeros((N, T, cache[0][0].shape[1]))
     dnext = dh[:, -1, :]
     grads = None
     for t in reversed(range(T)):
         dx_t, dnext, dWx_t, dWh_t, db_t = ok.rnn_step_backward(dnext, cache[t])
         dx[:, t, :] = dx_t
-        grads = (dWx_t, dWh_t, db_t) if grads is None else tuple(
-            a + b for a, b in zip(grads, (dWx_t, dWh_t, db_t))
+        grads = (
+            (dWx_t, dWh_t, db_t)
+            if grads is None
+            else tuple(a + b for a, b in zip(grads, (dWx_t, dWh_t, db_t), strict=False))
         )
     return (dx, dnext, *grads)
 
 
 def rnn_step_backward_no_tanh_prime(dnext_h, cache):
-    x, prev_h, Wx, Wh, next_h = cache
-    return (dnext_h.dot(Wx.T), dnext_h.dot(Wh.T), x.T.dot(dnext_h), prev_h.T.dot(dnext_h),
-            dnext_h.sum(axis=0))
+    x, prev_h, Wx, Wh, _next_h = cache
+    return (
+        dnext_h.dot(Wx.T),
+        dnext_h.dot(Wh.T),
+        x.T.dot(dnext_h),
+        prev_h.T.dot(dnext_h),
+        dnext_h.sum(axis=0),
+    )
 
 
 def rnn_step_backward_one_minus_h(dnext_h, cache):
@@ -56,7 +63,7 @@ def rnn_step_backward_one_minus_h(dnext_h, cache):
 
 
 def rnn_step_backward_dWh_next(dnext_h, cache):
-    x, prev_h, Wx, Wh, next_h = cache
+    x, _prev_h, Wx, Wh, next_h = cache
     d = dnext_h * (1 - next_h**2)
     return d.dot(Wx.T), d.dot(Wh.T), x.T.dot(d), next_h.T.dot(d), d.sum(axis=0)
 
@@ -78,7 +85,9 @@ def rnn_backward_assigned(dh, cache):
     dx = np.zeros((N, T, cache[0][0].shape[1]))
     dprev = np.zeros((N, H))
     for t in reversed(range(T)):
-        dx[:, t, :], dprev, dWx, dWh, db = ok.rnn_step_backward(dh[:, t, :] + dprev, cache[t])
+        dx[:, t, :], dprev, dWx, dWh, db = ok.rnn_step_backward(
+            dh[:, t, :] + dprev, cache[t]
+        )
     return dx, dprev, dWx, dWh, db
 
 
@@ -120,8 +129,9 @@ def lstm_backward_forget_next(dh, cache):
     return dx, dprev_h, dWx, dWh, db
 
 
-def _lstm_step_backward_variant(*, order="ifog", tanh_prime=True, forget=True,
-                                next_c=True, dWh_next=False):
+def _lstm_step_backward_variant(
+    *, order="ifog", tanh_prime=True, forget=True, next_c=True, dWh_next=False
+):
     def lstm_step_backward(dnext_h, dnext_c, cache):
         x, prev_h, prev_c, Wx, Wh, i, f, o, g, c = cache
         tc = np.tanh(c)
@@ -135,8 +145,14 @@ def _lstm_step_backward_variant(*, order="ifog", tanh_prime=True, forget=True,
         }
         da = np.hstack([parts[k] for k in order])
         h = o * tc
-        return (da.dot(Wx.T), da.dot(Wh.T), dc * f if forget else dc, x.T.dot(da),
-                (h if dWh_next else prev_h).T.dot(da), da.sum(axis=0))
+        return (
+            da.dot(Wx.T),
+            da.dot(Wh.T),
+            dc * f if forget else dc,
+            x.T.dot(da),
+            (h if dWh_next else prev_h).T.dot(da),
+            da.sum(axis=0),
+        )
 
     return lstm_step_backward
 
@@ -155,7 +171,9 @@ def _pytorch_lstm_forward(x, h0, Wx, Wh, b):
     h = np.zeros((N, T, h0.shape[1]))
     prev_h, prev_c, cache = h0, np.zeros_like(h0), []
     for t in range(T):
-        prev_h, prev_c, step = _pytorch_lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b)
+        prev_h, prev_c, step = _pytorch_lstm_step_forward(
+            x[:, t], prev_h, prev_c, Wx, Wh, b
+        )
         h[:, t] = prev_h
         cache.append(step)
     return h, cache
@@ -178,13 +196,15 @@ def temporal_affine_backward_db_mean(dout, cache):
 
 def _loss_variant(divide_by_n=True, use_mask=True, over_time=False):
     def temporal_softmax_loss(x, y, mask, verbose=False):
-        N, T, V = x.shape
+        N, T, _V = x.shape
         p = np.exp(x - x.max(axis=2, keepdims=True))
         p /= p.sum(axis=2, keepdims=True)
         m = mask if use_mask else np.ones_like(mask)
         loss = -np.sum(m * np.log(np.take_along_axis(p, y[..., None], 2)[..., 0]))
         dx = p.copy()
-        np.put_along_axis(dx, y[..., None], np.take_along_axis(dx, y[..., None], 2) - 1, 2)
+        np.put_along_axis(
+            dx, y[..., None], np.take_along_axis(dx, y[..., None], 2) - 1, 2
+        )
         dx *= m[..., None]
         scale = (N * T if over_time else N) if divide_by_n else 1
         return loss / scale, dx / scale
@@ -196,46 +216,138 @@ LSTM = (ok.lstm_forward, ok.lstm_step_forward)
 
 #: (label, kind, forward, backward, expected mistake name or None)
 SEEDED = (
-    ("rnn: next step forgotten", "rnn", ok.rnn_forward, rnn_backward_forget_next,
-     "bptt_no_gradient_from_next_step"),
-    ("rnn: upstream dropped", "rnn", ok.rnn_forward, rnn_backward_upstream_dropped,
-     "bptt_upstream_gradient_dropped"),
-    ("rnn step: no tanh'", "rnn_step", ok.rnn_step_forward, rnn_step_backward_no_tanh_prime,
-     "rnn_tanh_prime_missing"),
-    ("rnn step: 1 - h", "rnn_step", ok.rnn_step_forward, rnn_step_backward_one_minus_h,
-     "rnn_tanh_prime_as_1_minus_h"),
+    (
+        "rnn: next step forgotten",
+        "rnn",
+        ok.rnn_forward,
+        rnn_backward_forget_next,
+        "bptt_no_gradient_from_next_step",
+    ),
+    (
+        "rnn: upstream dropped",
+        "rnn",
+        ok.rnn_forward,
+        rnn_backward_upstream_dropped,
+        "bptt_upstream_gradient_dropped",
+    ),
+    (
+        "rnn step: no tanh'",
+        "rnn_step",
+        ok.rnn_step_forward,
+        rnn_step_backward_no_tanh_prime,
+        "rnn_tanh_prime_missing",
+    ),
+    (
+        "rnn step: 1 - h",
+        "rnn_step",
+        ok.rnn_step_forward,
+        rnn_step_backward_one_minus_h,
+        "rnn_tanh_prime_as_1_minus_h",
+    ),
     ("rnn: dWh with h_t", "rnn", ok.rnn_forward, rnn_backward_dWh_next, "dWh_with_h_t"),
-    ("rnn: parameters assigned", "rnn", ok.rnn_forward, rnn_backward_assigned,
-     "parameter_gradients_assigned_not_summed"),
-    ("rnn: clipped", "rnn", ok.rnn_forward, rnn_backward_clipped,
-     "gradients_clipped_before_return"),
-    ("lstm: next step forgotten", "lstm", ok.lstm_forward, lstm_backward_forget_next,
-     "bptt_no_gradient_from_next_step"),
-    ("lstm step: PyTorch gate order in the backward", "lstm_step", ok.lstm_step_forward,
-     _lstm_step_backward_variant(order="ifgo"), "lstm_backward_gates_in_pytorch_order"),
-    ("lstm: TensorFlow gate order in the backward", "lstm", ok.lstm_forward,
-     _lstm_backward_with(_lstm_step_backward_variant(order="igfo")),
-     "lstm_backward_gates_in_tensorflow_order"),
-    ("lstm: PyTorch forward, CS231n backward", "lstm", _pytorch_lstm_forward,
-     _lstm_backward_with(_lstm_step_backward_variant(order="ifog")),
-     "lstm_backward_gates_in_cs231n_order"),
-    ("lstm step: no tanh'(c)", "lstm_step", ok.lstm_step_forward,
-     _lstm_step_backward_variant(tanh_prime=False), "lstm_cell_tanh_prime_missing"),
-    ("lstm step: dprev_c without f", "lstm_step", ok.lstm_step_forward,
-     _lstm_step_backward_variant(forget=False), "lstm_dprev_c_missing_forget_gate"),
-    ("lstm: dnext_c not added", "lstm", ok.lstm_forward,
-     _lstm_backward_with(_lstm_step_backward_variant(next_c=False)),
-     "lstm_cell_gradient_from_next_step_missing"),
-    ("lstm: dWh with h_t", "lstm", ok.lstm_forward,
-     _lstm_backward_with(_lstm_step_backward_variant(dWh_next=True)), "dWh_with_h_t"),
-    ("embedding: assigned", "word_embedding", ok.word_embedding_forward,
-     word_embedding_backward_assigned, "embedding_gradient_assigned"),
-    ("loss: not divided by N", "temporal_softmax_loss", _loss_variant(divide_by_n=False), None,
-     "temporal_loss_not_divided_by_N"),
-    ("loss: mask ignored", "temporal_softmax_loss", _loss_variant(use_mask=False), None,
-     "temporal_loss_mask_ignored"),
-    ("loss: mean over time", "temporal_softmax_loss", _loss_variant(over_time=True), None,
-     "temporal_loss_averaged_over_time"),
-    ("affine: db averaged (not in the catalogue)", "temporal_affine",
-     ok.temporal_affine_forward, temporal_affine_backward_db_mean, None),
+    (
+        "rnn: parameters assigned",
+        "rnn",
+        ok.rnn_forward,
+        rnn_backward_assigned,
+        "parameter_gradients_assigned_not_summed",
+    ),
+    (
+        "rnn: clipped",
+        "rnn",
+        ok.rnn_forward,
+        rnn_backward_clipped,
+        "gradients_clipped_before_return",
+    ),
+    (
+        "lstm: next step forgotten",
+        "lstm",
+        ok.lstm_forward,
+        lstm_backward_forget_next,
+        "bptt_no_gradient_from_next_step",
+    ),
+    (
+        "lstm step: PyTorch gate order in the backward",
+        "lstm_step",
+        ok.lstm_step_forward,
+        _lstm_step_backward_variant(order="ifgo"),
+        "lstm_backward_gates_in_pytorch_order",
+    ),
+    (
+        "lstm: TensorFlow gate order in the backward",
+        "lstm",
+        ok.lstm_forward,
+        _lstm_backward_with(_lstm_step_backward_variant(order="igfo")),
+        "lstm_backward_gates_in_tensorflow_order",
+    ),
+    (
+        "lstm: PyTorch forward, CS231n backward",
+        "lstm",
+        _pytorch_lstm_forward,
+        _lstm_backward_with(_lstm_step_backward_variant(order="ifog")),
+        "lstm_backward_gates_in_cs231n_order",
+    ),
+    (
+        "lstm step: no tanh'(c)",
+        "lstm_step",
+        ok.lstm_step_forward,
+        _lstm_step_backward_variant(tanh_prime=False),
+        "lstm_cell_tanh_prime_missing",
+    ),
+    (
+        "lstm step: dprev_c without f",
+        "lstm_step",
+        ok.lstm_step_forward,
+        _lstm_step_backward_variant(forget=False),
+        "lstm_dprev_c_missing_forget_gate",
+    ),
+    (
+        "lstm: dnext_c not added",
+        "lstm",
+        ok.lstm_forward,
+        _lstm_backward_with(_lstm_step_backward_variant(next_c=False)),
+        "lstm_cell_gradient_from_next_step_missing",
+    ),
+    (
+        "lstm: dWh with h_t",
+        "lstm",
+        ok.lstm_forward,
+        _lstm_backward_with(_lstm_step_backward_variant(dWh_next=True)),
+        "dWh_with_h_t",
+    ),
+    (
+        "embedding: assigned",
+        "word_embedding",
+        ok.word_embedding_forward,
+        word_embedding_backward_assigned,
+        "embedding_gradient_assigned",
+    ),
+    (
+        "loss: not divided by N",
+        "temporal_softmax_loss",
+        _loss_variant(divide_by_n=False),
+        None,
+        "temporal_loss_not_divided_by_N",
+    ),
+    (
+        "loss: mask ignored",
+        "temporal_softmax_loss",
+        _loss_variant(use_mask=False),
+        None,
+        "temporal_loss_mask_ignored",
+    ),
+    (
+        "loss: mean over time",
+        "temporal_softmax_loss",
+        _loss_variant(over_time=True),
+        None,
+        "temporal_loss_averaged_over_time",
+    ),
+    (
+        "affine: db averaged (not in the catalogue)",
+        "temporal_affine",
+        ok.temporal_affine_forward,
+        temporal_affine_backward_db_mean,
+        None,
+    ),
 )

@@ -92,9 +92,13 @@ def _float_array(name: str, value: Any, ndim: int, meaning: str) -> NDArray:
     return value
 
 
-def _expect_shape(name: str, value: NDArray, shape: tuple[int, ...], meaning: str) -> None:
+def _expect_shape(
+    name: str, value: NDArray, shape: tuple[int, ...], meaning: str
+) -> None:
     if value.shape != shape:
-        raise ValueError(f"{name} must have shape {shape} ({meaning}), got {value.shape}")
+        raise ValueError(
+            f"{name} must have shape {shape} ({meaning}), got {value.shape}"
+        )
 
 
 def validate_gate_order(gate_order: Any) -> tuple[str, str, str, str]:
@@ -297,7 +301,7 @@ def rnn_backward(
     """
     dh = _upstream("dh", dh, cache["shape"])
     steps = cache["steps"]
-    x0, _, Wx, Wh, _ = steps[0]
+    _x0, _, Wx, Wh, _ = steps[0]
     dtype = np.result_type(dh, Wx)
     dx = np.empty(cache["x_shape"], dtype=dtype)
     dWx = np.zeros(Wx.shape, dtype=dtype)
@@ -440,7 +444,14 @@ def _lstm_step_backward(
     da = np.concatenate([dgate[gate] for gate in cache["order"]], axis=1)
     dx = da @ cache["Wx"].T
     dprev_h = da @ cache["Wh"].T
-    return dx, dprev_h, dc * f, cache["x"].T @ da, cache["prev_h"].T @ da, da.sum(axis=0)
+    return (
+        dx,
+        dprev_h,
+        dc * f,
+        cache["x"].T @ da,
+        cache["prev_h"].T @ da,
+        da.sum(axis=0),
+    )
 
 
 def lstm_forward(
@@ -536,11 +547,15 @@ def _indices(name: str, value: Any, ndim: int, meaning: str) -> NDArray:
             f"{name} must be an integer ndarray ({meaning}), got {_describe(value)}"
         )
     if value.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D ({meaning}), got shape {value.shape}")
+        raise ValueError(
+            f"{name} must be {ndim}-D ({meaning}), got shape {value.shape}"
+        )
     return value
 
 
-def word_embedding_forward(x: NDArray, W: NDArray) -> tuple[NDArray, tuple[NDArray, NDArray]]:
+def word_embedding_forward(
+    x: NDArray, W: NDArray
+) -> tuple[NDArray, tuple[NDArray, NDArray]]:
     r"""Look up the vector of each word, :math:`\text{out}_{n,t} = W_{x_{n,t}}`.
 
     Parameters
@@ -712,8 +727,11 @@ def clip_gradients(
     norm : float
         The joint norm before clipping.
     """
-    if not isinstance(max_norm, int | float) or not max_norm > 0 or math.isinf(max_norm):
+    limit = float(max_norm)
+    if not (limit > 0 and math.isfinite(limit)):
         raise ValueError(f"max_norm must be a finite number > 0, got {max_norm!r}")
-    norm = math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values()))
-    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    norm = math.sqrt(
+        sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())
+    )
+    scale = min(1.0, limit / norm) if norm > 0 else 1.0
     return {k: (g * g.dtype.type(scale)) for k, g in grads.items()}, norm

@@ -164,7 +164,12 @@ def lstm_step(
 
 
 def lstm(
-    x: Expr, h0: Expr, Wx: Expr, Wh: Expr, b: Expr, gate_order: Sequence[str] = CS231N_GATE_ORDER
+    x: Expr,
+    h0: Expr,
+    Wx: Expr,
+    Wh: Expr,
+    b: Expr,
+    gate_order: Sequence[str] = CS231N_GATE_ORDER,
 ) -> Expr:
     """The LSTM unrolled over T steps from ``h0`` and :math:`c_0 = 0`: ``h`` (N, T, H)."""
     hs, prev_h = [], h0
@@ -199,7 +204,7 @@ def temporal_softmax_loss(x: Expr, y: NDArray[np.integer], mask: NDArray) -> sym
 
 def definition(kind: str) -> Callable[..., Any]:
     """The forward definition of ``kind`` (a function of the inputs of :data:`INPUTS`)."""
-    return {
+    definitions: dict[str, Callable[..., Any]] = {
         "rnn_step": rnn_step,
         "rnn": rnn,
         "lstm_step": lstm_step,
@@ -207,7 +212,8 @@ def definition(kind: str) -> Callable[..., Any]:
         "word_embedding": lambda W, x: word_embedding(x, W),
         "temporal_affine": temporal_affine,
         "temporal_softmax_loss": lambda x, y, mask: temporal_softmax_loss(x, y, mask),
-    }[validate_choice("kind", kind, KINDS)]
+    }
+    return definitions[validate_choice("kind", kind, KINDS)]
 
 
 # --- the recursion (the textbook backward) -----------------------------------------------
@@ -317,7 +323,16 @@ def lstm_vjp(
     for t in reversed(range(x.shape[1])):
         upstream = dh[:, t] + dprev_h if carry else dh[:, t]
         step = lstm_step_vjp(
-            upstream, dprev_c, x[:, t], hs[t], cs[t], Wx, Wh, b, gate_order, backward_order
+            upstream,
+            dprev_c,
+            x[:, t],
+            hs[t],
+            cs[t],
+            Wx,
+            Wh,
+            b,
+            gate_order,
+            backward_order,
         )
         dx[:, t], dprev_h, dprev_c = step["dx"], step["dprev_h"], step["dprev_c"]
         for name in grads:
@@ -359,7 +374,14 @@ def recursion_vjp(
     if kind == "lstm_step":
         dnext_h, dnext_c = dout
         return lstm_step_vjp(
-            dnext_h, dnext_c, v["x"], v["prev_h"], v["prev_c"], v["Wx"], v["Wh"], v["b"],
+            dnext_h,
+            dnext_c,
+            v["x"],
+            v["prev_h"],
+            v["prev_c"],
+            v["Wx"],
+            v["Wh"],
+            v["b"],
             gate_order,
         )
     if kind == "lstm":
@@ -395,15 +417,19 @@ def recursion_vjp(
 def _symbols(name: str, shape: tuple[int, ...]) -> Expr:
     array = np.empty(shape, dtype=object)
     for index in np.ndindex(*shape):
-        array[index] = sympy.Symbol(f"{name}_{{{','.join(map(str, index))}}}", real=True)
+        array[index] = sympy.Symbol(
+            f"{name}_{{{','.join(map(str, index))}}}", real=True
+        )
     return array
 
 
-def _shapes(kind: str, n: int, t: int, d: int, h: int, v: int) -> dict[str, tuple[int, ...]]:
+def _shapes(
+    kind: str, n: int, t: int, d: int, h: int, v: int
+) -> dict[str, tuple[int, ...]]:
     """Shapes of the differentiable inputs and of ``dout`` at these sizes."""
     gates = 4 if kind.startswith("lstm") else 1
     if kind in ("rnn_step", "lstm_step"):
-        shapes = {"x": (n, d), "prev_h": (n, h)}
+        shapes: dict[str, tuple[int, ...]] = {"x": (n, d), "prev_h": (n, h)}
         if kind == "lstm_step":
             shapes["prev_c"] = (n, h)
         shapes |= {"Wx": (d, gates * h), "Wh": (h, gates * h), "b": (gates * h,)}
@@ -447,7 +473,9 @@ def _result_names(kind: str) -> dict[str, str]:
     return {name: f"d{name}" for name in INPUTS[kind][0]}
 
 
-def graph_gradient(scalar: sympy.Expr, variables: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
+def graph_gradient(
+    scalar: sympy.Expr, variables: Sequence[sympy.Symbol]
+) -> list[sympy.Expr]:
     r"""Direct derivatives of ``scalar`` by the chain rule on its expression graph.
 
     Forward mode over the graph (each distinct node once per variable): the sum,
@@ -480,7 +508,11 @@ def graph_gradient(scalar: sympy.Expr, variables: Sequence[sympy.Symbol]) -> lis
                 d = sympy.Add(*terms)
             elif node.is_Pow and node.exp.is_Integer:
                 d_base = memo[id(node.base)]
-                d = zero if d_base == 0 else node.exp * node.base ** (node.exp - 1) * d_base
+                d = (
+                    zero
+                    if d_base == 0
+                    else node.exp * node.base ** (node.exp - 1) * d_base
+                )
             elif node.is_Function and len(node.args) == 1:
                 d_arg = memo[id(node.args[0])]
                 d = zero if d_arg == 0 else node.fdiff(1) * d_arg
@@ -581,8 +613,10 @@ def prove_recurrent(
     FixedSizeProof
     """
     validate_choice("kind", kind, KINDS)
-    sizes = {name: validate_int(name, value, 1) for name, value in
-             (("N", N), ("T", T), ("D", D), ("H", H), ("V", V))}
+    sizes = {
+        name: validate_int(name, value, 1)
+        for name, value in (("N", N), ("T", T), ("D", D), ("H", H), ("V", V))
+    }
     order = _gate_order(gate_order)
     validate_choice("variant", variant, VARIANTS.get(kind, ("correct",)))
     start = time.perf_counter()
@@ -607,16 +641,24 @@ def prove_recurrent(
     if kind == "lstm_step":
         out = tuple(out)
     scalar = out if kind == "temporal_softmax_loss" else _inner(out, dout)
-    if kind == "rnn" and variant == "forget_next":
-        recursion = rnn_vjp(dout, *(values[k] for k in INPUTS["rnn"][0]), carry=False)
-    elif kind == "lstm" and variant != "correct":
-        recursion = lstm_vjp(
-            dout,
-            *(values[k] for k in INPUTS["lstm"][0]),
-            order,
-            carry=variant != "forget_next",
-            backward_order=PYTORCH_GATE_ORDER if variant == "backward_gate_order" else None,
-        )
+    if kind in VARIANTS and variant != "correct":
+        x, h0, Wx, Wh, b = (values[name] for name in INPUTS[kind][0])
+        if kind == "rnn":
+            recursion = rnn_vjp(dout, x, h0, Wx, Wh, b, carry=False)
+        else:
+            recursion = lstm_vjp(
+                dout,
+                x,
+                h0,
+                Wx,
+                Wh,
+                b,
+                order,
+                carry=variant != "forget_next",
+                backward_order=PYTORCH_GATE_ORDER
+                if variant == "backward_gate_order"
+                else None,
+            )
     else:
         recursion = recursion_vjp(kind, values, dout, gate_order=order)
     labels, variables, recursive = [], [], []
@@ -667,19 +709,33 @@ _SLACK2 = sympy.Symbol("s'", integer=True, nonnegative=True)
 _B = {
     name: base(name)
     for name in (
-        "x", "h_{t-1}", "c_{t-1}", "W_x", "W_h", "b", r"\bar h_t", r"\bar c_t",
-        r"\bar\ell_{t-1}", "u", "s",
+        "x",
+        "h_{t-1}",
+        "c_{t-1}",
+        "W_x",
+        "W_h",
+        "b",
+        r"\bar h_t",
+        r"\bar c_t",
+        r"\bar\ell_{t-1}",
+        "u",
+        "s",
     )
 }
-x_, hp, cp, Wx_, Wh_, b_ = (_B[n] for n in ("x", "h_{t-1}", "c_{t-1}", "W_x", "W_h", "b"))
+x_, hp, cp, Wx_, Wh_, b_ = (
+    _B[n] for n in ("x", "h_{t-1}", "c_{t-1}", "W_x", "W_h", "b")
+)
 dh_, dc_, g_ = _B[r"\bar h_t"], _B[r"\bar c_t"], _B[r"\bar\ell_{t-1}"]
 #: The LSTM's gate blocks: W_x^G, W_h^G, b^G for G in i, f, o, g.
 _GATE_BASES = {
-    gate: (base(f"W_x^{gate}"), base(f"W_h^{gate}"), base(f"b^{gate}")) for gate in "ifog"
+    gate: (base(f"W_x^{gate}"), base(f"W_h^{gate}"), base(f"b^{gate}"))
+    for gate in "ifog"
 }
 
 
-def _pre(index: sympy.Expr, w_x: Any, w_h: Any, bias: Any, *, h_top: Any, x_top: Any) -> Any:
+def _pre(
+    index: sympy.Expr, w_x: Any, w_h: Any, bias: Any, *, h_top: Any, x_top: Any
+) -> Any:
     """:math:`a_{index} = \\sum_k x_k W_x[k, index] + \\sum_m h_m W_h[m, index] + b_{index}`."""
     m = sympy.Symbol("m", integer=True, nonnegative=True)
     return (
@@ -713,9 +769,12 @@ def _rnn_rows() -> list[Lemma]:
             "= dl_{t-1,j} + sum_i W_h[j,i] (1 - h_{t,i}^2) dC/dh_{t,i}",
             r"\bar\ell_{t-1,j} + \sum_i \bar h_{t,i} "
             r"\frac{\partial h_{t,i}}{\partial h_{t-1,j}}",
-            lambda: g_[j]
-            + sympy.Sum(
-                dh_[i] * sympy.diff(h(i, h_top=j + SLACK), hp[j]).doit(), (i, 0, _H - 1)
+            lambda: (
+                g_[j]
+                + sympy.Sum(
+                    dh_[i] * sympy.diff(h(i, h_top=j + SLACK), hp[j]).doit(),
+                    (i, 0, _H - 1),
+                )
             ),
             g_[j]
             + sympy.Sum(Wh_[j, i] * dtanh(i, h_top=j + SLACK) * dh_[i], (i, 0, _H - 1)),
@@ -724,12 +783,18 @@ def _rnn_rows() -> list[Lemma]:
             uses=("chain rule",),
         ),
     ]
-    shares = (
+    shares: tuple[tuple[str, Any, dict[str, Any], Any], ...] = (
         ("RNN dWh", Wh_[p, q], {"h_top": p + _SLACK2}, hp[p]),
         ("RNN dWx", Wx_[p, q], {"x_top": p + _SLACK2}, x_[p]),
         ("RNN db", b_[q], {}, sympy.S.One),
     )
     for name, var, tops, factor in shares:
+
+        def share(var: Any = var, tops: dict[str, Any] = tops) -> Any:
+            return sympy.Sum(
+                dh_[i] * sympy.diff(h(i, **tops), var).doit(), (i, 0, q + SLACK)
+            ).doit()
+
         rows.append(
             decide(
                 name,
@@ -737,9 +802,7 @@ def _rnn_rows() -> list[Lemma]:
                 f"= (1 - h_(t,q)^2) dC/dh_(t,q) {factor}",
                 rf"\sum_i \bar h_{{t,i}} \frac{{\partial h_{{t,i}}}}"
                 rf"{{\partial {sympy.latex(var)}}}",
-                lambda var=var, tops=tops: sympy.Sum(
-                    dh_[i] * sympy.diff(h(i, **tops), var).doit(), (i, 0, q + SLACK)
-                ).doit(),
+                share,
                 dtanh(q, **tops) * dh_[q] * factor,
                 small={SLACK: 1, _SLACK2: 1, _H: 2, _D: 2},
                 method="chain rule on the step's derivative (sympy.diff, doit)",
@@ -767,9 +830,12 @@ def _lstm_rows() -> list[Lemma]:
     u = _B["u"]  # the part of a pre-activation that does not depend on h_{t-1}
 
     def a(gate: str, index: Any, h_top: Any) -> Any:
-        _, w_h, bias = _GATE_BASES[gate]
+        _, w_h, _bias = _GATE_BASES[gate]
         m = sympy.Symbol("m", integer=True, nonnegative=True)
-        return sympy.Sum(hp[m] * w_h[m, index], (m, 0, h_top)) + u[index, "ifog".index(gate)]
+        return (
+            sympy.Sum(hp[m] * w_h[m, index], (m, 0, h_top))
+            + u[index, "ifog".index(gate)]
+        )
 
     def cell(index: Any, h_top: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
         i_, f_, o_ = (sigma(a(gate, index, h_top)) for gate in "ifo")
@@ -812,11 +878,13 @@ def _lstm_rows() -> list[Lemma]:
             "gradients abar^G of the textbook backward",
             r"\bar\ell_{t-1,j} + \sum_i \bar h_{t,i} \frac{\partial h_{t,i}}"
             r"{\partial h_{t-1,j}} + \bar c_{t,i} \frac{\partial c_{t,i}}{\partial h_{t-1,j}}",
-            lambda: g_[j]
-            + sympy.Sum(
-                dh_[i] * sympy.diff(cell(i, j + SLACK)[5], hp[j]).doit()
-                + dc_[i] * sympy.diff(cell(i, j + SLACK)[4], hp[j]).doit(),
-                (i, 0, top),
+            lambda: (
+                g_[j]
+                + sympy.Sum(
+                    dh_[i] * sympy.diff(cell(i, j + SLACK)[5], hp[j]).doit()
+                    + dc_[i] * sympy.diff(cell(i, j + SLACK)[4], hp[j]).doit(),
+                    (i, 0, top),
+                )
             ),
             g_[j]
             + sympy.Sum(
@@ -838,14 +906,22 @@ def _lstm_rows() -> list[Lemma]:
             lambda: sympy.ImmutableMatrix(
                 [
                     sympy.Sum(
-                        dh_[i] * sympy.diff(cell(i, p + _SLACK2)[5], _GATE_BASES[gate][1][p, q])
-                        + dc_[i] * sympy.diff(cell(i, p + _SLACK2)[4], _GATE_BASES[gate][1][p, q]),
+                        dh_[i]
+                        * sympy.diff(
+                            cell(i, p + _SLACK2)[5], _GATE_BASES[gate][1][p, q]
+                        )
+                        + dc_[i]
+                        * sympy.diff(
+                            cell(i, p + _SLACK2)[4], _GATE_BASES[gate][1][p, q]
+                        ),
                         (i, 0, q + SLACK),
                     ).doit()
                     for gate in "ifog"
                 ]
             ),
-            sympy.ImmutableMatrix([hp[p] * bars(q, p + _SLACK2)[gate] for gate in "ifog"]),
+            sympy.ImmutableMatrix(
+                [hp[p] * bars(q, p + _SLACK2)[gate] for gate in "ifog"]
+            ),
             small={SLACK: 1, _SLACK2: 1},
             method="chain rule on the step's derivative (sympy.diff, doit)",
             uses=("chain rule",),
@@ -853,10 +929,23 @@ def _lstm_rows() -> list[Lemma]:
     ]
 
 
-def _argued(name: str, claim: str, statement: str, method: str, uses: tuple[str, ...],
-            proven: bool) -> Lemma:
-    return Lemma(name=name, claim=claim, statement=statement, kind="induction",
-                 proven=proven, method=method, uses=uses)
+def _argued(
+    name: str,
+    claim: str,
+    statement: str,
+    method: str,
+    uses: tuple[str, ...],
+    proven: bool,
+) -> Lemma:
+    return Lemma(
+        name=name,
+        claim=claim,
+        statement=statement,
+        kind="induction",
+        proven=proven,
+        method=method,
+        uses=uses,
+    )
 
 
 @dataclass(frozen=True)
@@ -951,7 +1040,9 @@ def prove_bptt(*, lstm: bool = True) -> BpttProof:
     step_rows = ("RNN base", "RNN step") + (
         ("LSTM cell step", "LSTM hidden step") if lstm else ()
     )
-    share_rows = tuple(name for name in proven if "dW" in name or name.endswith(("db", "dx")))
+    share_rows = tuple(
+        name for name in proven if "dW" in name or name.endswith(("db", "dx"))
+    )
     rows.append(
         _argued(
             "weight sharing",
@@ -986,7 +1077,11 @@ def _compiled(
     shapes: tuple[tuple[str, tuple[int, ...]], ...],
     structure: tuple[tuple[str, bytes, tuple[int, ...]], ...],
     gate_order: tuple[str, ...],
-) -> tuple[Callable[..., list[Any]], tuple[tuple[str, tuple[int, ...]], ...], tuple[tuple[str, tuple[int, ...]], ...]]:
+) -> tuple[
+    Callable[..., list[Any]],
+    tuple[tuple[str, tuple[int, ...]], ...],
+    tuple[tuple[str, tuple[int, ...]], ...],
+]:
     symbols = {name: _symbols(name, shape) for name, shape in shapes}
     args = [s for name, _ in shapes for s in symbols[name].ravel()]
     values: dict[str, Any] = dict(symbols)
@@ -1026,7 +1121,9 @@ def _prepare(
 ) -> tuple[list[tuple[str, NDArray]], list[tuple[str, NDArray]]]:
     validate_choice("kind", kind, KINDS)
     if not isinstance(inputs, Mapping):
-        raise TypeError(f"inputs must be a dict by CS231n's names, got {type(inputs).__name__}")
+        raise TypeError(
+            f"inputs must be a dict by CS231n's names, got {type(inputs).__name__}"
+        )
     differentiable, structural = INPUTS[kind]
     missing = [name for name in (*differentiable, *structural) if name not in inputs]
     if missing:
@@ -1037,7 +1134,9 @@ def _prepare(
     for name in differentiable:
         array = np.asarray(inputs[name])
         if array.dtype.kind not in "iuf":
-            raise TypeError(f"inputs[{name!r}] must be a real array, got dtype {array.dtype}")
+            raise TypeError(
+                f"inputs[{name!r}] must be a real array, got dtype {array.dtype}"
+            )
         real.append((name, array.astype(np.float64)))
     ints = []
     for name in structural:
@@ -1051,8 +1150,10 @@ def _prepare(
     if with_dout:
         if kind == "lstm_step":
             dnext_h, dnext_c = dout
-            real += [("dnext_h", np.asarray(dnext_h, np.float64)),
-                     ("dnext_c", np.asarray(dnext_c, np.float64))]
+            real += [
+                ("dnext_h", np.asarray(dnext_h, np.float64)),
+                ("dnext_c", np.asarray(dnext_c, np.float64)),
+            ]
         else:
             real.append(("dout", np.asarray(dout, np.float64)))
     return real, ints
@@ -1140,7 +1241,9 @@ def recurrent_forward(
     for shape in parts:
         size = int(np.prod(shape))
         out.append(
-            np.array([float(v) for v in values[position : position + size]]).reshape(shape)
+            np.array([float(v) for v in values[position : position + size]]).reshape(
+                shape
+            )
         )
         position += size
     if kind == "temporal_softmax_loss":

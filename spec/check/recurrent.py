@@ -93,17 +93,26 @@ class RecurrentDerivation:
 
     # --- forward passes (no mistake changes them) ---------------------------------
 
-    def rnn_step_forward(self, x: NDArray, prev_h: NDArray, Wx: NDArray, Wh: NDArray,
-                         b: NDArray) -> NDArray:
+    def rnn_step_forward(
+        self, x: NDArray, prev_h: NDArray, Wx: NDArray, Wh: NDArray, b: NDArray
+    ) -> NDArray:
         r""":math:`h_t = \tanh(x_t W_x + h_{t-1} W_h + b)`."""
         return np.tanh(x @ Wx + prev_h @ Wh + b)
 
     def lstm_step_forward(
-        self, x: NDArray, prev_h: NDArray, prev_c: NDArray, Wx: NDArray, Wh: NDArray,
-        b: NDArray, order: Sequence[str],
+        self,
+        x: NDArray,
+        prev_h: NDArray,
+        prev_c: NDArray,
+        Wx: NDArray,
+        Wh: NDArray,
+        b: NDArray,
+        order: Sequence[str],
     ) -> tuple[NDArray, NDArray, dict[str, NDArray]]:
         """``(next_h, next_c, gates)`` with ``gates`` i, f, o, g and ``tanh_c``."""
-        blocks = dict(zip(order, np.split(x @ Wx + prev_h @ Wh + b, 4, axis=1), strict=True))
+        blocks = dict(
+            zip(order, np.split(x @ Wx + prev_h @ Wh + b, 4, axis=1), strict=True)
+        )
         gates = {
             "i": sigmoid(blocks["i"]),
             "f": sigmoid(blocks["f"]),
@@ -132,7 +141,9 @@ class RecurrentDerivation:
         r"""Shared parameters: :math:`\bar\theta = \sum_t \bar\theta_t`."""
         return total + step
 
-    def lstm_dc(self, dnext_c: NDArray, dnext_h: NDArray, gates: Mapping[str, NDArray]) -> NDArray:
+    def lstm_dc(
+        self, dnext_c: NDArray, dnext_h: NDArray, gates: Mapping[str, NDArray]
+    ) -> NDArray:
         r""":math:`\bar c = \bar c_t + \bar h_t \odot o \odot (1 - \tanh^2 c_t)`."""
         tanh_c = gates["tanh_c"]
         return dnext_c + dnext_h * gates["o"] * (1 - tanh_c**2)
@@ -161,8 +172,15 @@ class RecurrentDerivation:
 
     # --- whole VJPs ----------------------------------------------------------------------------
 
-    def rnn_step_vjp(self, dnext_h: NDArray, x: NDArray, prev_h: NDArray, Wx: NDArray,
-                     Wh: NDArray, next_h: NDArray) -> dict[str, NDArray]:
+    def rnn_step_vjp(
+        self,
+        dnext_h: NDArray,
+        x: NDArray,
+        prev_h: NDArray,
+        Wx: NDArray,
+        Wh: NDArray,
+        next_h: NDArray,
+    ) -> dict[str, NDArray]:
         """The step's VJP."""
         delta = self.rnn_delta(dnext_h, next_h)
         return {
@@ -174,8 +192,16 @@ class RecurrentDerivation:
         }
 
     def lstm_step_vjp(
-        self, dnext_h: NDArray, dnext_c: NDArray, x: NDArray, prev_h: NDArray,
-        prev_c: NDArray, Wx: NDArray, Wh: NDArray, b: NDArray, order: Sequence[str],
+        self,
+        dnext_h: NDArray,
+        dnext_c: NDArray,
+        x: NDArray,
+        prev_h: NDArray,
+        prev_c: NDArray,
+        Wx: NDArray,
+        Wh: NDArray,
+        b: NDArray,
+        order: Sequence[str],
     ) -> dict[str, NDArray]:
         """The LSTM step's VJP."""
         next_h, _, gates = self.lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b, order)
@@ -187,7 +213,9 @@ class RecurrentDerivation:
             "o": dnext_h * gates["tanh_c"] * o * (1 - o),
             "g": dc * i * (1 - g**2),
         }
-        a_bar = np.concatenate([bars[name] for name in self.gate_order_backward(order)], axis=1)
+        a_bar = np.concatenate(
+            [bars[name] for name in self.gate_order_backward(order)], axis=1
+        )
         return {
             "dx": a_bar @ Wx.T,
             "dprev_h": a_bar @ Wh.T,
@@ -197,17 +225,33 @@ class RecurrentDerivation:
             "db": a_bar.sum(axis=0),
         }
 
-    def vjp(self, kind: str, inputs: Mapping[str, NDArray], dout: Any,
-            order: Sequence[str] = GATE_ORDERS["cs231n"]) -> dict[str, NDArray]:
+    def vjp(
+        self,
+        kind: str,
+        inputs: Mapping[str, NDArray],
+        dout: Any,
+        order: Sequence[str] = GATE_ORDERS["cs231n"],
+    ) -> dict[str, NDArray]:
         """The VJP of ``kind`` at float64 ``inputs`` (CS231n names), as returned."""
         v = inputs
         if kind == "rnn_step":
-            next_h = self.rnn_step_forward(v["x"], v["prev_h"], v["Wx"], v["Wh"], v["b"])
-            grads = self.rnn_step_vjp(dout, v["x"], v["prev_h"], v["Wx"], v["Wh"], next_h)
+            next_h = self.rnn_step_forward(
+                v["x"], v["prev_h"], v["Wx"], v["Wh"], v["b"]
+            )
+            grads = self.rnn_step_vjp(
+                dout, v["x"], v["prev_h"], v["Wx"], v["Wh"], next_h
+            )
         elif kind == "lstm_step":
             grads = self.lstm_step_vjp(
-                dout[0], dout[1], v["x"], v["prev_h"], v["prev_c"], v["Wx"], v["Wh"],
-                v["b"], order,
+                dout[0],
+                dout[1],
+                v["x"],
+                v["prev_h"],
+                v["prev_c"],
+                v["Wx"],
+                v["Wh"],
+                v["b"],
+                order,
             )
         elif kind in ("rnn", "lstm"):
             grads = self._sequence_vjp(kind, v, dout, order)
@@ -227,13 +271,17 @@ class RecurrentDerivation:
             np.put_along_axis(
                 p, v["y"][..., None], np.take_along_axis(p, v["y"][..., None], 2) - 1, 2
             )
-            grads = {"dx": p * self.loss_weight(v["mask"].astype(float), x.shape[0])[..., None]}
+            grads = {
+                "dx": p
+                * self.loss_weight(v["mask"].astype(float), x.shape[0])[..., None]
+            }
         else:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         return self.returned(grads)
 
-    def _sequence_vjp(self, kind: str, v: Mapping[str, NDArray], dh: NDArray,
-                      order: Sequence[str]) -> dict[str, NDArray]:
+    def _sequence_vjp(
+        self, kind: str, v: Mapping[str, NDArray], dh: NDArray, order: Sequence[str]
+    ) -> dict[str, NDArray]:
         x, h0, Wx, Wh, b = (v[name] for name in ("x", "h0", "Wx", "Wh", "b"))
         steps = x.shape[1]
         hs, cs = [h0], [np.zeros_like(h0)]
@@ -241,11 +289,17 @@ class RecurrentDerivation:
             if kind == "rnn":
                 hs.append(self.rnn_step_forward(x[:, t], hs[-1], Wx, Wh, b))
             else:
-                h, c, _ = self.lstm_step_forward(x[:, t], hs[-1], cs[-1], Wx, Wh, b, order)
+                h, c, _ = self.lstm_step_forward(
+                    x[:, t], hs[-1], cs[-1], Wx, Wh, b, order
+                )
                 hs.append(h)
                 cs.append(c)
         dx = np.zeros(x.shape)
-        totals = {"dWx": np.zeros(Wx.shape), "dWh": np.zeros(Wh.shape), "db": np.zeros(b.shape)}
+        totals = {
+            "dWx": np.zeros(Wx.shape),
+            "dWh": np.zeros(Wh.shape),
+            "db": np.zeros(b.shape),
+        }
         dprev_h, dprev_c = np.zeros_like(h0), np.zeros_like(h0)
         for t in reversed(range(steps)):
             upstream = self.upstream_h(dh[:, t], dprev_h)
@@ -374,7 +428,9 @@ class CellTanhPrimeMissing(_Mistake):
     breaks = _DC
     kinds = ("lstm_step", "lstm")
 
-    def lstm_dc(self, dnext_c: NDArray, dnext_h: NDArray, gates: Mapping[str, NDArray]) -> NDArray:
+    def lstm_dc(
+        self, dnext_c: NDArray, dnext_h: NDArray, gates: Mapping[str, NDArray]
+    ) -> NDArray:
         return dnext_c + dnext_h * gates["o"]
 
 
@@ -385,7 +441,9 @@ class CellFromNextMissing(_Mistake):
     breaks = _DC
     kinds = ("lstm_step", "lstm")
 
-    def lstm_dc(self, dnext_c: NDArray, dnext_h: NDArray, gates: Mapping[str, NDArray]) -> NDArray:
+    def lstm_dc(
+        self, dnext_c: NDArray, dnext_h: NDArray, gates: Mapping[str, NDArray]
+    ) -> NDArray:
         tanh_c = gates["tanh_c"]
         return dnext_h * gates["o"] * (1 - tanh_c**2)
 
@@ -498,7 +556,16 @@ class Case:
 #: The cases of every kind (steps use only N, D, H).
 CASES = (
     Case(2, 3, 4, 5, 6, "float64", 1.0, "N > 1, T > 1, H != D"),
-    Case(1, 1, 3, 2, 4, "float64", 1.0, "N = 1, T = 1: no step receives a gradient from the next"),
+    Case(
+        1,
+        1,
+        3,
+        2,
+        4,
+        "float64",
+        1.0,
+        "N = 1, T = 1: no step receives a gradient from the next",
+    ),
     Case(3, 4, 2, 3, 5, "float64", 1.0, "longer sequences, D < H"),
     Case(2, 3, 3, 4, 5, "float64", 40.0, "large upstream gradients: clipping shows"),
     Case(2, 3, 4, 5, 6, "float32", 1.0, "float32 kept: no false alarm from rounding"),
@@ -511,7 +578,9 @@ CASES = (
 TOLERANCE = {"float64": 1e-8, "float32": 2e-3}
 
 
-def recurrent_cases(kind: str, rng: int | np.random.Generator = 0) -> list[tuple[Case, dict[str, NDArray], Any]]:
+def recurrent_cases(
+    kind: str, rng: int | np.random.Generator = 0
+) -> list[tuple[Case, dict[str, NDArray], Any]]:
     """``(case, inputs, dout)`` for every case of ``kind``: inputs by CS231n's names."""
     gen = np.random.default_rng(rng)
     out = []
@@ -519,7 +588,7 @@ def recurrent_cases(kind: str, rng: int | np.random.Generator = 0) -> list[tuple
         dtype = np.dtype(case.dtype)
         n, t, d, h, v = case.N, case.T, case.D, case.H, case.V
 
-        def normal(*shape: int, s: float = 1.0) -> NDArray:
+        def normal(*shape: int, s: float = 1.0, dtype: np.dtype = dtype) -> NDArray:
             return (s * gen.standard_normal(shape)).astype(dtype)
 
         gates = 4 if kind.startswith("lstm") else 1
@@ -528,15 +597,22 @@ def recurrent_cases(kind: str, rng: int | np.random.Generator = 0) -> list[tuple
             inputs = {"x": normal(n, d), "prev_h": normal(n, h)}
             if kind == "lstm_step":
                 inputs["prev_c"] = normal(n, h)
-            inputs |= {"Wx": normal(d, gates * h, s=0.5), "Wh": normal(h, gates * h, s=0.5),
-                       "b": normal(gates * h, s=0.5)}
+            inputs |= {
+                "Wx": normal(d, gates * h, s=0.5),
+                "Wh": normal(h, gates * h, s=0.5),
+                "b": normal(gates * h, s=0.5),
+            }
             dout: Any = normal(n, h, s=case.scale)
             if kind == "lstm_step":
                 dout = (dout, normal(n, h, s=case.scale))
         elif kind in ("rnn", "lstm"):
-            inputs = {"x": normal(n, t, d), "h0": normal(n, h),
-                      "Wx": normal(d, gates * h, s=0.5), "Wh": normal(h, gates * h, s=0.5),
-                      "b": normal(gates * h, s=0.5)}
+            inputs = {
+                "x": normal(n, t, d),
+                "h0": normal(n, h),
+                "Wx": normal(d, gates * h, s=0.5),
+                "Wh": normal(h, gates * h, s=0.5),
+                "b": normal(gates * h, s=0.5),
+            }
             dout = normal(n, t, h, s=case.scale)
         elif kind == "word_embedding":
             x = gen.integers(0, v, size=(n, t))
@@ -607,14 +683,23 @@ class RecurrentLayerReport:
         lines = [f"{self.kind}: {self.verdict}"]
         for c in self.cases:
             worst = max(c.errors.values(), default=0.0)
-            lines.append(f"  {c.verdict:13} {c.case.why} (worst relative error {worst:.1e}) {c.message}")
+            lines.append(
+                f"  {c.verdict:13} {c.case.why} (worst relative error {worst:.1e}) {c.message}"
+            )
         if self.mistake:
-            lines.append(f"  mistake: {self.mistake} — {self.title} [{self.equation}: {self.breaks}]")
+            lines.append(
+                f"  mistake: {self.mistake} — {self.title} [{self.equation}: {self.breaks}]"
+            )
         return "\n".join(lines)
 
 
-def _call(kind: str, forward: Callable[..., Any], backward: Callable[..., Any] | None,
-          inputs: Mapping[str, NDArray], dout: Any) -> tuple[Any, dict[str, NDArray]]:
+def _call(
+    kind: str,
+    forward: Callable[..., Any],
+    backward: Callable[..., Any] | None,
+    inputs: Mapping[str, NDArray],
+    dout: Any,
+) -> tuple[Any, dict[str, NDArray]]:
     v = inputs
     if kind == "temporal_softmax_loss":
         loss, dx = forward(v["x"], v["y"], v["mask"])
@@ -624,7 +709,9 @@ def _call(kind: str, forward: Callable[..., Any], backward: Callable[..., Any] |
     elif kind in ("rnn", "lstm"):
         out, cache = forward(v["x"], v["h0"], v["Wx"], v["Wh"], v["b"])
     elif kind == "lstm_step":
-        next_h, next_c, cache = forward(v["x"], v["prev_h"], v["prev_c"], v["Wx"], v["Wh"], v["b"])
+        next_h, next_c, cache = forward(
+            v["x"], v["prev_h"], v["prev_c"], v["Wx"], v["Wh"], v["b"]
+        )
         out = (next_h, next_c)
     elif kind == "word_embedding":
         out, cache = forward(v["x"], v["W"])
@@ -635,15 +722,21 @@ def _call(kind: str, forward: Callable[..., Any], backward: Callable[..., Any] |
     result = backward(*dout, cache) if kind == "lstm_step" else backward(dout, cache)
     if kind == "word_embedding":
         result = (result,)
-    return out, {name: np.asarray(g) for name, g in zip(OUTPUTS[kind], result, strict=True)}
+    return out, {
+        name: np.asarray(g) for name, g in zip(OUTPUTS[kind], result, strict=True)
+    }
 
 
-def _reference_forward(kind: str, v: Mapping[str, NDArray], order: Sequence[str]) -> Any:
+def _reference_forward(
+    kind: str, v: Mapping[str, NDArray], order: Sequence[str]
+) -> Any:
     d = RecurrentDerivation()
     if kind == "rnn_step":
         return d.rnn_step_forward(v["x"], v["prev_h"], v["Wx"], v["Wh"], v["b"])
     if kind == "lstm_step":
-        h, c, _ = d.lstm_step_forward(v["x"], v["prev_h"], v["prev_c"], v["Wx"], v["Wh"], v["b"], order)
+        h, c, _ = d.lstm_step_forward(
+            v["x"], v["prev_h"], v["prev_c"], v["Wx"], v["Wh"], v["b"], order
+        )
         return (h, c)
     if kind in ("rnn", "lstm"):
         hs, h, c = [], v["h0"], np.zeros_like(v["h0"])
@@ -651,7 +744,9 @@ def _reference_forward(kind: str, v: Mapping[str, NDArray], order: Sequence[str]
             if kind == "rnn":
                 h = d.rnn_step_forward(v["x"][:, t], h, v["Wx"], v["Wh"], v["b"])
             else:
-                h, c, _ = d.lstm_step_forward(v["x"][:, t], h, c, v["Wx"], v["Wh"], v["b"], order)
+                h, c, _ = d.lstm_step_forward(
+                    v["x"][:, t], h, c, v["Wx"], v["Wh"], v["b"], order
+                )
             hs.append(h)
         return np.stack(hs, axis=1)
     if kind == "word_embedding":
@@ -661,7 +756,10 @@ def _reference_forward(kind: str, v: Mapping[str, NDArray], order: Sequence[str]
     x, y, mask = v["x"], v["y"], v["mask"]
     log_p = x - x.max(axis=2, keepdims=True)
     log_p -= np.log(np.exp(log_p).sum(axis=2, keepdims=True))
-    return -float((np.take_along_axis(log_p, y[..., None], 2)[..., 0] * mask).sum()) / x.shape[0]
+    return (
+        -float((np.take_along_axis(log_p, y[..., None], 2)[..., 0] * mask).sum())
+        / x.shape[0]
+    )
 
 
 def _relative(actual: Any, reference: Any) -> float:
@@ -720,21 +818,35 @@ def check_recurrent_layer(
     reference = RecurrentDerivation()
     verdicts: list[CaseVerdict] = []
     observed: list[tuple[Case, dict[str, NDArray], Any, dict[str, NDArray]]] = []
-    orders = [tuple(gate_order)] if gate_order is not None else list(GATE_ORDERS.values())
+    orders = (
+        [tuple(gate_order)] if gate_order is not None else list(GATE_ORDERS.values())
+    )
     order: tuple[str, ...] = orders[0]
     for index, (case, inputs, dout) in enumerate(recurrent_cases(kind, rng)):
         tol = TOLERANCE[case.dtype]
         try:
             out, grads = _call(kind, forward, backward, inputs, dout)
-        except Exception as error:  # noqa: BLE001 - a learner's crash is a verdict
-            verdicts.append(CaseVerdict(case, "error", message=f"{type(error).__name__}: {error}"))
+        except Exception as error:
+            verdicts.append(
+                CaseVerdict(case, "error", message=f"{type(error).__name__}: {error}")
+            )
             continue
-        f64 = {k: (a.astype(np.float64) if a.dtype.kind == "f" else a) for k, a in inputs.items()}
-        d64 = tuple(np.asarray(g, np.float64) for g in dout) if isinstance(dout, tuple) else (
-            None if dout is None else np.asarray(dout, np.float64))
+        f64 = {
+            k: (a.astype(np.float64) if a.dtype.kind == "f" else a)
+            for k, a in inputs.items()
+        }
+        d64 = (
+            tuple(np.asarray(g, np.float64) for g in dout)
+            if isinstance(dout, tuple)
+            else (None if dout is None else np.asarray(dout, np.float64))
+        )
         if index == 0 and kind.startswith("lstm") and gate_order is None:
             order = next(
-                (o for o in orders if _agrees(out, _reference_forward(kind, f64, o), tol)),
+                (
+                    o
+                    for o in orders
+                    if _agrees(out, _reference_forward(kind, f64, o), tol)
+                ),
                 orders[0],
             )
         forward_error = _forward_error(out, _reference_forward(kind, f64, order))
