@@ -62,6 +62,7 @@ __all__ = [
     "Vocabulary",
     "bigram_bits",
     "load_text",
+    "register_train_text",
     "train_text",
     "unigram_bits",
 ]
@@ -509,6 +510,24 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--max-chars", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+
+
+def register_train_text(commands: Any) -> None:
+    """Add ``backprop train-text`` to the ``backprop`` parser's subcommands.
+
+    The entry point of the group ``backprop.commands`` (``train-text =
+    "backprop.textmodel:register_train_text"``): adds the subparser with the
+    options of :func:`add_arguments` and sets ``run`` to :func:`run_train_text`.
+    """
+    parser = commands.add_parser(
+        "train-text",
+        help="train a character-level RNN/LSTM on a text (BPTT)",
+        description="Train a character-level RNN or LSTM by backpropagation "
+        "through time and compare its held-out bits per character with unigram "
+        "and bigram baselines. The default text ships with Python.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(run=run_train_text)
 
 
 def run_train_text(args: Any) -> int:

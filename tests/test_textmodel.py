@@ -112,3 +112,30 @@ def test_bad_options_name_the_argument():
         train_text(model="gru")
     with pytest.raises(ValueError, match="hidden"):
         train_text(hidden=0)
+
+
+def test_registers_as_a_backprop_subcommand(capsys):
+    import argparse
+
+    from backprop.textmodel import register_train_text
+
+    parser = argparse.ArgumentParser(prog="backprop")
+    register_train_text(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        [
+            "train-text",
+            "zen",
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--seq-length",
+            "8",
+            "--batch-size",
+            "4",
+            "--model",
+            "rnn",
+        ]
+    )
+    assert args.run(args) in (0, 1)
+    assert "held-out" in capsys.readouterr().out
