@@ -75,6 +75,8 @@ def test_bptt_rows_for_every_width_rnn():
     assert proof.lemma("RNN step").kind == "lemma"
     assert proof.lemma("induction").kind == "induction"
     assert "argued" in proof.table()
+    for name in ("embedding dW", "temporal affine dw", "loss dx", "loss weight"):
+        assert proof.lemma(name).proven, name
 
 
 @pytest.mark.slow

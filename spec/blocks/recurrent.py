@@ -929,6 +929,80 @@ def _lstm_rows() -> list[Lemma]:
     ]
 
 
+def _layer_rows() -> list[Lemma]:
+    """The embedding, the temporal affine layer and the loss, for symbolic N, T, V."""
+    n, t = (sympy.Symbol(name, integer=True, nonnegative=True) for name in "nt")
+    big_n, big_t = (sympy.Symbol(name, integer=True, positive=True) for name in "NT")
+    v, y = (sympy.Symbol(name, integer=True, nonnegative=True) for name in "vy")
+    W, words, g = base("W"), base("x"), base(r"\bar{out}")
+    x3, w, scores = base("x"), base("w"), base("s")
+    mask, loss = base("m"), base(r"\ell")
+    d = sympy.Symbol("d", integer=True, nonnegative=True)
+    over_batch = ((n, 0, big_n - 1), (t, 0, big_t - 1))
+    method = "sympy.diff of the symbolic sums, doit"
+    log_z = sympy.log(sympy.Sum(sympy.exp(scores[k]), (k, 0, j + SLACK)))
+    examples = p + SLACK + 1  # N, with the example p in range
+    return [
+        decide(
+            "embedding dW",
+            "dW_v = sum_{n,t} [x_{n,t} = v] dout_{n,t}: a repeated word's gradients add up",
+            r"\frac{\partial}{\partial W_{v}} \sum_{n,t} \bar{out}_{n,t} W_{x_{n,t}}",
+            lambda: sympy.diff(
+                sympy.Sum(g[n, t] * W[words[n, t]], *over_batch), W[v]
+            ).doit(),
+            sympy.Sum(g[n, t] * sympy.KroneckerDelta(words[n, t], v), *over_batch),
+            small={big_n: 2, big_t: 2},
+            method=method,
+            uses=("chain rule",),
+        ),
+        decide(
+            "temporal affine dw",
+            "each step's share of dw_pq is x_{n,t,p} dout_{n,t,q} (summed over n, t "
+            "by weight sharing)",
+            r"\frac{\partial}{\partial w_{pq}} \sum_{i} \bar{out}_{i} "
+            r"\sum_d x_{d} w_{d i}",
+            lambda: sympy.diff(
+                sympy.Sum(
+                    g[i] * sympy.Sum(x3[d] * w[d, i], (d, 0, p + SLACK)),
+                    (i, 0, q + _SLACK2),
+                ),
+                w[p, q],
+            ).doit(),
+            x3[p] * g[q],
+            small={SLACK: 1, _SLACK2: 1},
+            method=method,
+            uses=("chain rule",),
+        ),
+        decide(
+            "loss dx",
+            "d/ds_j (ln sum_k e^(s_k) - s_y) = softmax(s)_j - [j = y], for every V",
+            r"\frac{\partial}{\partial s_{j}} \Bigl(\ln \sum_k e^{s_k} - s_y\Bigr)",
+            lambda: sympy.diff(log_z - scores[y], scores[j]).doit(),
+            sympy.exp(scores[j]) / log_z.args[0] - sympy.KroneckerDelta(j, y),
+            small={SLACK: 1},
+            method=method,
+            uses=("chain rule",),
+        ),
+        decide(
+            "loss weight",
+            "L = (1/N) sum_{n,t} m_{n,t} l_{n,t}: dL/dl_{n,t} = m_{n,t}/N "
+            "(summed over time, divided by N)",
+            r"\frac{\partial}{\partial \ell_{pq}} \frac1N \sum_{n,t} m_{n,t} \ell_{n,t}",
+            lambda: sympy.diff(
+                sympy.Sum(
+                    mask[n, t] * loss[n, t], (n, 0, p + SLACK), (t, 0, q + _SLACK2)
+                )
+                / examples,
+                loss[p, q],
+            ).doit(),
+            mask[p, q] / examples,
+            small={SLACK: 1, _SLACK2: 1},
+            method=method,
+            uses=("chain rule",),
+        ),
+    ]
+
+
 def _argued(
     name: str,
     claim: str,
@@ -1005,6 +1079,9 @@ def prove_bptt(*, lstm: bool = True) -> BpttProof:
       LSTM, each gate's weights a separate block (the layout of the blocks in
       the 4H-wide arrays, i.e. the gate order, is proven at fixed sizes by
       :func:`prove_recurrent`);
+    - *embedding dW*, *temporal affine dw*, *loss dx*, *loss weight*: the other
+      layers for symbolic :math:`N, T, V` (repeated words add up; the loss is
+      summed over time and divided by :math:`N`);
     - *weight sharing* (argued): a parameter used at every step gets the sum of
       the steps' shares (the chain rule through the copies :math:`\theta_t =
       \theta`);
@@ -1036,12 +1113,13 @@ def prove_bptt(*, lstm: bool = True) -> BpttProof:
     rows = [chain, *_rnn_rows()]
     if lstm:
         rows += _lstm_rows()
+    rows += _layer_rows()
     proven = {lemma.name: lemma.proven for lemma in rows}
     step_rows = ("RNN base", "RNN step") + (
         ("LSTM cell step", "LSTM hidden step") if lstm else ()
     )
     share_rows = tuple(
-        name for name in proven if "dW" in name or name.endswith(("db", "dx"))
+        name for name in proven if name.startswith(("RNN d", "LSTM gates"))
     )
     rows.append(
         _argued(
