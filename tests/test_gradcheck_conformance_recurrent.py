@@ -16,6 +16,7 @@ from spec.check.recurrent import (
     RECURRENT_MISTAKES,
     RecurrentDerivation,
     check_recurrent_layer,
+    check_recurrent_module,
     recurrent_cases,
 )
 
@@ -135,3 +136,13 @@ def test_gradcheck_derivation_agrees_with_the_oracle(kind):
     for name, value in ours.items():
         scale = np.max(np.abs(oracle[name]))
         assert np.max(np.abs(value - oracle[name])) <= ORACLE_RTOL * scale, name
+
+
+def test_gradcheck_module_of_cs231n_names():
+    reports = check_recurrent_module(lookalike)
+    assert [r.kind for r in reports] == list(KINDS)
+    assert all(r.ok for r in reports)
+    wrong = check_recurrent_module(
+        {"rnn_forward": lookalike.rnn_forward, "rnn_backward": SEEDED[0][3]}
+    )
+    assert [(r.kind, r.mistake) for r in wrong] == [("rnn", SEEDED[0][4])]

@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "CS231N_NAMES",
     "GATE_ORDERS",
     "KINDS",
     "RECURRENT_MISTAKES",
@@ -48,6 +49,7 @@ __all__ = [
     "RecurrentDerivation",
     "RecurrentLayerReport",
     "check_recurrent_layer",
+    "check_recurrent_module",
     "recurrent_cases",
 ]
 
@@ -889,3 +891,47 @@ def check_recurrent_layer(
         equation=None if named is None else named.equation,
         breaks=None if named is None else named.breaks,
     )
+
+
+#: CS231n's function names in ``rnn_layers.py``, by kind: (forward, backward).
+CS231N_NAMES: dict[str, tuple[str, str | None]] = {
+    "rnn_step": ("rnn_step_forward", "rnn_step_backward"),
+    "rnn": ("rnn_forward", "rnn_backward"),
+    "lstm_step": ("lstm_step_forward", "lstm_step_backward"),
+    "lstm": ("lstm_forward", "lstm_backward"),
+    "word_embedding": ("word_embedding_forward", "word_embedding_backward"),
+    "temporal_affine": ("temporal_affine_forward", "temporal_affine_backward"),
+    "temporal_softmax_loss": ("temporal_softmax_loss", None),
+}
+
+
+def check_recurrent_module(
+    namespace: Any, *, rng: int | np.random.Generator = 0
+) -> list[RecurrentLayerReport]:
+    """Check every recurrent layer a module defines under CS231n's names.
+
+    Parameters
+    ----------
+    namespace : module or mapping of str to callable
+        E.g. a learner's imported ``rnn_layers``; a kind is checked when both its
+        forward and its backward (:data:`CS231N_NAMES`) are present.
+    rng : int or numpy.random.Generator, default 0
+
+    Returns
+    -------
+    list of RecurrentLayerReport
+        One per kind found, in the order of :data:`CS231N_NAMES`.
+    """
+    lookup = namespace if isinstance(namespace, Mapping) else vars(namespace)
+    reports = []
+    for kind, (forward, backward) in CS231N_NAMES.items():
+        if forward in lookup and (backward is None or backward in lookup):
+            reports.append(
+                check_recurrent_layer(
+                    lookup[forward],
+                    None if backward is None else lookup[backward],
+                    kind=kind,
+                    rng=rng,
+                )
+            )
+    return reports
