@@ -685,9 +685,8 @@ class RecurrentLayerReport:
         lines = [f"{self.kind}: {self.verdict}"]
         for c in self.cases:
             worst = max(c.errors.values(), default=0.0)
-            lines.append(
-                f"  {c.verdict:13} {c.case.why} (worst relative error {worst:.1e}) {c.message}"
-            )
+            line = f"  {c.verdict:13} {c.case.why} (worst relative error {worst:.1e})"
+            lines.append(f"{line} {c.message}".rstrip())
         if self.mistake:
             lines.append(
                 f"  mistake: {self.mistake} — {self.title} [{self.equation}: {self.breaks}]"
