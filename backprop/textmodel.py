@@ -60,9 +60,17 @@ __all__ = [
     "Adam",
     "TextResult",
     "Vocabulary",
+    "add_arguments",
     "bigram_bits",
+    "forward_scores",
+    "held_out_bits",
+    "init_text_params",
     "load_text",
+    "loss_and_grads",
+    "main",
     "register_train_text",
+    "run_train_text",
+    "sample",
     "train_text",
     "unigram_bits",
 ]
@@ -221,25 +229,26 @@ def init_text_params(
     return params
 
 
+def forward_scores(
+    model: str, params: Params, inputs: NDArray
+) -> tuple[NDArray, tuple[Any, Any, Any]]:
+    """Scores (N, T, V) of the next character after each of ``inputs`` (N, T), and caches."""
+    e, e_cache = word_embedding_forward(inputs, params["E"])
+    h0 = np.zeros((inputs.shape[0], params["Wh"].shape[0]))
+    forward = lstm_forward if model == "lstm" else rnn_forward
+    h, h_cache = forward(e, h0, params["Wx"], params["Wh"], params["b"])
+    scores, s_cache = temporal_affine_forward(h, params["W"], params["b_out"])
+    return scores, (e_cache, h_cache, s_cache)
+
+
 def loss_and_grads(
     model: str, params: Params, codes: NDArray, mask: NDArray
 ) -> tuple[float, Params]:
     """Mean masked loss (nats per sequence) of windows ``codes`` (N, T + 1) and its gradient."""
-    inputs, targets = codes[:, :-1], codes[:, 1:]
-    e, e_cache = word_embedding_forward(inputs, params["E"])
-    h0 = np.zeros((codes.shape[0], params["Wh"].shape[0]))
-    forward, backward = (
-        (lstm_forward, lstm_backward)
-        if model == "lstm"
-        else (
-            rnn_forward,
-            rnn_backward,
-        )
-    )
-    h, h_cache = forward(e, h0, params["Wx"], params["Wh"], params["b"])
-    scores, s_cache = temporal_affine_forward(h, params["W"], params["b_out"])
-    loss, dscores = temporal_softmax_loss(scores, targets, mask)
+    scores, (e_cache, h_cache, s_cache) = forward_scores(model, params, codes[:, :-1])
+    loss, dscores = temporal_softmax_loss(scores, codes[:, 1:], mask)
     dh, dW, db_out = temporal_affine_backward(dscores, s_cache)
+    backward = lstm_backward if model == "lstm" else rnn_backward
     de, _, dWx, dWh, db = backward(dh, h_cache)
     dE = word_embedding_backward(de, e_cache)
     grads = {"E": dE, "Wx": dWx, "Wh": dWh, "b": db, "W": dW, "b_out": db_out}
@@ -247,24 +256,37 @@ def loss_and_grads(
 
 
 def held_out_bits(
-    model: str, params: Params, codes: NDArray, *, window: int = 200, burn_in: int = 50
+    model: str,
+    params: Params,
+    codes: NDArray,
+    *,
+    window: int = 200,
+    burn_in: int = 50,
+    batch_size: int = 32,
 ) -> float:
     """Bits per character of ``codes`` (1-D), scored in windows after a masked burn-in.
 
-    Every character but the first ``burn_in + 1`` is scored exactly once.
+    Every character but the first ``burn_in + 1`` is scored exactly once, each
+    after at least ``burn_in`` characters of context; the windows are run
+    ``batch_size`` at a time (forward only).
     """
-    starts = range(0, len(codes) - burn_in - 1, window)
-    rows, masks = [], []
     length = burn_in + window + 1
-    for s in starts:
-        row = codes[s : s + length]
+    rows, masks = [], []
+    for start in range(0, len(codes) - burn_in - 1, window):
+        row = codes[start : start + length]
         mask = np.zeros(length - 1, dtype=bool)
         mask[burn_in : len(row) - 1] = True
         rows.append(np.pad(row, (0, length - len(row))))
         masks.append(mask)
-    batch, mask = np.array(rows), np.array(masks)
-    loss, _ = loss_and_grads(model, params, batch, mask)
-    return loss * len(rows) / mask.sum() / math.log(2)
+    nats, scored = 0.0, 0
+    for first in range(0, len(rows), batch_size):
+        batch = np.array(rows[first : first + batch_size])
+        mask = np.array(masks[first : first + batch_size])
+        scores, _ = forward_scores(model, params, batch[:, :-1])
+        loss, _ = temporal_softmax_loss(scores, batch[:, 1:], mask)
+        nats += float(loss) * len(batch)
+        scored += int(mask.sum())
+    return nats / scored / math.log(2)
 
 
 def sample(

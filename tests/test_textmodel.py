@@ -139,3 +139,17 @@ def test_registers_as_a_backprop_subcommand(capsys):
     )
     assert args.run(args) in (0, 1)
     assert "held-out" in capsys.readouterr().out
+
+
+def test_held_out_score_does_not_depend_on_the_batching():
+    from backprop.textmodel import held_out_bits, init_text_params
+
+    rng = np.random.default_rng(0)
+    params = init_text_params("lstm", 7, 4, 6, rng)
+    codes = rng.integers(0, 7, size=1_000)
+    one = held_out_bits("lstm", params, codes, window=40, burn_in=10, batch_size=1)
+    many = held_out_bits("lstm", params, codes, window=40, burn_in=10, batch_size=32)
+    assert one == pytest.approx(many, rel=1e-12)  # float64 sums in another order
+    assert (
+        one > math.log2(7) - 1
+    )  # an untrained model is no better than chance, roughly
