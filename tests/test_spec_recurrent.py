@@ -1,4 +1,4 @@
-"""The recurrent spec: BPTT proven at fixed sizes and for every T, wrong recursions refuted."""
+"""The recurrent spec and its proofs: BPTT at fixed sizes and for every T, wrong recursions refuted."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import numpy as np
 import pytest
 import sympy
 
+from spec.blocks.bptt import graph_gradient, prove_bptt, prove_recurrent
 from spec.blocks.recurrent import (
     KINDS,
     PYTORCH_GATE_ORDER,
-    graph_gradient,
     lstm,
-    prove_bptt,
-    prove_recurrent,
     recurrent_forward,
     recurrent_vjp,
 )
