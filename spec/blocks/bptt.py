@@ -207,10 +207,12 @@ def prove_recurrent(
 ) -> FixedSizeProof:
     r"""Prove the recursion of ``kind`` equal to direct differentiation at fixed sizes.
 
-    The direct side is ``sympy.diff`` of :math:`\langle \bar{\text{out}},
+    The direct side differentiates :math:`\langle \bar{\text{out}},
     \text{out}\rangle` (the loss itself for ``"temporal_softmax_loss"``) with
-    respect to every input entry, through the whole unrolled graph; the other
-    side is :func:`spec.blocks.recurrent.recursion_vjp`. Both are evaluated exactly modulo
+    respect to every input entry, through the whole unrolled graph
+    (:func:`graph_gradient`, checked against ``sympy.diff`` in the tests); the
+    other side is :func:`spec.blocks.recurrent.recursion_vjp`. Both are
+    evaluated exactly modulo
     :math:`2^{61} - 1` at ``points`` random points, the functions uninterpreted
     (a fresh interpretation per point); equal residues everywhere prove the
     identity except with probability about :math:`10^{-15}` (Schwartz–Zippel).
