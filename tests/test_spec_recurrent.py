@@ -77,12 +77,38 @@ def test_bptt_rows_for_every_width_rnn():
         assert proof.lemma(name).proven, name
 
 
+@pytest.mark.parametrize(
+    ("variant", "row"),
+    [("forget_next", "RNN step"), ("forget_upstream", "RNN step")],
+)
+def test_bptt_wrong_step_fails_at_its_row(variant, row):
+    proof = prove_bptt(lstm=False, variant=variant)
+    assert not proof.proven
+    assert not proof.lemma(row).proven
+    assert not proof.lemma("induction").proven
+    assert proof.lemma("RNN dWh").proven
+
+
+@pytest.mark.slow
+def test_bptt_lstm_without_forget_gate_fails_at_the_cell_step():
+    proof = prove_bptt(variant="dprev_c_without_f", lstm_inputs=False)
+    assert not proof.lemma("LSTM cell step").proven
+    assert proof.lemma("LSTM hidden step").proven
+
+
 @pytest.mark.slow
 def test_bptt_rows_for_every_width_lstm():
     proof = prove_bptt(lstm=True)
     assert proof.proven
-    assert proof.lemma("LSTM cell step").proven
-    assert proof.lemma("LSTM hidden step").proven
+    for name in (
+        "cell step",
+        "hidden step",
+        "gates dWh",
+        "gates dWx",
+        "gates db",
+        "dx",
+    ):
+        assert proof.lemma(f"LSTM {name}").proven, name
 
 
 def test_oracle_softmax_loss_known_value():

@@ -48,6 +48,7 @@ from spec.symbols import sigma
 from spec.validation import validate_choice, validate_int
 
 __all__ = [
+    "BPTT_VARIANTS",
     "VARIANTS",
     "BpttProof",
     "FixedSizeProof",
@@ -185,6 +186,8 @@ class FixedSizeProof:
     seconds: float
 
 
+#: Wrong recursions :func:`prove_bptt` refutes, each at the row it breaks.
+BPTT_VARIANTS = ("correct", "forget_next", "forget_upstream", "dprev_c_without_f")
 #: Wrong recursions the fixed-size proof refutes (kind: variants).
 VARIANTS = {
     "rnn": ("correct", "forget_next"),
@@ -374,7 +377,7 @@ def _pre(
     )
 
 
-def _rnn_rows() -> list[Lemma]:
+def _rnn_rows(variant: str) -> list[Lemma]:
     def h(index: Any, *, h_top: Any = _H - 1, x_top: Any = _D - 1) -> Any:
         return tanh(_pre(index, Wx_, Wh_, b_, h_top=h_top, x_top=x_top))
 
@@ -405,9 +408,15 @@ def _rnn_rows() -> list[Lemma]:
                     (i, 0, _H - 1),
                 )
             ),
-            g_[j]
-            + sympy.Sum(Wh_[j, i] * dtanh(i, h_top=j + SLACK) * dh_[i], (i, 0, _H - 1)),
-            small={_H: 2, SLACK: 1, j: 0},
+            (0 if variant == "forget_upstream" else g_[j])
+            + (
+                0
+                if variant == "forget_next"
+                else sympy.Sum(
+                    Wh_[j, i] * dtanh(i, h_top=j + SLACK) * dh_[i], (i, 0, _H - 1)
+                )
+            ),
+            small={_H: 2, _D: 2, SLACK: 1, j: 0},
             method="chain rule on the step's derivative (sympy.diff, doit)",
             uses=("chain rule",),
         ),
@@ -447,7 +456,7 @@ def _rnn_rows() -> list[Lemma]:
                 dh_[i] * sympy.diff(h(i, x_top=j + SLACK), x_[j]).doit(), (i, 0, _H - 1)
             ),
             sympy.Sum(Wx_[j, i] * dtanh(i, x_top=j + SLACK) * dh_[i], (i, 0, _H - 1)),
-            small={_H: 2, SLACK: 1, j: 0},
+            small={_H: 2, _D: 2, SLACK: 1, j: 0},
             method="chain rule on the step's derivative (sympy.diff, doit)",
             uses=("chain rule",),
         )
@@ -455,25 +464,93 @@ def _rnn_rows() -> list[Lemma]:
     return rows
 
 
-def _lstm_rows() -> list[Lemma]:
+def _lstm_input_rows(cell: Any, bars: Any) -> list[Lemma]:
+    """The LSTM step's shares of W_x^G and b^G, and its dx, each gate a block."""
+    top_h, top_x = _H - 1, _D - 1
+    method = "chain rule on the step's derivative (sympy.diff, doit)"
+
+    def through(index: Any, var: Any, x_top: Any) -> Any:
+        h_i, c_i = cell(index, top_h, x_top)[5], cell(index, top_h, x_top)[4]
+        return dh_[index] * sympy.diff(h_i, var) + dc_[index] * sympy.diff(c_i, var)
+
+    rows = []
+    for name, var_of, x_top, factor in (
+        ("LSTM gates dWx", lambda gate: _GATE_BASES[gate][0][p, q], p + _SLACK2, x_[p]),
+        ("LSTM gates db", lambda gate: _GATE_BASES[gate][2][q], top_x, sympy.S.One),
+    ):
+
+        def derive(var_of: Any = var_of, x_top: Any = x_top) -> Any:
+            return sympy.ImmutableMatrix(
+                [
+                    sympy.Sum(through(i, var_of(gate), x_top), (i, 0, q + SLACK)).doit()
+                    for gate in "ifog"
+                ]
+            )
+
+        rows.append(
+            decide(
+                name,
+                f"the step's share of {name.split()[-1]}^G: "
+                f"{'x_{t,p} ' if factor != 1 else ''}abar^G_q for each gate G",
+                r"\sum_i \bar h_{t,i} \frac{\partial h_{t,i}}{\partial \theta^G} + "
+                r"\bar c_{t,i} \frac{\partial c_{t,i}}{\partial \theta^G}",
+                derive,
+                sympy.ImmutableMatrix(
+                    [factor * bars(q, top_h, x_top)[gate] for gate in "ifog"]
+                ),
+                small={SLACK: 1, _SLACK2: 1, _H: 2, _D: 2},
+                method=method,
+                uses=("chain rule",),
+            )
+        )
+    rows.append(
+        decide(
+            "LSTM dx",
+            "dC/dx_{t,j} = sum_i sum_G W_x^G[j,i] abar^G_i",
+            r"\sum_i \bar h_{t,i} \frac{\partial h_{t,i}}{\partial x_{t,j}} + "
+            r"\bar c_{t,i} \frac{\partial c_{t,i}}{\partial x_{t,j}}",
+            lambda: sympy.Sum(
+                sympy.diff(cell(i, top_h, j + SLACK)[5], x_[j]).doit() * dh_[i]
+                + sympy.diff(cell(i, top_h, j + SLACK)[4], x_[j]).doit() * dc_[i],
+                (i, 0, top_h),
+            ),
+            sympy.Sum(
+                sum(
+                    _GATE_BASES[gate][0][j, i] * bars(i, top_h, j + SLACK)[gate]
+                    for gate in "ifog"
+                ),
+                (i, 0, top_h),
+            ),
+            small={_H: 2, _D: 2, SLACK: 1, j: 0},
+            method=method,
+            uses=("chain rule",),
+        )
+    )
+    return rows
+
+
+def _lstm_rows(variant: str, inputs: bool) -> list[Lemma]:
     u = _B["u"]  # the part of a pre-activation that does not depend on h_{t-1}
 
-    def a(gate: str, index: Any, h_top: Any) -> Any:
-        _, w_h, _bias = _GATE_BASES[gate]
+    def a(gate: str, index: Any, h_top: Any, x_top: Any = None) -> Any:
+        # x_top None: the input's part and the bias stand as one symbol u.
+        w_x, w_h, bias = _GATE_BASES[gate]
         m = sympy.Symbol("m", integer=True, nonnegative=True)
-        return (
-            sympy.Sum(hp[m] * w_h[m, index], (m, 0, h_top))
-            + u[index, "ifog".index(gate)]
-        )
+        recurrent = sympy.Sum(hp[m] * w_h[m, index], (m, 0, h_top))
+        if x_top is None:
+            return recurrent + u[index, "ifog".index(gate)]
+        return sympy.Sum(x_[k] * w_x[k, index], (k, 0, x_top)) + recurrent + bias[index]
 
-    def cell(index: Any, h_top: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
-        i_, f_, o_ = (sigma(a(gate, index, h_top)) for gate in "ifo")
-        g = tanh(a("g", index, h_top))
+    def cell(
+        index: Any, h_top: Any, x_top: Any = None
+    ) -> tuple[Any, Any, Any, Any, Any, Any]:
+        i_, f_, o_ = (sigma(a(gate, index, h_top, x_top)) for gate in "ifo")
+        g = tanh(a("g", index, h_top, x_top))
         c = f_ * cp[index] + i_ * g
         return i_, f_, o_, g, c, o_ * tanh(c)
 
-    def bars(index: Any, h_top: Any) -> dict[str, Any]:
-        i_, f_, o_, g, c, _ = cell(index, h_top)
+    def bars(index: Any, h_top: Any, x_top: Any = None) -> dict[str, Any]:
+        i_, f_, o_, g, c, _ = cell(index, h_top, x_top)
         dc = dc_[index] + dh_[index] * o_ * (1 - tanh(c) ** 2)
         return {
             "i": dc * g * i_ * (1 - i_),
@@ -481,6 +558,7 @@ def _lstm_rows() -> list[Lemma]:
             "o": dh_[index] * tanh(c) * o_ * (1 - o_),
             "g": dc * i_ * (1 - g**2),
             "c": dc * f_,
+            "c without f": dc,
         }
 
     top = _H - 1
@@ -496,8 +574,8 @@ def _lstm_rows() -> list[Lemma]:
                 + dc_[i] * sympy.diff(cell(i, top)[4], cp[j]),
                 (i, 0, j + SLACK),
             ).doit(),
-            bars(j, top)["c"],
-            small={SLACK: 1, _H: 2},
+            bars(j, top)["c without f" if variant == "dprev_c_without_f" else "c"],
+            small={SLACK: 1, _H: 2, _D: 2},
             method="chain rule on the step's derivative (sympy.diff, doit)",
             uses=("chain rule",),
         ),
@@ -523,7 +601,7 @@ def _lstm_rows() -> list[Lemma]:
                 ),
                 (i, 0, top),
             ),
-            small={_H: 2, SLACK: 1, j: 0},
+            small={_H: 2, _D: 2, SLACK: 1, j: 0},
             method="chain rule on the step's derivative (sympy.diff, doit)",
             uses=("chain rule",),
         ),
@@ -551,10 +629,11 @@ def _lstm_rows() -> list[Lemma]:
             sympy.ImmutableMatrix(
                 [hp[p] * bars(q, p + _SLACK2)[gate] for gate in "ifog"]
             ),
-            small={SLACK: 1, _SLACK2: 1},
+            small={SLACK: 1, _SLACK2: 1, _H: 2, _D: 2},
             method="chain rule on the step's derivative (sympy.diff, doit)",
             uses=("chain rule",),
         ),
+        *(_lstm_input_rows(cell, bars) if inputs else []),
     ]
 
 
@@ -693,7 +772,9 @@ class BpttProof:
         return self.table()
 
 
-def prove_bptt(*, lstm: bool = True) -> BpttProof:
+def prove_bptt(
+    *, lstm: bool = True, lstm_inputs: bool = True, variant: str = "correct"
+) -> BpttProof:
     r"""Prove the step of BPTT for symbolic widths and argue the induction on t.
 
     Rows (``decide`` of :mod:`spec.general_lemmas`: SymPy differentiates the step
@@ -704,8 +785,8 @@ def prove_bptt(*, lstm: bool = True) -> BpttProof:
     - *RNN step*: :math:`\partial C/\partial h_{t-1} = \bar\ell_{t-1} +
       ((\partial C/\partial h_t) \odot (1 - h_t^2)) W_h^T`;
     - *RNN dWh, dWx, db, dx*: each step's share of the parameter gradients;
-    - *LSTM cell step*, *LSTM hidden step*, *LSTM gates dWh*: the same for the
-      LSTM, each gate's weights a separate block (the layout of the blocks in
+    - *LSTM cell step*, *LSTM hidden step*, *LSTM gates dWh*, *dWx*, *db*,
+      *LSTM dx*: the same for the LSTM, each gate's weights a separate block (the layout of the blocks in
       the 4H-wide arrays, i.e. the gate order, is proven at fixed sizes by
       :func:`prove_recurrent`);
     - *embedding dW*, *temporal affine dw*, *loss dx*, *loss weight*: the other
@@ -724,6 +805,14 @@ def prove_bptt(*, lstm: bool = True) -> BpttProof:
     ----------
     lstm : bool, default True
         Include the LSTM rows (slower: about a minute).
+    lstm_inputs : bool, default True
+        Include the LSTM's rows for W_x, b and x (the slowest; they follow the
+        pattern of the W_h row).
+    variant : str, default "correct"
+        A wrong recursion to refute (:data:`BPTT_VARIANTS`): ``"forget_next"``
+        and ``"forget_upstream"`` drop one of the two terms of the RNN step,
+        ``"dprev_c_without_f"`` the forget gate of the LSTM's cell step; the row
+        it breaks then FAILS.
 
     Returns
     -------
@@ -739,16 +828,19 @@ def prove_bptt(*, lstm: bool = True) -> BpttProof:
         proven=True,
         method="assumed, not proven here",
     )
-    rows = [chain, *_rnn_rows()]
+    validate_choice("variant", variant, BPTT_VARIANTS)
+    rows = [chain, *_rnn_rows(variant)]
     if lstm:
-        rows += _lstm_rows()
+        rows += _lstm_rows(variant, lstm_inputs)
     rows += _layer_rows()
     proven = {lemma.name: lemma.proven for lemma in rows}
     step_rows = ("RNN base", "RNN step") + (
         ("LSTM cell step", "LSTM hidden step") if lstm else ()
     )
     share_rows = tuple(
-        name for name in proven if name.startswith(("RNN d", "LSTM gates"))
+        name
+        for name in proven
+        if name.startswith(("RNN d", "LSTM gates")) or name == "LSTM dx"
     )
     rows.append(
         _argued(
