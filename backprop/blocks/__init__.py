@@ -1,0 +1,1 @@
+"""Layers of stage three in the CS231n calling shape: forward -> (out, cache), backward(dout, cache) -> VJP."""

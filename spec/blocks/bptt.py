@@ -1,0 +1,867 @@
+r"""BPTT proven: the recursion of :mod:`spec.blocks.recurrent` against direct differentiation.
+
+Two proofs, as for the fully connected network (:func:`spec.prove_backprop`,
+:func:`spec.prove_general`):
+
+- :func:`prove_recurrent`, at fixed sizes, every layer: the unrolled graph is
+  differentiated directly (:func:`graph_gradient`, every entry of every input,
+  knowing nothing of time steps), the recursion
+  (:func:`spec.blocks.recurrent.recursion_vjp`) is built symbolically, and the
+  two are compared by exact evaluation modulo :math:`p = 2^{61} - 1` with
+  :math:`\sigma`, :math:`\tanh`, :math:`\exp` and :math:`\ln` uninterpreted
+  (:mod:`spec.modular`): an identity that holds for every interpretation of the
+  functions holds for the real ones.
+- :func:`prove_bptt`, for every :math:`T` and every width: the step of the
+  recursion for symbolic widths (``sympy.Sum`` over symbolic bounds, the lemma
+  machinery of :mod:`spec.general_lemmas`), the other layers for symbolic
+  :math:`N, T, V`, and the induction on :math:`t` argued from those rows.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from spec.activations import tanh
+from spec.blocks.recurrent import (
+    CS231N_GATE_ORDER,
+    INPUTS,
+    KINDS,
+    PYTORCH_GATE_ORDER,
+    forward_expression,
+    lstm_vjp,
+    recursion_vjp,
+    rnn_vjp,
+    symbol_array,
+    validate_gate_order,
+)
+from spec.general_lemmas import INDEX, SLACK, Lemma, base, decide
+from spec.graph import topological_order
+from spec.modular import MODULUS, ModularProgram
+from spec.symbols import sigma
+from spec.validation import validate_choice, validate_int
+
+__all__ = [
+    "BPTT_VARIANTS",
+    "VARIANTS",
+    "BpttProof",
+    "FixedSizeProof",
+    "graph_gradient",
+    "prove_bptt",
+    "prove_recurrent",
+]
+
+
+def _shapes(
+    kind: str, n: int, t: int, d: int, h: int, v: int
+) -> dict[str, tuple[int, ...]]:
+    """Shapes of the differentiable inputs and of ``dout`` at these sizes."""
+    gates = 4 if kind.startswith("lstm") else 1
+    if kind in ("rnn_step", "lstm_step"):
+        shapes: dict[str, tuple[int, ...]] = {"x": (n, d), "prev_h": (n, h)}
+        if kind == "lstm_step":
+            shapes["prev_c"] = (n, h)
+        shapes |= {"Wx": (d, gates * h), "Wh": (h, gates * h), "b": (gates * h,)}
+        return {**shapes, "dout": (n, h)}
+    if kind in ("rnn", "lstm"):
+        return {
+            "x": (n, t, d),
+            "h0": (n, h),
+            "Wx": (d, gates * h),
+            "Wh": (h, gates * h),
+            "b": (gates * h,),
+            "dout": (n, t, h),
+        }
+    if kind == "word_embedding":
+        return {"W": (v, d), "dout": (n, t, d)}
+    if kind == "temporal_affine":
+        return {"x": (n, t, d), "w": (d, h), "b": (h,), "dout": (n, t, h)}
+    return {"x": (n, t, v), "dout": ()}
+
+
+def _inner(out: Any, dout: Any) -> sympy.Expr:
+    """:math:`\\langle \\bar{\\text{out}}, \\text{out} \\rangle`, whose gradient is the VJP."""
+    if isinstance(out, tuple):
+        return sympy.Add(*(_inner(o, g) for o, g in zip(out, dout, strict=True)))
+    if isinstance(out, np.ndarray):
+        return sympy.Add(*(out * dout).ravel())
+    return out * dout
+
+
+def _result_names(kind: str) -> dict[str, str]:
+    """Input name to gradient name (``prev_h`` -> ``dprev_h``, ...)."""
+    return {name: f"d{name}" for name in INPUTS[kind][0]}
+
+
+def graph_gradient(
+    scalar: sympy.Expr, variables: Sequence[sympy.Symbol]
+) -> list[sympy.Expr]:
+    r"""Direct derivatives of ``scalar`` by the chain rule on its expression graph.
+
+    Forward mode over the graph (each distinct node once per variable): the sum,
+    product and integer-power rules, and each function's declared derivative
+    (``fdiff``: :math:`\sigma' = \sigma(1 - \sigma)`, :math:`\tanh' = 1 -
+    \tanh^2`, :math:`\exp' = \exp`, :math:`\ln' u = 1/u`). It knows nothing of
+    time steps or of BPTT: it differentiates the unrolled graph as it stands, as
+    ``sympy.diff`` does, but without walking a shared subexpression once per
+    path through it (which makes ``sympy.diff`` of an unrolled LSTM exponential
+    in T; the two agree where ``sympy.diff`` finishes, see the tests).
+    """
+    order = topological_order([scalar])
+    zero = sympy.S.Zero
+    result = []
+    for variable in variables:
+        memo: dict[int, sympy.Expr] = {}
+        for node in order:
+            if node.is_Symbol:
+                d = sympy.S.One if node == variable else zero
+            elif node.is_Number or not node.args:
+                d = zero
+            elif node.is_Add:
+                d = sympy.Add(*(memo[id(a)] for a in node.args))
+            elif node.is_Mul:
+                terms = []
+                for position, arg in enumerate(node.args):
+                    if memo[id(arg)] != 0:
+                        others = node.args[:position] + node.args[position + 1 :]
+                        terms.append(sympy.Mul(*others, memo[id(arg)]))
+                d = sympy.Add(*terms)
+            elif node.is_Pow and node.exp.is_Integer:
+                d_base = memo[id(node.base)]
+                d = (
+                    zero
+                    if d_base == 0
+                    else node.exp * node.base ** (node.exp - 1) * d_base
+                )
+            elif node.is_Function and len(node.args) == 1:
+                d_arg = memo[id(node.args[0])]
+                d = zero if d_arg == 0 else node.fdiff(1) * d_arg
+            else:
+                raise TypeError(f"cannot differentiate {type(node).__name__} nodes")
+            memo[id(node)] = d
+        result.append(memo[id(scalar)])
+    return result
+
+
+# --- the fixed-size proof --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixedSizeProof:
+    """Outcome of :func:`prove_recurrent`.
+
+    Attributes
+    ----------
+    kind : str
+    sizes : dict of str to int
+        ``N``, ``T``, ``D``, ``H``, ``V`` as used.
+    gate_order : tuple of str
+    variant : str
+        ``"correct"`` or the wrong recursion checked.
+    proven : bool
+        Every entry of the recursion equals the direct derivative at every point.
+    entries : int
+        Gradient entries compared.
+    points : int
+        Random points (each with its own interpretation of the functions).
+    mismatches : tuple of str
+        Entries that differ (empty when proven).
+    seconds : float
+    """
+
+    kind: str
+    sizes: dict[str, int]
+    gate_order: tuple[str, ...]
+    variant: str
+    proven: bool
+    entries: int
+    points: int
+    mismatches: tuple[str, ...]
+    seconds: float
+
+
+#: Wrong recursions :func:`prove_bptt` refutes, each at the row it breaks.
+BPTT_VARIANTS = ("correct", "forget_next", "forget_upstream", "dprev_c_without_f")
+#: Wrong recursions the fixed-size proof refutes (kind: variants).
+VARIANTS = {
+    "rnn": ("correct", "forget_next"),
+    "lstm": ("correct", "forget_next", "backward_gate_order"),
+}
+
+
+def prove_recurrent(
+    kind: str,
+    *,
+    N: int = 2,
+    T: int = 3,
+    D: int = 2,
+    H: int = 3,
+    V: int = 4,
+    gate_order: Sequence[str] = CS231N_GATE_ORDER,
+    variant: str = "correct",
+    points: int = 2,
+    seed: int = 0,
+) -> FixedSizeProof:
+    r"""Prove the recursion of ``kind`` equal to direct differentiation at fixed sizes.
+
+    The direct side differentiates :math:`\langle \bar{\text{out}},
+    \text{out}\rangle` (the loss itself for ``"temporal_softmax_loss"``) with
+    respect to every input entry, through the whole unrolled graph
+    (:func:`graph_gradient`, checked against ``sympy.diff`` in the tests); the
+    other side is :func:`spec.blocks.recurrent.recursion_vjp`. Both are
+    evaluated exactly modulo
+    :math:`2^{61} - 1` at ``points`` random points, the functions uninterpreted
+    (a fresh interpretation per point); equal residues everywhere prove the
+    identity except with probability about :math:`10^{-15}` (Schwartz–Zippel).
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`spec.blocks.recurrent.KINDS`.
+    N, T, D, H, V : int
+        Batch, steps, input width, hidden width (the temporal affine layer's
+        output width M), vocabulary (the embedding's rows, the loss's classes).
+    gate_order : sequence of str
+        The LSTM's split of the pre-activation.
+    variant : str, default "correct"
+        A wrong recursion to refute (:data:`VARIANTS`): ``"forget_next"`` drops
+        the gradient from step t + 1, ``"backward_gate_order"`` splits the
+        backward in PyTorch's order when the forward used ``gate_order``
+        (CS231n's by default).
+    points : int, default 2
+    seed : int, default 0
+        Seeds the points, the indices, targets and mask.
+
+    Returns
+    -------
+    FixedSizeProof
+    """
+    validate_choice("kind", kind, KINDS)
+    sizes = {
+        name: validate_int(name, value, 1)
+        for name, value in (("N", N), ("T", T), ("D", D), ("H", H), ("V", V))
+    }
+    order = validate_gate_order(gate_order)
+    validate_choice("variant", variant, VARIANTS.get(kind, ("correct",)))
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    shapes = _shapes(kind, N, T, D, H, V)
+    values: dict[str, Any] = {
+        name: symbol_array(name, shape)
+        for name, shape in shapes.items()
+        if name != "dout"
+    }
+    if kind == "word_embedding":
+        values["x"] = rng.integers(0, V, size=(N, T))
+        values["x"].flat[-1] = values["x"].flat[0]  # a repeated word
+    if kind == "temporal_softmax_loss":
+        values["y"] = rng.integers(0, V, size=(N, T))
+        values["mask"] = (rng.random((N, T)) < 0.7).astype(int)
+        values["mask"].flat[0], values["mask"].flat[-1] = 1, 0
+        dout: Any = sympy.Integer(1)
+    elif kind == "lstm_step":
+        dout = (symbol_array("dnext_h", (N, H)), symbol_array("dnext_c", (N, H)))
+    else:
+        dout = symbol_array("dout", shapes["dout"])
+    out = forward_expression(kind, values, order)
+    if kind == "lstm_step":
+        out = tuple(out)
+    scalar = out if kind == "temporal_softmax_loss" else _inner(out, dout)
+    if kind in VARIANTS and variant != "correct":
+        x, h0, Wx, Wh, b = (values[name] for name in INPUTS[kind][0])
+        if kind == "rnn":
+            recursion = rnn_vjp(dout, x, h0, Wx, Wh, b, carry=False)
+        else:
+            recursion = lstm_vjp(
+                dout,
+                x,
+                h0,
+                Wx,
+                Wh,
+                b,
+                order,
+                carry=variant != "forget_next",
+                backward_order=PYTORCH_GATE_ORDER
+                if variant == "backward_gate_order"
+                else None,
+            )
+    else:
+        recursion = recursion_vjp(kind, values, dout, gate_order=order)
+    labels, variables, recursive = [], [], []
+    for name, grad in _result_names(kind).items():
+        for index in np.ndindex(*values[name].shape):
+            labels.append(f"{grad}{list(index)}")
+            variables.append(values[name][index])
+            recursive.append(sympy.sympify(recursion[grad][index]))
+    direct = graph_gradient(scalar, variables)
+    program = ModularProgram([*direct, *recursive])
+    # The free symbols, listed from the arrays that made them (walking the trees
+    # for free_symbols would visit a shared subexpression once per path).
+    upstream = dout if isinstance(dout, tuple) else (dout,)
+    symbols = [
+        s
+        for array in (*values.values(), *upstream)
+        if isinstance(array, np.ndarray) and array.dtype == object
+        for s in array.ravel()
+    ]
+    draw = random.Random(seed)
+    mismatches: set[str] = set()
+    for _ in range(points):
+        point = {s: draw.randrange(MODULUS) for s in symbols}
+        residues = program(point, draw.randbytes(16))
+        half = len(labels)
+        mismatches |= {
+            labels[k] for k in range(half) if residues[k] != residues[half + k]
+        }
+    return FixedSizeProof(
+        kind=kind,
+        sizes=sizes,
+        gate_order=order,
+        variant=variant,
+        proven=not mismatches,
+        entries=len(labels),
+        points=points,
+        mismatches=tuple(sorted(mismatches)),
+        seconds=time.perf_counter() - start,
+    )
+
+
+# --- the every-size rows: the step of BPTT for symbolic widths ------------------------------------
+
+i, j, k, p, q = (INDEX[name] for name in "ijkpq")
+_H, _D = (sympy.Symbol(name, integer=True, positive=True) for name in ("H", "D"))
+#: A second slack, for a parameter's row index in the range of another width.
+_SLACK2 = sympy.Symbol("s'", integer=True, nonnegative=True)
+_B = {
+    name: base(name)
+    for name in (
+        "x",
+        "h_{t-1}",
+        "c_{t-1}",
+        "W_x",
+        "W_h",
+        "b",
+        r"\bar h_t",
+        r"\bar c_t",
+        r"\bar\ell_{t-1}",
+        "u",
+        "s",
+    )
+}
+x_, hp, cp, Wx_, Wh_, b_ = (
+    _B[n] for n in ("x", "h_{t-1}", "c_{t-1}", "W_x", "W_h", "b")
+)
+dh_, dc_, g_ = _B[r"\bar h_t"], _B[r"\bar c_t"], _B[r"\bar\ell_{t-1}"]
+#: The LSTM's gate blocks: W_x^G, W_h^G, b^G for G in i, f, o, g.
+_GATE_BASES = {
+    gate: (base(f"W_x^{gate}"), base(f"W_h^{gate}"), base(f"b^{gate}"))
+    for gate in "ifog"
+}
+
+
+def _pre(
+    index: sympy.Expr, w_x: Any, w_h: Any, bias: Any, *, h_top: Any, x_top: Any
+) -> Any:
+    """:math:`a_{index} = \\sum_k x_k W_x[k, index] + \\sum_m h_m W_h[m, index] + b_{index}`."""
+    m = sympy.Symbol("m", integer=True, nonnegative=True)
+    return (
+        sympy.Sum(x_[k] * w_x[k, index], (k, 0, x_top))
+        + sympy.Sum(hp[m] * w_h[m, index], (m, 0, h_top))
+        + bias[index]
+    )
+
+
+def _rnn_rows(variant: str) -> list[Lemma]:
+    def h(index: Any, *, h_top: Any = _H - 1, x_top: Any = _D - 1) -> Any:
+        return tanh(_pre(index, Wx_, Wh_, b_, h_top=h_top, x_top=x_top))
+
+    dtanh = lambda index, **kw: 1 - h(index, **kw) ** 2  # noqa: E731
+    rows = [
+        decide(
+            "RNN base",
+            "t = T: C depends on h_T only through its own term, so dC/dh_T = dh_T",
+            r"\frac{\partial}{\partial h_{T,j}} \sum_i \bar h_{T,i} h_{T,i}",
+            lambda: sympy.diff(
+                sympy.Sum(dh_[i] * hp[i], (i, 0, j + SLACK)), hp[j]
+            ).doit(),
+            dh_[j],
+            small={SLACK: 1},
+            method="sympy.diff of the symbolic sum, doit",
+            uses=("chain rule",),
+        ),
+        decide(
+            "RNN step",
+            "dC/dh_{t-1,j} = dl_{t-1,j} + sum_i dC/dh_{t,i} dh_{t,i}/dh_{t-1,j} "
+            "= dl_{t-1,j} + sum_i W_h[j,i] (1 - h_{t,i}^2) dC/dh_{t,i}",
+            r"\bar\ell_{t-1,j} + \sum_i \bar h_{t,i} "
+            r"\frac{\partial h_{t,i}}{\partial h_{t-1,j}}",
+            lambda: (
+                g_[j]
+                + sympy.Sum(
+                    dh_[i] * sympy.diff(h(i, h_top=j + SLACK), hp[j]).doit(),
+                    (i, 0, _H - 1),
+                )
+            ),
+            (0 if variant == "forget_upstream" else g_[j])
+            + (
+                0
+                if variant == "forget_next"
+                else sympy.Sum(
+                    Wh_[j, i] * dtanh(i, h_top=j + SLACK) * dh_[i], (i, 0, _H - 1)
+                )
+            ),
+            small={_H: 2, _D: 2, SLACK: 1, j: 0},
+            method="chain rule on the step's derivative (sympy.diff, doit)",
+            uses=("chain rule",),
+        ),
+    ]
+    shares: tuple[tuple[str, Any, dict[str, Any], Any], ...] = (
+        ("RNN dWh", Wh_[p, q], {"h_top": p + _SLACK2}, hp[p]),
+        ("RNN dWx", Wx_[p, q], {"x_top": p + _SLACK2}, x_[p]),
+        ("RNN db", b_[q], {}, sympy.S.One),
+    )
+    for name, var, tops, factor in shares:
+
+        def share(var: Any = var, tops: dict[str, Any] = tops) -> Any:
+            return sympy.Sum(
+                dh_[i] * sympy.diff(h(i, **tops), var).doit(), (i, 0, q + SLACK)
+            ).doit()
+
+        rows.append(
+            decide(
+                name,
+                f"the step's share of dC/d{var}: sum_i dC/dh_(t,i) dh_(t,i)/d{var} "
+                f"= (1 - h_(t,q)^2) dC/dh_(t,q) {factor}",
+                rf"\sum_i \bar h_{{t,i}} \frac{{\partial h_{{t,i}}}}"
+                rf"{{\partial {sympy.latex(var)}}}",
+                share,
+                dtanh(q, **tops) * dh_[q] * factor,
+                small={SLACK: 1, _SLACK2: 1, _H: 2, _D: 2},
+                method="chain rule on the step's derivative (sympy.diff, doit)",
+                uses=("chain rule",),
+            )
+        )
+    rows.append(
+        decide(
+            "RNN dx",
+            "dC/dx_{t,j} = sum_i W_x[j,i] (1 - h_{t,i}^2) dC/dh_{t,i}",
+            r"\sum_i \bar h_{t,i} \frac{\partial h_{t,i}}{\partial x_{t,j}}",
+            lambda: sympy.Sum(
+                dh_[i] * sympy.diff(h(i, x_top=j + SLACK), x_[j]).doit(), (i, 0, _H - 1)
+            ),
+            sympy.Sum(Wx_[j, i] * dtanh(i, x_top=j + SLACK) * dh_[i], (i, 0, _H - 1)),
+            small={_H: 2, _D: 2, SLACK: 1, j: 0},
+            method="chain rule on the step's derivative (sympy.diff, doit)",
+            uses=("chain rule",),
+        )
+    )
+    return rows
+
+
+def _lstm_input_rows(cell: Any, bars: Any) -> list[Lemma]:
+    """The LSTM step's shares of W_x^G and b^G, and its dx, each gate a block."""
+    top_h, top_x = _H - 1, _D - 1
+    method = "chain rule on the step's derivative (sympy.diff, doit)"
+
+    def through(index: Any, var: Any, x_top: Any) -> Any:
+        h_i, c_i = cell(index, top_h, x_top)[5], cell(index, top_h, x_top)[4]
+        return dh_[index] * sympy.diff(h_i, var) + dc_[index] * sympy.diff(c_i, var)
+
+    rows = []
+    for name, var_of, x_top, factor in (
+        ("LSTM gates dWx", lambda gate: _GATE_BASES[gate][0][p, q], p + _SLACK2, x_[p]),
+        ("LSTM gates db", lambda gate: _GATE_BASES[gate][2][q], top_x, sympy.S.One),
+    ):
+
+        def derive(var_of: Any = var_of, x_top: Any = x_top) -> Any:
+            return sympy.ImmutableMatrix(
+                [
+                    sympy.Sum(through(i, var_of(gate), x_top), (i, 0, q + SLACK)).doit()
+                    for gate in "ifog"
+                ]
+            )
+
+        rows.append(
+            decide(
+                name,
+                f"the step's share of {name.split()[-1]}^G: "
+                f"{'x_{t,p} ' if factor != 1 else ''}abar^G_q for each gate G",
+                r"\sum_i \bar h_{t,i} \frac{\partial h_{t,i}}{\partial \theta^G} + "
+                r"\bar c_{t,i} \frac{\partial c_{t,i}}{\partial \theta^G}",
+                derive,
+                sympy.ImmutableMatrix(
+                    [factor * bars(q, top_h, x_top)[gate] for gate in "ifog"]
+                ),
+                small={SLACK: 1, _SLACK2: 1, _H: 2, _D: 2},
+                method=method,
+                uses=("chain rule",),
+            )
+        )
+    rows.append(
+        decide(
+            "LSTM dx",
+            "dC/dx_{t,j} = sum_i sum_G W_x^G[j,i] abar^G_i",
+            r"\sum_i \bar h_{t,i} \frac{\partial h_{t,i}}{\partial x_{t,j}} + "
+            r"\bar c_{t,i} \frac{\partial c_{t,i}}{\partial x_{t,j}}",
+            lambda: sympy.Sum(
+                sympy.diff(cell(i, top_h, j + SLACK)[5], x_[j]).doit() * dh_[i]
+                + sympy.diff(cell(i, top_h, j + SLACK)[4], x_[j]).doit() * dc_[i],
+                (i, 0, top_h),
+            ),
+            sympy.Sum(
+                sum(
+                    _GATE_BASES[gate][0][j, i] * bars(i, top_h, j + SLACK)[gate]
+                    for gate in "ifog"
+                ),
+                (i, 0, top_h),
+            ),
+            small={_H: 2, _D: 2, SLACK: 1, j: 0},
+            method=method,
+            uses=("chain rule",),
+        )
+    )
+    return rows
+
+
+def _lstm_rows(variant: str, inputs: bool) -> list[Lemma]:
+    u = _B["u"]  # the part of a pre-activation that does not depend on h_{t-1}
+
+    def a(gate: str, index: Any, h_top: Any, x_top: Any = None) -> Any:
+        # x_top None: the input's part and the bias stand as one symbol u.
+        w_x, w_h, bias = _GATE_BASES[gate]
+        m = sympy.Symbol("m", integer=True, nonnegative=True)
+        recurrent = sympy.Sum(hp[m] * w_h[m, index], (m, 0, h_top))
+        if x_top is None:
+            return recurrent + u[index, "ifog".index(gate)]
+        return sympy.Sum(x_[k] * w_x[k, index], (k, 0, x_top)) + recurrent + bias[index]
+
+    def cell(
+        index: Any, h_top: Any, x_top: Any = None
+    ) -> tuple[Any, Any, Any, Any, Any, Any]:
+        i_, f_, o_ = (sigma(a(gate, index, h_top, x_top)) for gate in "ifo")
+        g = tanh(a("g", index, h_top, x_top))
+        c = f_ * cp[index] + i_ * g
+        return i_, f_, o_, g, c, o_ * tanh(c)
+
+    def bars(index: Any, h_top: Any, x_top: Any = None) -> dict[str, Any]:
+        i_, f_, o_, g, c, _ = cell(index, h_top, x_top)
+        dc = dc_[index] + dh_[index] * o_ * (1 - tanh(c) ** 2)
+        return {
+            "i": dc * g * i_ * (1 - i_),
+            "f": dc * cp[index] * f_ * (1 - f_),
+            "o": dh_[index] * tanh(c) * o_ * (1 - o_),
+            "g": dc * i_ * (1 - g**2),
+            "c": dc * f_,
+            "c without f": dc,
+        }
+
+    top = _H - 1
+    return [
+        decide(
+            "LSTM cell step",
+            "dC/dc_{t-1,j} = sum_i (dC/dh_{t,i} dh_{t,i}/dc_{t-1,j} + dC/dc_{t,i} "
+            "dc_{t,i}/dc_{t-1,j}) = (dc_t + dh_t o tanh'(c_t))_j f_j",
+            r"\sum_i \bar h_{t,i} \frac{\partial h_{t,i}}{\partial c_{t-1,j}} + "
+            r"\bar c_{t,i} \frac{\partial c_{t,i}}{\partial c_{t-1,j}}",
+            lambda: sympy.Sum(
+                dh_[i] * sympy.diff(cell(i, top)[5], cp[j])
+                + dc_[i] * sympy.diff(cell(i, top)[4], cp[j]),
+                (i, 0, j + SLACK),
+            ).doit(),
+            bars(j, top)["c without f" if variant == "dprev_c_without_f" else "c"],
+            small={SLACK: 1, _H: 2, _D: 2},
+            method="chain rule on the step's derivative (sympy.diff, doit)",
+            uses=("chain rule",),
+        ),
+        decide(
+            "LSTM hidden step",
+            "dC/dh_{t-1,j} = dl_{t-1,j} + sum_i sum_G W_h^G[j,i] abar^G_i, the gate "
+            "gradients abar^G of the textbook backward",
+            r"\bar\ell_{t-1,j} + \sum_i \bar h_{t,i} \frac{\partial h_{t,i}}"
+            r"{\partial h_{t-1,j}} + \bar c_{t,i} \frac{\partial c_{t,i}}{\partial h_{t-1,j}}",
+            lambda: (
+                g_[j]
+                + sympy.Sum(
+                    dh_[i] * sympy.diff(cell(i, j + SLACK)[5], hp[j]).doit()
+                    + dc_[i] * sympy.diff(cell(i, j + SLACK)[4], hp[j]).doit(),
+                    (i, 0, top),
+                )
+            ),
+            g_[j]
+            + sympy.Sum(
+                sum(
+                    _GATE_BASES[gate][1][j, i] * bars(i, j + SLACK)[gate]
+                    for gate in "ifog"
+                ),
+                (i, 0, top),
+            ),
+            small={_H: 2, _D: 2, SLACK: 1, j: 0},
+            method="chain rule on the step's derivative (sympy.diff, doit)",
+            uses=("chain rule",),
+        ),
+        decide(
+            "LSTM gates dWh",
+            "the step's share of dC/dW_h^G[p,q] = h_{t-1,p} abar^G_q for each gate G",
+            r"\sum_i \bar h_{t,i} \frac{\partial h_{t,i}}{\partial W^G_{h,pq}} + "
+            r"\bar c_{t,i} \frac{\partial c_{t,i}}{\partial W^G_{h,pq}}",
+            lambda: sympy.ImmutableMatrix(
+                [
+                    sympy.Sum(
+                        dh_[i]
+                        * sympy.diff(
+                            cell(i, p + _SLACK2)[5], _GATE_BASES[gate][1][p, q]
+                        )
+                        + dc_[i]
+                        * sympy.diff(
+                            cell(i, p + _SLACK2)[4], _GATE_BASES[gate][1][p, q]
+                        ),
+                        (i, 0, q + SLACK),
+                    ).doit()
+                    for gate in "ifog"
+                ]
+            ),
+            sympy.ImmutableMatrix(
+                [hp[p] * bars(q, p + _SLACK2)[gate] for gate in "ifog"]
+            ),
+            small={SLACK: 1, _SLACK2: 1, _H: 2, _D: 2},
+            method="chain rule on the step's derivative (sympy.diff, doit)",
+            uses=("chain rule",),
+        ),
+        *(_lstm_input_rows(cell, bars) if inputs else []),
+    ]
+
+
+def _layer_rows() -> list[Lemma]:
+    """The embedding, the temporal affine layer and the loss, for symbolic N, T, V."""
+    n, t = (sympy.Symbol(name, integer=True, nonnegative=True) for name in "nt")
+    big_n, big_t = (sympy.Symbol(name, integer=True, positive=True) for name in "NT")
+    v, y = (sympy.Symbol(name, integer=True, nonnegative=True) for name in "vy")
+    W, words, g = base("W"), base("x"), base(r"\bar{out}")
+    x3, w, scores = base("x"), base("w"), base("s")
+    mask, loss = base("m"), base(r"\ell")
+    d = sympy.Symbol("d", integer=True, nonnegative=True)
+    over_batch = ((n, 0, big_n - 1), (t, 0, big_t - 1))
+    method = "sympy.diff of the symbolic sums, doit"
+    log_z = sympy.log(sympy.Sum(sympy.exp(scores[k]), (k, 0, j + SLACK)))
+    examples = p + SLACK + 1  # N, with the example p in range
+    return [
+        decide(
+            "embedding dW",
+            "dW_v = sum_{n,t} [x_{n,t} = v] dout_{n,t}: a repeated word's gradients add up",
+            r"\frac{\partial}{\partial W_{v}} \sum_{n,t} \bar{out}_{n,t} W_{x_{n,t}}",
+            lambda: sympy.diff(
+                sympy.Sum(g[n, t] * W[words[n, t]], *over_batch), W[v]
+            ).doit(),
+            sympy.Sum(g[n, t] * sympy.KroneckerDelta(words[n, t], v), *over_batch),
+            small={big_n: 2, big_t: 2},
+            method=method,
+            uses=("chain rule",),
+        ),
+        decide(
+            "temporal affine dw",
+            "each step's share of dw_pq is x_{n,t,p} dout_{n,t,q} (summed over n, t "
+            "by weight sharing)",
+            r"\frac{\partial}{\partial w_{pq}} \sum_{i} \bar{out}_{i} "
+            r"\sum_d x_{d} w_{d i}",
+            lambda: sympy.diff(
+                sympy.Sum(
+                    g[i] * sympy.Sum(x3[d] * w[d, i], (d, 0, p + SLACK)),
+                    (i, 0, q + _SLACK2),
+                ),
+                w[p, q],
+            ).doit(),
+            x3[p] * g[q],
+            small={SLACK: 1, _SLACK2: 1},
+            method=method,
+            uses=("chain rule",),
+        ),
+        decide(
+            "loss dx",
+            "d/ds_j (ln sum_k e^(s_k) - s_y) = softmax(s)_j - [j = y], for every V",
+            r"\frac{\partial}{\partial s_{j}} \Bigl(\ln \sum_k e^{s_k} - s_y\Bigr)",
+            lambda: sympy.diff(log_z - scores[y], scores[j]).doit(),
+            sympy.exp(scores[j]) / log_z.args[0] - sympy.KroneckerDelta(j, y),
+            small={SLACK: 1},
+            method=method,
+            uses=("chain rule",),
+        ),
+        decide(
+            "loss weight",
+            "L = (1/N) sum_{n,t} m_{n,t} l_{n,t}: dL/dl_{n,t} = m_{n,t}/N "
+            "(summed over time, divided by N)",
+            r"\frac{\partial}{\partial \ell_{pq}} \frac1N \sum_{n,t} m_{n,t} \ell_{n,t}",
+            lambda: sympy.diff(
+                sympy.Sum(
+                    mask[n, t] * loss[n, t], (n, 0, p + SLACK), (t, 0, q + _SLACK2)
+                )
+                / examples,
+                loss[p, q],
+            ).doit(),
+            mask[p, q] / examples,
+            small={SLACK: 1, _SLACK2: 1},
+            method=method,
+            uses=("chain rule",),
+        ),
+    ]
+
+
+def _argued(
+    name: str,
+    claim: str,
+    statement: str,
+    method: str,
+    uses: tuple[str, ...],
+    proven: bool,
+) -> Lemma:
+    return Lemma(
+        name=name,
+        claim=claim,
+        statement=statement,
+        kind="induction",
+        proven=proven,
+        method=method,
+        uses=uses,
+    )
+
+
+@dataclass(frozen=True)
+class BpttProof:
+    """Outcome of :func:`prove_bptt`: the lemma table for every T and width.
+
+    Attributes
+    ----------
+    lemmas : tuple of Lemma
+    seconds : float
+    """
+
+    lemmas: tuple[Lemma, ...]
+    seconds: float
+
+    @property
+    def proven(self) -> bool:
+        """Whether every row holds (the chain rule taken as given)."""
+        return all(lemma.proven for lemma in self.lemmas)
+
+    def lemma(self, name: str) -> Lemma:
+        """The row called ``name``."""
+        for lemma in self.lemmas:
+            if lemma.name == name:
+                return lemma
+        raise KeyError(f"no lemma {name!r}; rows: {[x.name for x in self.lemmas]}")
+
+    def table(self) -> str:
+        """The rows as text: name, status (assumed, proven, argued, FAILS), how."""
+        width = max(len(lemma.name) for lemma in self.lemmas)
+        lines = ["BPTT for every T and every width", f"{'row':{width}}  status   how"]
+        for lemma in self.lemmas:
+            status = {"assumption": "assumed", "induction": "argued"}.get(
+                lemma.kind, "proven"
+            )
+            if not lemma.proven:
+                status = "FAILS"
+            lines.append(f"{lemma.name:{width}}  {status:7}  {lemma.method}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def prove_bptt(
+    *, lstm: bool = True, lstm_inputs: bool = True, variant: str = "correct"
+) -> BpttProof:
+    r"""Prove the step of BPTT for symbolic widths and argue the induction on t.
+
+    Rows (``decide`` of :mod:`spec.general_lemmas`: SymPy differentiates the step
+    written with ``Sum`` over symbolic :math:`D, H`, and the difference with the
+    recursion's formula simplifies to 0):
+
+    - *RNN base*: :math:`\partial C / \partial h_T = \bar h_T`;
+    - *RNN step*: :math:`\partial C/\partial h_{t-1} = \bar\ell_{t-1} +
+      ((\partial C/\partial h_t) \odot (1 - h_t^2)) W_h^T`;
+    - *RNN dWh, dWx, db, dx*: each step's share of the parameter gradients;
+    - *LSTM cell step*, *LSTM hidden step*, *LSTM gates dWh*, *dWx*, *db*,
+      *LSTM dx*: the same for the LSTM, each gate's weights a separate block (the layout of the blocks in
+      the 4H-wide arrays, i.e. the gate order, is proven at fixed sizes by
+      :func:`prove_recurrent`);
+    - *embedding dW*, *temporal affine dw*, *loss dx*, *loss weight*: the other
+      layers for symbolic :math:`N, T, V` (repeated words add up; the loss is
+      summed over time and divided by :math:`N`);
+    - *weight sharing* (argued): a parameter used at every step gets the sum of
+      the steps' shares (the chain rule through the copies :math:`\theta_t =
+      \theta`);
+    - *induction* (argued, not machine-checked): for every :math:`T` and
+      :math:`t = T, \dots, 1`, the recursion's :math:`\bar h_t` is
+      :math:`\partial C / \partial h_t` — base *RNN base*, step *RNN step*
+      (:math:`C` depends on :math:`h_{t-1}` through its own term and otherwise
+      only through :math:`h_t`, and for the LSTM through :math:`(h_t, c_t)`).
+
+    Parameters
+    ----------
+    lstm : bool, default True
+        Include the LSTM rows (slower: about a minute).
+    lstm_inputs : bool, default True
+        Include the LSTM's rows for W_x, b and x (the slowest; they follow the
+        pattern of the W_h row).
+    variant : str, default "correct"
+        A wrong recursion to refute (:data:`BPTT_VARIANTS`): ``"forget_next"``
+        and ``"forget_upstream"`` drop one of the two terms of the RNN step,
+        ``"dprev_c_without_f"`` the forget gate of the LSTM's cell step; the row
+        it breaks then FAILS.
+
+    Returns
+    -------
+    BpttProof
+    """
+    start = time.perf_counter()
+    chain = Lemma(
+        name="chain rule",
+        claim="dC/du_j = sum_i dC/dv_i dv_i/du_j if C depends on u only through v",
+        statement=r"\frac{\partial C}{\partial u_j} = \sum_i \frac{\partial C}"
+        r"{\partial v_i} \frac{\partial v_i}{\partial u_j}",
+        kind="assumption",
+        proven=True,
+        method="assumed, not proven here",
+    )
+    validate_choice("variant", variant, BPTT_VARIANTS)
+    rows = [chain, *_rnn_rows(variant)]
+    if lstm:
+        rows += _lstm_rows(variant, lstm_inputs)
+    rows += _layer_rows()
+    proven = {lemma.name: lemma.proven for lemma in rows}
+    step_rows = ("RNN base", "RNN step") + (
+        ("LSTM cell step", "LSTM hidden step") if lstm else ()
+    )
+    share_rows = tuple(
+        name
+        for name in proven
+        if name.startswith(("RNN d", "LSTM gates")) or name == "LSTM dx"
+    )
+    rows.append(
+        _argued(
+            "weight sharing",
+            "dC/dtheta = sum_t (step t's share), theta used by every step",
+            r"\frac{\partial C}{\partial \theta} = \sum_t \frac{\partial C}"
+            r"{\partial \theta_t}\Big|_{\theta_t = \theta}",
+            "argued from the chain rule through the copies theta_t = theta",
+            ("chain rule",),
+            True,
+        )
+    )
+    rows.append(
+        _argued(
+            "induction",
+            "for every T and t = T, ..., 1 the recursion's dh_t (and dc_t) equal "
+            "dC/dh_t (dC/dc_t); with weight sharing, the parameter gradients too",
+            r"\forall T\ \forall t \le T:\ \bar h_t = \frac{\partial C}{\partial h_t}",
+            "induction on T - t, argued from the rows (not machine-checked)",
+            (*step_rows, *share_rows, "weight sharing"),
+            all(proven[name] for name in (*step_rows, *share_rows)),
+        )
+    )
+    return BpttProof(tuple(rows), time.perf_counter() - start)
