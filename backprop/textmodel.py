@@ -11,7 +11,7 @@ The model reads one character at a time and predicts the next:
 built from the layers of :mod:`backprop.blocks.recurrent` (word embedding,
 recurrent layer, temporal affine, temporal softmax loss), trained by Adam on
 random windows of the training text with the gradient clipped to a joint norm
-(:func:`~backprop.blocks.recurrent.clip_gradients`, a separate step after the
+(:func:`~backprop.blocks.temporal.clip_gradients`, a separate step after the
 backward).
 
 The text never comes from the network. The default corpus ships with Python
@@ -41,13 +41,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop.blocks.recurrent import (
-    clip_gradients,
     lstm_backward,
     lstm_forward,
     lstm_step_forward,
     rnn_backward,
     rnn_forward,
     rnn_step_forward,
+)
+from backprop.blocks.temporal import (
+    clip_gradients,
     temporal_affine_backward,
     temporal_affine_forward,
     temporal_softmax_loss,

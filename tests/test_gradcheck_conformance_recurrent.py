@@ -9,8 +9,9 @@ from conftest import ORACLE_RTOL
 from seeded_rnn_mistakes import SEEDED
 
 import backprop.blocks.recurrent as rec
+import backprop.blocks.temporal as tem
 from spec.blocks.recurrent import recurrent_vjp
-from spec.check.recurrent import (
+from spec.check.conformance.recurrent import (
     GATE_ORDERS,
     KINDS,
     RECURRENT_MISTAKES,
@@ -40,9 +41,9 @@ OURS = {
     "rnn": (rec.rnn_forward, rec.rnn_backward),
     "lstm_step": (rec.lstm_step_forward, rec.lstm_step_backward),
     "lstm": (rec.lstm_forward, rec.lstm_backward),
-    "word_embedding": (rec.word_embedding_forward, rec.word_embedding_backward),
-    "temporal_affine": (rec.temporal_affine_forward, rec.temporal_affine_backward),
-    "temporal_softmax_loss": (rec.temporal_softmax_loss, None),
+    "word_embedding": (tem.word_embedding_forward, tem.word_embedding_backward),
+    "temporal_affine": (tem.temporal_affine_forward, tem.temporal_affine_backward),
+    "temporal_softmax_loss": (tem.temporal_softmax_loss, None),
 }
 
 

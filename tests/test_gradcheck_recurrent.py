@@ -7,6 +7,7 @@ import pytest
 from conftest import ORACLE_RTOL
 
 import backprop.blocks.recurrent as rec
+import backprop.blocks.temporal as tem
 from spec.blocks.recurrent import CS231N_GATE_ORDER, PYTORCH_GATE_ORDER, recurrent_vjp
 
 #: (N, T, D, H): N = 1 and N > 1, T = 1 and T > 1, H != D (transposes cannot cancel).
@@ -113,12 +114,12 @@ def test_gradcheck_word_embedding_repeated_indices():
     rng = np.random.default_rng(5)
     x = np.array([[0, 3, 3, 1], [3, 0, 2, 2]])  # words 0, 2 and 3 repeated, 4 unused
     W = rng.standard_normal((5, 3))
-    out, cache = rec.word_embedding_forward(x, W)
+    out, cache = tem.word_embedding_forward(x, W)
     np.testing.assert_array_equal(out, W[x])
     dout = rng.standard_normal(out.shape)
     oracle = recurrent_vjp("word_embedding", {"x": x, "W": W}, dout)
     assert (
-        relative(rec.word_embedding_backward(dout, cache), oracle["dW"]) <= ORACLE_RTOL
+        relative(tem.word_embedding_backward(dout, cache), oracle["dW"]) <= ORACLE_RTOL
     )
 
 
@@ -129,10 +130,10 @@ def test_gradcheck_temporal_affine():
         "w": rng.standard_normal((4, 5)),
         "b": rng.standard_normal(5),
     }
-    out, cache = rec.temporal_affine_forward(**v)
+    out, cache = tem.temporal_affine_forward(**v)
     dout = rng.standard_normal(out.shape)
     assert_close(
-        rec.temporal_affine_backward(dout, cache),
+        tem.temporal_affine_backward(dout, cache),
         recurrent_vjp("temporal_affine", v, dout),
         ("dx", "dw", "db"),
     )
@@ -146,7 +147,7 @@ def test_gradcheck_temporal_softmax_loss_with_masked_steps(n):
     mask = np.ones((n, 4), dtype=bool)
     mask[:, -1] = False  # padding at the end of every sequence
     mask[0, 1] = False
-    _loss, dx = rec.temporal_softmax_loss(x, y, mask)
+    _loss, dx = tem.temporal_softmax_loss(x, y, mask)
     oracle = recurrent_vjp("temporal_softmax_loss", {"x": x, "y": y, "mask": mask}, 1.0)
     assert relative(dx, oracle["dx"]) <= ORACLE_RTOL
     assert np.all(dx[~mask] == 0)
@@ -165,7 +166,7 @@ def test_gradcheck_float32_kept_and_close():
         "lstm", {k: a.astype(np.float64) for k, a in v32.items()}, dh.astype(np.float64)
     )
     assert_close(grads, oracle, ("dx", "dh0", "dWx", "dWh", "db"), rtol=FLOAT32_RTOL)
-    loss, dx = rec.temporal_softmax_loss(
+    loss, dx = tem.temporal_softmax_loss(
         h, np.zeros((2, 4), dtype=int), np.ones((2, 4))
     )
     assert dx.dtype == np.float32
@@ -174,16 +175,16 @@ def test_gradcheck_float32_kept_and_close():
 
 def test_clip_gradients_is_a_separate_scaling_step():
     grads = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]], dtype=np.float32)}
-    clipped, norm = rec.clip_gradients(grads, 1.0)
+    clipped, norm = tem.clip_gradients(grads, 1.0)
     assert norm == pytest.approx(5.0)
     np.testing.assert_allclose(clipped["a"], [0.6, 0.0])
     assert clipped["b"].dtype == np.float32
     assert clipped["b"][0, 0] == pytest.approx(0.8)
     assert grads["a"][0] == 3.0  # inputs untouched
-    same, _ = rec.clip_gradients(grads, 10.0)
+    same, _ = tem.clip_gradients(grads, 10.0)
     np.testing.assert_array_equal(same["a"], grads["a"])
     with pytest.raises(ValueError, match="max_norm"):
-        rec.clip_gradients(grads, 0.0)
+        tem.clip_gradients(grads, 0.0)
 
 
 def test_bad_input_names_the_argument():
@@ -199,8 +200,8 @@ def test_bad_input_names_the_argument():
             x, h0, np.zeros((4, 20)), np.zeros((5, 20)), np.zeros(20), gate_order="ifoo"
         )
     with pytest.raises(ValueError, match="word indices"):
-        rec.word_embedding_forward(np.array([[0, 7]]), np.zeros((3, 2)))
+        tem.word_embedding_forward(np.array([[0, 7]]), np.zeros((3, 2)))
     with pytest.raises(ValueError, match="mask"):
-        rec.temporal_softmax_loss(
+        tem.temporal_softmax_loss(
             np.zeros((2, 3, 4)), np.zeros((2, 3), int), np.ones((3, 2))
         )

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 import sympy
 
-from spec.blocks.bptt import graph_gradient, prove_bptt, prove_recurrent
 from spec.blocks.recurrent import (
     KINDS,
     PYTORCH_GATE_ORDER,
+    graph_gradient,
     lstm,
+    prove_bptt,
+    prove_recurrent,
     recurrent_forward,
     recurrent_vjp,
 )

@@ -37,16 +37,18 @@ backward.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "CS231N_GATE_ORDER",
     "GATES",
-    "clip_gradients",
+    "describe",
+    "expect_shape",
+    "float_array",
     "lstm_backward",
     "lstm_forward",
     "lstm_step_backward",
@@ -56,34 +58,30 @@ __all__ = [
     "rnn_step_backward",
     "rnn_step_forward",
     "sigmoid",
-    "temporal_affine_backward",
-    "temporal_affine_forward",
-    "temporal_softmax_loss",
+    "upstream",
     "validate_gate_order",
-    "word_embedding_backward",
-    "word_embedding_forward",
 ]
+
 
 #: The four LSTM gates: input, forget, output, candidate.
 GATES = ("i", "f", "o", "g")
+
+
 #: CS231n's split of the LSTM pre-activation, the default here.
 CS231N_GATE_ORDER = ("i", "f", "o", "g")
 
 
-# --- validation at the edge -------------------------------------------------------
-
-
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     return f"{type(value).__name__} {value!r}"[:200]
 
 
-def _float_array(name: str, value: Any, ndim: int, meaning: str) -> NDArray:
+def float_array(name: str, value: Any, ndim: int, meaning: str) -> NDArray:
     if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
         raise TypeError(
             f"{name} must be a floating-point ndarray ({meaning}), got "
-            f"{_describe(value)}"
+            f"{describe(value)}"
         )
     if value.ndim != ndim:
         raise ValueError(
@@ -92,7 +90,7 @@ def _float_array(name: str, value: Any, ndim: int, meaning: str) -> NDArray:
     return value
 
 
-def _expect_shape(
+def expect_shape(
     name: str, value: NDArray, shape: tuple[int, ...], meaning: str
 ) -> None:
     if value.shape != shape:
@@ -130,26 +128,26 @@ def validate_gate_order(gate_order: Any) -> tuple[str, str, str, str]:
 def _step_arrays(
     x: Any, prev_h: Any, Wx: Any, Wh: Any, b: Any, *, gates: int
 ) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
-    x = _float_array("x", x, 2, "one input per row, (N, D)")
-    prev_h = _float_array("prev_h", prev_h, 2, "one hidden state per row, (N, H)")
+    x = float_array("x", x, 2, "one input per row, (N, D)")
+    prev_h = float_array("prev_h", prev_h, 2, "one hidden state per row, (N, H)")
     n, d = x.shape
     h = prev_h.shape[1]
-    _expect_shape("prev_h", prev_h, (n, h), "one hidden state per row of x")
+    expect_shape("prev_h", prev_h, (n, h), "one hidden state per row of x")
     width = f"{gates}H" if gates > 1 else "H"
-    Wx = _float_array("Wx", Wx, 2, f"input-to-hidden weights, (D, {width})")
-    _expect_shape("Wx", Wx, (d, gates * h), f"(D, {width}) with D = {d}, H = {h}")
-    Wh = _float_array("Wh", Wh, 2, f"hidden-to-hidden weights, (H, {width})")
-    _expect_shape("Wh", Wh, (h, gates * h), f"(H, {width}) with H = {h}")
-    b = _float_array("b", b, 1, f"bias, ({width},)")
-    _expect_shape("b", b, (gates * h,), f"({width},) with H = {h}")
+    Wx = float_array("Wx", Wx, 2, f"input-to-hidden weights, (D, {width})")
+    expect_shape("Wx", Wx, (d, gates * h), f"(D, {width}) with D = {d}, H = {h}")
+    Wh = float_array("Wh", Wh, 2, f"hidden-to-hidden weights, (H, {width})")
+    expect_shape("Wh", Wh, (h, gates * h), f"(H, {width}) with H = {h}")
+    b = float_array("b", b, 1, f"bias, ({width},)")
+    expect_shape("b", b, (gates * h,), f"({width},) with H = {h}")
     return x, prev_h, Wx, Wh, b
 
 
 def _sequence_arrays(
     x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, *, gates: int
 ) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
-    x = _float_array("x", x, 3, "one sequence per row, (N, T, D)")
-    h0 = _float_array("h0", h0, 2, "initial hidden state, (N, H)")
+    x = float_array("x", x, 3, "one sequence per row, (N, T, D)")
+    h0 = float_array("h0", h0, 2, "initial hidden state, (N, H)")
     if h0.shape[0] != x.shape[0]:
         raise ValueError(
             f"h0 must have one row per sequence of x, (N, H) with N = {x.shape[0]}, "
@@ -159,21 +157,15 @@ def _sequence_arrays(
     return x, h0, Wx, Wh, b
 
 
-def _upstream(name: str, value: Any, shape: tuple[int, ...]) -> NDArray:
-    value = _float_array(name, value, len(shape), "upstream gradient")
-    _expect_shape(name, value, shape, "the shape of the forward's output")
+def upstream(name: str, value: Any, shape: tuple[int, ...]) -> NDArray:
+    value = float_array(name, value, len(shape), "upstream gradient")
+    expect_shape(name, value, shape, "the shape of the forward's output")
     return value
-
-
-# --- activations ------------------------------------------------------------------
 
 
 def sigmoid(z: NDArray) -> NDArray:
     r""":math:`\sigma(z) = e^{-\ln(1 + e^{-z})}`: accurate at both tails, dtype kept."""
     return np.exp(-np.logaddexp(z.dtype.type(0), -z))
-
-
-# --- vanilla RNN --------------------------------------------------------------------
 
 
 def rnn_step_forward(
@@ -231,7 +223,7 @@ def rnn_step_backward(
     dWh : ndarray, shape (H, H)
     db : ndarray, shape (H,)
     """
-    dnext_h = _upstream("dnext_h", dnext_h, cache[-1].shape)
+    dnext_h = upstream("dnext_h", dnext_h, cache[-1].shape)
     return _rnn_step_backward(dnext_h, cache)
 
 
@@ -299,7 +291,7 @@ def rnn_backward(
     dWh : ndarray, shape (H, H)
     db : ndarray, shape (H,)
     """
-    dh = _upstream("dh", dh, cache["shape"])
+    dh = upstream("dh", dh, cache["shape"])
     steps = cache["steps"]
     _x0, _, Wx, Wh, _ = steps[0]
     dtype = np.result_type(dh, Wx)
@@ -316,9 +308,6 @@ def rnn_backward(
         dWh += dWh_t
         db += db_t
     return dx, dprev_h, dWx, dWh, db
-
-
-# --- LSTM -----------------------------------------------------------------------------
 
 
 def lstm_step_forward(
@@ -358,8 +347,8 @@ def lstm_step_forward(
     """
     order = validate_gate_order(gate_order)
     x, prev_h, Wx, Wh, b = _step_arrays(x, prev_h, Wx, Wh, b, gates=4)
-    prev_c = _float_array("prev_c", prev_c, 2, "previous cell state, (N, H)")
-    _expect_shape("prev_c", prev_c, prev_h.shape, "the shape of prev_h")
+    prev_c = float_array("prev_c", prev_c, 2, "previous cell state, (N, H)")
+    expect_shape("prev_c", prev_c, prev_h.shape, "the shape of prev_h")
     return _lstm_step(x, prev_h, prev_c, Wx, Wh, b, order)
 
 
@@ -424,8 +413,8 @@ def lstm_step_backward(
     db : ndarray, shape (4H,)
     """
     shape = cache["prev_h"].shape
-    dnext_h = _upstream("dnext_h", dnext_h, shape)
-    dnext_c = _upstream("dnext_c", dnext_c, shape)
+    dnext_h = upstream("dnext_h", dnext_h, shape)
+    dnext_c = upstream("dnext_c", dnext_c, shape)
     return _lstm_step_backward(dnext_h, dnext_c, cache)
 
 
@@ -518,7 +507,7 @@ def lstm_backward(
     dWh : ndarray, shape (H, 4H)
     db : ndarray, shape (4H,)
     """
-    dh = _upstream("dh", dh, cache["shape"])
+    dh = upstream("dh", dh, cache["shape"])
     steps = cache["steps"]
     Wx, Wh = steps[0]["Wx"], steps[0]["Wh"]
     dtype = np.result_type(dh, Wx)
@@ -536,202 +525,3 @@ def lstm_backward(
         dWh += dWh_t
         db += db_t
     return dx, dprev_h, dWx, dWh, db
-
-
-# --- embeddings, temporal affine, temporal softmax loss ----------------------------------
-
-
-def _indices(name: str, value: Any, ndim: int, meaning: str) -> NDArray:
-    if not isinstance(value, np.ndarray) or value.dtype.kind not in "iu":
-        raise TypeError(
-            f"{name} must be an integer ndarray ({meaning}), got {_describe(value)}"
-        )
-    if value.ndim != ndim:
-        raise ValueError(
-            f"{name} must be {ndim}-D ({meaning}), got shape {value.shape}"
-        )
-    return value
-
-
-def word_embedding_forward(
-    x: NDArray, W: NDArray
-) -> tuple[NDArray, tuple[NDArray, NDArray]]:
-    r"""Look up the vector of each word, :math:`\text{out}_{n,t} = W_{x_{n,t}}`.
-
-    Parameters
-    ----------
-    x : ndarray of int, shape (N, T)
-        Word indices in ``[0, V)``.
-    W : ndarray, shape (V, D)
-        One vector per word.
-
-    Returns
-    -------
-    out : ndarray, shape (N, T, D)
-    cache : tuple
-    """
-    x = _indices("x", x, 2, "word indices, (N, T)")
-    W = _float_array("W", W, 2, "word vectors, (V, D)")
-    if x.size and (x.min() < 0 or x.max() >= W.shape[0]):
-        raise ValueError(
-            f"x must hold word indices in [0, {W.shape[0]}) (V = rows of W), got "
-            f"values in [{x.min()}, {x.max()}]"
-        )
-    return W[x], (x, W)
-
-
-def word_embedding_backward(dout: NDArray, cache: tuple[NDArray, NDArray]) -> NDArray:
-    r"""VJP of :func:`word_embedding_forward` in ``W``: :math:`\bar W_v = \sum_{x_{n,t} = v}
-    \bar{\text{out}}_{n,t}`.
-
-    A word repeated in the batch receives the sum of its upstream gradients
-    (``np.add.at``, which accumulates where fancy-index assignment would keep
-    only the last).
-
-    Parameters
-    ----------
-    dout : ndarray, shape (N, T, D)
-    cache : tuple
-        From :func:`word_embedding_forward`.
-
-    Returns
-    -------
-    dW : ndarray, shape (V, D)
-    """
-    x, W = cache
-    dout = _upstream("dout", dout, (*x.shape, W.shape[1]))
-    dW = np.zeros(W.shape, dtype=np.result_type(dout, W))
-    np.add.at(dW, x, dout)
-    return dW
-
-
-def temporal_affine_forward(
-    x: NDArray, w: NDArray, b: NDArray
-) -> tuple[NDArray, tuple[NDArray, NDArray]]:
-    r"""The affine map at every step, :math:`\text{out}_{n,t} = x_{n,t} w + b`.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, T, D)
-    w : ndarray, shape (D, M)
-    b : ndarray, shape (M,)
-
-    Returns
-    -------
-    out : ndarray, shape (N, T, M)
-    cache : tuple
-    """
-    x = _float_array("x", x, 3, "one sequence per row, (N, T, D)")
-    w = _float_array("w", w, 2, "weights, (D, M)")
-    _expect_shape("w", w, (x.shape[2], w.shape[1]), f"(D, M) with D = {x.shape[2]}")
-    b = _float_array("b", b, 1, "bias, (M,)")
-    _expect_shape("b", b, (w.shape[1],), f"(M,) with M = {w.shape[1]}")
-    return x @ w + b, (x, w)
-
-
-def temporal_affine_backward(
-    dout: NDArray, cache: tuple[NDArray, NDArray]
-) -> tuple[NDArray, NDArray, NDArray]:
-    r"""VJP of :func:`temporal_affine_forward`: :math:`\bar x = \bar{\text{out}}\, w^T`,
-    :math:`\bar w = \sum_{n,t} x_{n,t}^T \bar{\text{out}}_{n,t}`,
-    :math:`\bar b = \sum_{n,t} \bar{\text{out}}_{n,t}`.
-
-    Returns
-    -------
-    dx : ndarray, shape (N, T, D)
-    dw : ndarray, shape (D, M)
-    db : ndarray, shape (M,)
-    """
-    x, w = cache
-    dout = _upstream("dout", dout, (*x.shape[:2], w.shape[1]))
-    d = x.shape[2]
-    dw = x.reshape(-1, d).T @ dout.reshape(-1, w.shape[1])
-    return dout @ w.T, dw, dout.sum(axis=(0, 1))
-
-
-def temporal_softmax_loss(x: NDArray, y: NDArray, mask: NDArray) -> tuple[Any, NDArray]:
-    r"""Softmax cross-entropy at every step, masked, summed over time, divided by N.
-
-    .. math::
-
-        L = -\frac1N \sum_{n,t} m_{n,t} \ln p_{n,t,y_{n,t}},\qquad
-        \frac{\partial L}{\partial x_{n,t}} = \frac{m_{n,t}}{N}
-            (p_{n,t} - e_{y_{n,t}})
-
-    with :math:`p_{n,t} = \operatorname{softmax}(x_{n,t})`.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, T, V)
-        Scores.
-    y : ndarray of int, shape (N, T)
-        Targets in ``[0, V)``.
-    mask : ndarray of bool (or 0/1), shape (N, T)
-        Which steps count.
-
-    Returns
-    -------
-    loss : scalar of x's dtype
-    dx : ndarray, shape (N, T, V)
-    """
-    x = _float_array("x", x, 3, "scores, (N, T, V)")
-    y = _indices("y", y, 2, "targets, (N, T)")
-    _expect_shape("y", y, x.shape[:2], "one target per step of x")
-    mask = np.asarray(mask)
-    if mask.dtype.kind not in "biuf":
-        raise TypeError(f"mask must be a boolean or 0/1 array, got {_describe(mask)}")
-    _expect_shape("mask", mask, x.shape[:2], "one flag per step of x")
-    if y.size and (y.min() < 0 or y.max() >= x.shape[2]):
-        raise ValueError(
-            f"y must hold classes in [0, {x.shape[2]}) (V = last axis of x), got "
-            f"values in [{y.min()}, {y.max()}]"
-        )
-    n = x.shape[0]
-    weight = mask.astype(x.dtype) / x.dtype.type(n)
-    shifted = x - x.max(axis=2, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
-    picked = np.take_along_axis(log_p, y[..., None], axis=2)[..., 0]
-    loss = -(weight * picked).sum()
-    dx = np.exp(log_p)
-    np.put_along_axis(
-        dx, y[..., None], np.take_along_axis(dx, y[..., None], axis=2) - 1, axis=2
-    )
-    dx *= weight[..., None]
-    return loss, dx
-
-
-# --- clipping ---------------------------------------------------------------------------
-
-
-def clip_gradients(
-    grads: Mapping[str, NDArray], max_norm: float
-) -> tuple[dict[str, NDArray], float]:
-    r"""Scale the gradients so that their joint L2 norm is at most ``max_norm``.
-
-    .. math:: g \leftarrow g \cdot \min\Bigl(1, \frac{\text{max\_norm}}{\|g\|_2}\Bigr)
-
-    with :math:`\|g\|_2` the norm of all arrays together (one scale for all, so the
-    direction is kept). A separate step of the training loop, applied after the
-    gradient is computed (and checked): a backward never clips.
-
-    Parameters
-    ----------
-    grads : mapping of str to ndarray
-    max_norm : float
-        Positive.
-
-    Returns
-    -------
-    clipped : dict of str to ndarray
-        New arrays (the inputs are not modified), dtypes kept.
-    norm : float
-        The joint norm before clipping.
-    """
-    limit = float(max_norm)
-    if not (limit > 0 and math.isfinite(limit)):
-        raise ValueError(f"max_norm must be a finite number > 0, got {max_norm!r}")
-    norm = math.sqrt(
-        sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())
-    )
-    scale = min(1.0, limit / norm) if norm > 0 else 1.0
-    return {k: (g * g.dtype.type(scale)) for k, g in grads.items()}, norm

@@ -28,6 +28,8 @@ from spec.blocks import (
     pooling,
 )
 from spec.blocks.evaluate import Block, Prepared, compile_formulas
+from spec.blocks.recurrent.definitions import KINDS as RECURRENT_KINDS
+from spec.blocks.recurrent.oracle import recurrent_forward, recurrent_vjp
 from spec.caching import cached
 from spec.validation import validate_choice, validate_int
 
@@ -158,7 +160,9 @@ def layer_vjp(
         One of :data:`KINDS`: ``"affine"``, ``"relu"``, ``"convolution"``,
         ``"max_pool"``, ``"average_pool"``, ``"batchnorm"``, ``"layernorm"``,
         ``"spatial_batchnorm"``, ``"groupnorm"``, ``"dropout"``,
-        ``"softmax_loss"``, ``"hinge_loss"``.
+        ``"softmax_loss"``, ``"hinge_loss"``; and the recurrent kinds of
+        :data:`spec.blocks.recurrent.KINDS`, handed to
+        :func:`~spec.blocks.recurrent.oracle.recurrent_vjp`.
     inputs : dict of str to array_like
         By CS231n's names: ``x``, ``w``, ``b`` (affine: x (N, d1, ..., dk), w
         (D, M), b (M,); convolution: x (N, C, H, W), w (F, C, H_K, W_K), b (F,)),
@@ -202,6 +206,8 @@ def layer_vjp(
     >>> np.allclose(grads["dx"], g @ w.T), np.allclose(grads["dw"], x.T @ g)
     (True, True)
     """
+    if kind in RECURRENT_KINDS:
+        return recurrent_vjp(kind, inputs, dout, dps=dps, **hyper)
     prepared, digits = _prepare(kind, inputs, dout, dict(hyper, dps=dps))
     exact = _evaluate(kind, prepared, digits, backward=True)
     return {name: _rounded(values) for name, values in exact.items()}
@@ -227,6 +233,8 @@ def layer_forward(
     array([[ 5.,  7.],
            [13., 15.]])
     """
+    if kind in RECURRENT_KINDS:
+        return recurrent_forward(kind, inputs, dps=dps, **hyper)
     prepared, digits = _prepare(kind, inputs, None, dict(hyper, dps=dps))
     return _rounded(_evaluate(kind, prepared, digits, backward=False)["out"])
 

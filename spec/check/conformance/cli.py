@@ -36,6 +36,8 @@ from spec.check.conformance.optimizers import (
 )
 from spec.check.conformance.program import check_function, check_program, part_names
 from spec.check.conformance.program.layouts import import_file, recognise
+from spec.check.conformance.recurrent import check_recurrent_file
+from spec.check.conformance.recurrent.run import recurrent_names
 from spec.check.conformance.report import to_json, to_junit
 from spec.check.conformance.suites import SUITES
 
@@ -225,11 +227,12 @@ def run_check(args: argparse.Namespace) -> int:
                 f"{args.target} holds CS231n-style {kind}, checked in their own "
                 "signatures"
             )
-        report = (
-            check_layers_file(module_part, rng=args.seed)
-            if kind == "layers"
-            else check_optim_file(module_part, rng=args.seed)
-        )
+        checks = {
+            "layers": check_layers_file,
+            "optimizers": check_optim_file,
+            "recurrent layers": check_recurrent_file,
+        }
+        report = checks[kind](module_part, rng=args.seed)
     elif attr in OPTIMIZER_KINDS and attr in optimizer_names(module_part):
         report = check_optimizer(load_function(args.target), kind=attr, rng=args.seed)
     elif not attr or "." in attr or _is_part(module_part, attr):
@@ -275,7 +278,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def file_kind(path: str) -> str | None:
-    """``"layers"`` for a file that defines a CS231n layer pair's forward,
+    """``"recurrent layers"`` for a file that defines a CS231n recurrent layer,
+    ``"layers"`` for one that defines a CS231n layer pair's forward,
     ``"optimizers"`` for one that defines a CS231n update rule, else ``None`` (a
     program or a gradient function); read without running the file."""
     file = Path(path)
@@ -286,6 +290,8 @@ def file_kind(path: str) -> str | None:
     except (SyntaxError, UnicodeDecodeError):
         return None  # the program check reports why it does not import
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    if recurrent_names(file):
+        return "recurrent layers"
     if defined & {forward for _, forward, _ in PAIRS}:
         return "layers"
     if optimizer_names(file):
