@@ -157,7 +157,7 @@ def layer_vjp(
     Parameters
     ----------
     kind : str
-        One of :data:`KINDS`: ``"affine"``, ``"relu"``, ``"convolution"``,
+        One of :data:`~spec.blocks.oracle.KINDS`: ``"affine"``, ``"relu"``, ``"convolution"``,
         ``"max_pool"``, ``"average_pool"``, ``"batchnorm"``, ``"layernorm"``,
         ``"spatial_batchnorm"``, ``"groupnorm"``, ``"dropout"``,
         ``"softmax_loss"``, ``"hinge_loss"``; and the recurrent kinds of

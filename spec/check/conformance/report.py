@@ -2,7 +2,7 @@
 
 :class:`CaseResult` per case and :class:`ConformanceReport` for one gradient
 function (:func:`spec.check_implementation`), with its :class:`Diagnosis`; :class:`PartResult` per part and
-:class:`ProgramReport` for a whole program (:func:`spec.check_program`), each part
+:class:`~spec.check.conformance.program.report.ProgramReport` for a whole program (:func:`spec.check_program`), each part
 with its :class:`PartDiagnosis` and the :class:`SourceLine` of the learner's file
 to look at. The text is one rendering of the data; JSON (:data:`SCHEMA`), JUnit and
 HTML (Jupyter) are others."""

@@ -16,7 +16,7 @@ backward, and does not use :mod:`backprop`:
   s j + b}` and :math:`\partial b_f = \sum_{n i j} g_{n f i j}`;
 - max pooling sends each upstream entry to the maximal position of its window
   (the first in row-major order at a tie; any split with weights :math:`\ge 0`
-  summing to 1 is a subgradient, and :mod:`.layers` accepts exactly those),
+  summing to 1 is a subgradient, and :mod:`~spec.check.conformance.layers.compare` accepts exactly those),
   accumulating over overlapping windows; average pooling spreads it as
   :math:`g / (h w)`;
 - normalisation (batch, layer, spatial batch, group norm) over the axes of its
@@ -33,7 +33,7 @@ backward, and does not use :mod:`backprop`:
   (scores shifted by their maximum) and the multiclass hinge loss
   :math:`\frac1N \sum_n \sum_{j \ne y_n} \max(0, s_{n j} - s_{n y_n} + 1)`.
 
-A known mistake (:mod:`.layer_mistakes`) is a subclass overriding the one
+A known mistake (:mod:`~spec.check.conformance.layers.mistakes`) is a subclass overriding the one
 method whose line it gets wrong.
 """
 

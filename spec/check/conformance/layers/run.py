@@ -5,8 +5,8 @@ is run through the learner's own forward, whose cache goes to their backward
 with a random upstream gradient; each gets copies of its inputs, and writing
 into one is itself a finding. Every output (the forward's, batch norm's
 running statistics, every gradient) is compared with the spec's own float64
-derivation (:mod:`.layer_derivation`) by the criterion below; where a case
-fails, the diagnosis names the known mistake (:mod:`.layer_mistakes`) whose
+derivation (:mod:`~spec.check.conformance.layers.derivation`) by the criterion below; where a case
+fails, the diagnosis names the known mistake (:mod:`~spec.check.conformance.layers.mistakes`) whose
 derivation the learner's outputs equal on every case where their code
 computes. On float64 cases marked ``second_opinion`` the backward is also
 compared with a numeric VJP of the learner's own forward, which tells a wrong
@@ -15,7 +15,7 @@ criterion.
 
 Criterion: an output passes when ``max |a - b| <= rtol * max(|a|max, |b|max,
 1e-3)`` (largest error over the largest entry), shapes equal and every entry
-finite, with ``rtol`` by precision (:data:`RTOL`). At a kink the rule is the
+finite, with ``rtol`` by precision (:data:`~spec.check.conformance.layers.compare.RTOL`). At a kink the rule is the
 subdifferential: a max pooling window with tied maxima may split its upstream
 gradient over them in any way (weights ≥ 0 summing to 1), a ReLU input exactly 0
 may pass any fraction of it. Dropout's mask is read off the learner's output

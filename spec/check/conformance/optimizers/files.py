@@ -36,7 +36,7 @@ class OptimFileReport:
     ----------
     path : str
     reports : tuple of OptimizerReport
-        In the order of :data:`KINDS`.
+        In the order of :data:`~spec.check.conformance.optimizers.mistakes.KINDS`.
     missing : tuple of str
         The CS231n names the file does not define.
     """

@@ -67,7 +67,7 @@ class Alternative:
     name : str
         Identifier, e.g. ``"adam_t_late"``.
     kind : str
-        The CS231n rule it stands for (a key of :data:`KINDS`), or
+        The CS231n rule it stands for (a key of :data:`~spec.check.conformance.optimizers.mistakes.KINDS`), or
         ``"adam_weight_decay"``: Adam checked with ``weight_decay=True``.
     title : str
         What it does, in words.

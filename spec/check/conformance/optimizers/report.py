@@ -87,7 +87,7 @@ class OptimizerReport:
     target : str
         The rule's name.
     kind : str
-        A key of :data:`KINDS`.
+        A key of :data:`~spec.check.conformance.optimizers.mistakes.KINDS`.
     verdict : {"conformant", "deviates", "wrong", "crashed"}
         ``"conformant"``: it equals a convention at every step; ``"deviates"``: a
         named deviation; ``"wrong"``: neither; ``"crashed"``: a call raised or

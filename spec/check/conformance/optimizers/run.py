@@ -19,7 +19,7 @@ several trajectories and compares every step with the spec's rules
   ignores ``config`` and uses the defaults is seen.
 
 Every call receives copies of ``w``, ``dw`` and ``config``; a rule that writes into
-``w`` or ``dw`` is reported (:attr:`OptimizerReport.writes_inputs`). A rule that
+``w`` or ``dw`` is reported (``writes_inputs`` of :class:`~spec.check.conformance.optimizers.report.OptimizerReport`). A rule that
 raises is reported with the line that raised.
 
 The verdict: the rule **matches a convention** (:data:`CONVENTIONS`: a correct
@@ -196,7 +196,7 @@ class _Agreement:
 
 
 def _agree(claimed: NDArray, reference: NDArray, dtype: str) -> _Agreement:
-    """Step by step, within :data:`RTOL` of the largest finite reference entry of
+    """Step by step, within :data:`~spec.check.conformance.optimizers.trajectories.RTOL` of the largest finite reference entry of
     the step; where the reference is not finite, the claimed entry must be the same
     non-finite value."""
     c = claimed[1:].reshape(claimed.shape[0] - 1, -1)

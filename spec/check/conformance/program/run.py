@@ -177,7 +177,7 @@ def check_program(
     rng : int or numpy.random.Generator
         Seed of every case's parameters and data.
     parts : sequence of str, optional
-        Only these parts (names as :func:`part_names` gives them, e.g.
+        Only these parts (names as :func:`~spec.check.conformance.program.run.part_names` gives them, e.g.
         ``"Network.backprop"``); by default all.
     name : str, optional
         The program's name in the report (default: the path as given).

@@ -1,7 +1,7 @@
 r"""The line of a learner's file that computes a wrong value: :func:`trace_call`,
 :func:`locate` and :func:`locate_crash`.
 
-A part of the program is run once more on one case under :func:`sys.settrace`,
+A part of the program is run once more on one case under ``sys.settrace``,
 restricted to the frames of the learner's file. For every statement executed the
 tracer records a :class:`Binding`: the values the statement reads (its *atoms*:
 names, attributes and subscripts, evaluated just before it runs, arrays copied)
