@@ -19,6 +19,7 @@ TESTS = Path(__file__).parent
     [
         ("cs231n_layers.py", "layers"),
         ("cs231n_optim.py", "optimizers"),
+        ("cs231n_rnn_layers.py", "recurrent layers"),
         ("programs/tutorial_program.py", None),
         ("tutorial_net.py", None),
     ],

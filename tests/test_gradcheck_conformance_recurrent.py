@@ -12,13 +12,15 @@ import backprop.blocks.recurrent as rec
 import backprop.blocks.temporal as tem
 from spec.blocks.recurrent import recurrent_vjp
 from spec.check.conformance.recurrent import (
-    GATE_ORDERS,
-    KINDS,
     RECURRENT_MISTAKES,
-    RecurrentDerivation,
     check_recurrent_layer,
     check_recurrent_module,
-    recurrent_cases,
+)
+from spec.check.conformance.recurrent.cases import recurrent_cases
+from spec.check.conformance.recurrent.derivation import (
+    GATE_ORDERS,
+    KINDS,
+    RecurrentDerivation,
 )
 
 PAIRS = {
