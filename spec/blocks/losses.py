@@ -117,7 +117,7 @@ PROOF_CASES = (
 def prove_losses(
     formulas: Mapping[str, Formula] | None = None, *, seed: int = 0
 ) -> tuple[BlockProof, ...]:
-    """``dscores`` of both losses at the sizes and labels of :data:`PROOF_CASES`.
+    """``dscores`` of both losses at the sizes and labels of ``PROOF_CASES``.
 
     Parameters
     ----------

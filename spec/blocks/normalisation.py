@@ -216,7 +216,7 @@ PROOF_SIZES: dict[str, tuple[dict[str, int], ...]] = {
 def prove_normalisation(
     kind: str, formulas: Mapping[str, Formula] | None = None, *, seed: int = 0
 ) -> tuple[BlockProof, ...]:
-    """``dx``, ``dgamma``, ``dbeta`` of ``kind`` at the sizes of :data:`PROOF_SIZES`.
+    """``dx``, ``dgamma``, ``dbeta`` of ``kind`` at the sizes of ``PROOF_SIZES``.
 
     Parameters
     ----------

@@ -161,7 +161,7 @@ def layer_vjp(
         ``"max_pool"``, ``"average_pool"``, ``"batchnorm"``, ``"layernorm"``,
         ``"spatial_batchnorm"``, ``"groupnorm"``, ``"dropout"``,
         ``"softmax_loss"``, ``"hinge_loss"``; and the recurrent kinds of
-        :data:`spec.blocks.recurrent.KINDS`, handed to
+        :data:`spec.blocks.recurrent.definitions.KINDS`, handed to
         :func:`~spec.blocks.recurrent.oracle.recurrent_vjp`.
     inputs : dict of str to array_like
         By CS231n's names: ``x``, ``w``, ``b`` (affine: x (N, d1, ..., dk), w

@@ -21,7 +21,7 @@ the gradient of :math:`h_{t-1}` is its own upstream gradient plus what step
 :math:`t` sends back, the shared parameters sum every step's contribution, and
 the LSTM's cell state carries :math:`\bar c_{t-1} = (\bar c_t + \bar h_t \odot o
 \odot \tanh' c_t) \odot f`. It is proven equal to direct differentiation of the
-unrolled graph in :mod:`spec.blocks.bptt`.
+unrolled graph in :mod:`spec.blocks.recurrent.bptt`.
 
 **The oracle** (:func:`recurrent_vjp`, :func:`recurrent_forward`) evaluates the
 recursion, with the local derivatives as derived here, in ``mpmath`` at ``dps``

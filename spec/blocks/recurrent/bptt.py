@@ -220,7 +220,7 @@ def prove_recurrent(
     Parameters
     ----------
     kind : str
-        One of :data:`spec.blocks.recurrent.KINDS`.
+        One of :data:`spec.blocks.recurrent.definitions.KINDS`.
     N, T, D, H, V : int
         Batch, steps, input width, hidden width (the temporal affine layer's
         output width M), vocabulary (the embedding's rows, the loss's classes).

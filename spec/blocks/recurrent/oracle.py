@@ -128,7 +128,7 @@ def recurrent_vjp(
     Parameters
     ----------
     kind : str
-        One of :data:`KINDS`.
+        One of :data:`~spec.blocks.recurrent.definitions.KINDS`.
     inputs : dict
         By CS231n's names: ``x, prev_h, Wx, Wh, b`` (``"rnn_step"``), ``x, h0,
         Wx, Wh, b`` (``"rnn"``, ``"lstm"``), ``x, prev_h, prev_c, Wx, Wh, b``

@@ -168,7 +168,7 @@ def recursion_vjp(
     Parameters
     ----------
     kind : str
-        One of :data:`KINDS`.
+        One of :data:`~spec.blocks.recurrent.definitions.KINDS`.
     inputs : mapping
         By CS231n's names (:data:`INPUTS`).
     dout

@@ -229,7 +229,7 @@ def check_recurrent_layer(
         ``rnn_backward(dh, cache) -> (dx, dh0, dWx, dWh, db)``;
         ``temporal_softmax_loss(x, y, mask) -> (loss, dx)`` has no backward.
     kind : str
-        One of :data:`KINDS`.
+        One of :data:`~spec.check.conformance.recurrent.derivation.KINDS`.
     rng : int or numpy.random.Generator, default 0
         Seeds the cases' inputs and random upstream gradients.
     gate_order : sequence of str or None
