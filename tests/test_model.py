@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import spec
+from backprop import blocks
 from backprop.model import (
     Activation,
     AveragePool,
@@ -16,6 +17,7 @@ from backprop.model import (
     MaxPool,
     Model,
     cnn_preset,
+    execution_order,
 )
 
 pytestmark = pytest.mark.usefixtures("single_threaded_blas")
@@ -47,7 +49,14 @@ def tiny_data(n=4, seed=2):
 def test_names_and_parameter_tree():
     model = tiny_model()
     assert model.names[:4] == ("conv1", "batchnorm1", "activation1", "maxpool1")
-    assert list(model.params) == ["conv1", "batchnorm1", "conv2", "dense1", "batchnorm2", "dense2"]
+    assert list(model.params) == [
+        "conv1",
+        "batchnorm1",
+        "conv2",
+        "dense1",
+        "batchnorm2",
+        "dense2",
+    ]
     assert model.params["conv1"]["w"].shape == (3, 2, 3, 2)
     # conv1 keeps 6x5 (padding 1, kernel 3x2) -> 6x6; pool 2x2 stride (2, 1) -> 3x5;
     # conv2 2x2 stride 2 -> 1x2; 4 channels -> 8 inputs to dense1.
@@ -71,7 +80,9 @@ def test_gradcheck_whole_model(dtype, loss):
     )
     assert report.passed
     grads = model.gradients(model.params, x, y, rng=5)
-    assert all(g.dtype == np.dtype(dtype) for leaves in grads.values() for g in leaves.values())
+    assert all(
+        g.dtype == np.dtype(dtype) for leaves in grads.values() for g in leaves.values()
+    )
 
 
 def test_fit_lowers_the_loss_and_predicts_the_training_set():
@@ -85,7 +96,13 @@ def test_fit_lowers_the_loss_and_predicts_the_training_set():
     )
     seen = []
     history = model.fit(
-        x, y, epochs=30, batch_size=10, lr=0.05, rng=1, callback=lambda e, m, r: seen.append(e)
+        x,
+        y,
+        epochs=30,
+        batch_size=10,
+        lr=0.05,
+        rng=1,
+        callback=lambda e, m, r: seen.append(e),
     )
     assert seen == list(range(1, 31))
     assert history[-1]["loss"] < 0.5 * history[0]["loss"]
@@ -96,7 +113,9 @@ def test_fit_lowers_the_loss_and_predicts_the_training_set():
 
 def test_callback_returning_true_stops_training():
     x, y = tiny_data(8)
-    history = tiny_model().fit(x, y, epochs=5, batch_size=4, lr=0.01, callback=lambda e, m, r: e == 2)
+    history = tiny_model().fit(
+        x, y, epochs=5, batch_size=4, lr=0.01, callback=lambda e, m, r: e == 2
+    )
     assert [r["epoch"] for r in history] == [1, 2]
 
 
@@ -117,7 +136,8 @@ def test_save_and_load_round_trip(tmp_path):
     path = tmp_path / "model.npz"
     model.save(path)
     loaded = Model.load(path)
-    assert loaded.names == model.names and loaded.layers == model.layers
+    assert loaded.names == model.names
+    assert loaded.layers == model.layers
     for tree, other in ((model.params, loaded.params), (model.state, loaded.state)):
         for name in tree:
             for key in tree[name]:
@@ -146,7 +166,9 @@ def test_cnn_preset_shapes():
 def test_bad_input_names_the_argument():
     model = tiny_model()
     x, y = tiny_data()
-    with pytest.raises(ValueError, match=r"x must have shape \(N, 2, 6, 5\) or \(N, 60\)"):
+    with pytest.raises(
+        ValueError, match=r"x must have shape \(N, 2, 6, 5\) or \(N, 60\)"
+    ):
         model.predict(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="params must be a dict with the layers"):
         model.gradients({"conv1": model.params["conv1"]}, x, y)
@@ -160,3 +182,46 @@ def test_bad_input_names_the_argument():
         Model([Dense(3)], (4,), loss="mse")
     with pytest.raises(ValueError, match="name must be an elementwise activation"):
         Activation("softmax")
+
+
+def test_relu_then_max_pool_runs_swapped_with_the_same_loss_and_gradient():
+    # Integer-valued inputs and weights: many pooling windows hold ties, at zero
+    # (every entry negative) and above it.
+    rng = np.random.default_rng(3)
+    model = Model(
+        [Convolution(3, 2), Activation("relu"), MaxPool(2, stride=1), Dense(4)],
+        (2, 5, 6),
+        dtype="float64",
+    )
+    assert model.order == (0, 2, 1, 3)
+    params = {
+        "conv1": {
+            "w": rng.integers(-1, 2, (3, 2, 2, 2)).astype(float),
+            "b": np.zeros(3),
+        },
+        "dense1": {"w": rng.standard_normal((36, 4)), "b": rng.standard_normal(4)},
+    }
+    x = rng.integers(-1, 2, (3, 2, 5, 6)).astype(float)
+    y = np.array([0, 3, 1])
+    # The stated order, layer by layer.
+    z, conv_cache = blocks.convolution_forward(
+        x, params["conv1"]["w"], params["conv1"]["b"]
+    )
+    a, relu_cache = blocks.relu_forward(z)
+    p, pool_cache = blocks.max_pool_forward(a, size=2, stride=1)
+    scores, dense_cache = blocks.affine_forward(
+        p, params["dense1"]["w"], params["dense1"]["b"]
+    )
+    loss, dscores = blocks.softmax_loss(scores, y)
+    dp, dw2, db2 = blocks.affine_backward(dscores, dense_cache)
+    dz = blocks.relu_backward(blocks.max_pool_backward(dp, pool_cache), relu_cache)
+    _, dw1, db1 = blocks.convolution_backward(dz, conv_cache)
+    assert (np.diff(np.sort(a.reshape(-1))) == 0).any()  # ties are present
+    assert model.loss(params, x, y) == pytest.approx(loss, rel=1e-15)
+    grads = model.gradients(params, x, y)
+    np.testing.assert_allclose(grads["conv1"]["w"], dw1, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(grads["conv1"]["b"], db1, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(grads["dense1"]["w"], dw2, rtol=1e-14, atol=1e-15)
+    np.testing.assert_array_equal(grads["dense1"]["b"], db2)
+    # Average pooling does not commute with the ReLU: kept in the stated order.
+    assert execution_order([Activation("relu"), AveragePool(2), Dense(2)]) == (0, 1, 2)

@@ -135,4 +135,5 @@ def relu_backward(dout: NDArray[Any], cache: dict[str, Any]) -> NDArray[Any]:
     dout = float_array(dout, "dout")
     if dout.shape != x.shape:
         raise ValueError(f"dout must have the shape of x {x.shape}, got {dout.shape}")
-    return np.where(x > 0, dout, np.zeros((), dout.dtype))
+    # A ufunc keeps the memory layout of its operands (np.where would not).
+    return dout * (x > 0)

@@ -12,6 +12,12 @@ With stride :math:`s` and padding :math:`p` per axis, the output has
 :math:`H' = 1 + \lfloor (H + 2p_h - HH) / s_h \rfloor` rows and
 :math:`W' = 1 + \lfloor (W + 2p_w - WW) / s_w \rfloor` columns; rows and columns
 of the padded input beyond the last window are not read (their gradient is 0).
+
+Memory layout: the columns are ordered (row, column, example), so every copy
+and scatter runs over the batch axis innermost, in long contiguous runs. The
+arrays a convolution returns are (N, F, H', W') views of memory laid out as
+(F, H', W', N); pooling and elementwise layers keep that layout, and the next
+convolution reads it without a copy.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ __all__ = [
     "convolution_forward",
     "im2col",
     "output_size",
+    "padded_channels_last",
 ]
 
 
@@ -48,7 +55,7 @@ def output_size(
         If the kernel is larger than the padded image.
     """
     out = []
-    for axis, n, k, s, p in zip(("rows", "columns"), size, kernel, stride, padding):
+    for axis, n, k, s, p in zip(("rows", "columns"), size, kernel, stride, padding, strict=False):
         if n + 2 * p < k:
             raise ValueError(
                 f"the kernel ({k} {axis}) must fit in the padded input ({n} + 2*{p} "
@@ -63,18 +70,19 @@ def im2col(
 ) -> NDArray[Any]:
     r"""Every receptive field of ``xp`` as a column.
 
-    .. math:: \mathrm{cols}[(c, k, l), (n, i, j)] = X^{pad}_{n, c, s_h i + k, s_w j + l}
+    .. math:: \mathrm{cols}[(c, k, l), (i, j, n)] = X^{pad}_{n, c, s_h i + k, s_w j + l}
 
     Parameters
     ----------
     xp : ndarray, shape (N, C, H_p, W_p)
-        The (already padded) images.
+        The (already padded) images; fastest when laid out as (C, H_p, W_p, N)
+        in memory.
     kernel : (HH, WW)
     stride : (s_h, s_w)
 
     Returns
     -------
-    cols : ndarray, shape (C HH WW, N H' W')
+    cols : ndarray, shape (C HH WW, H' W' N)
         Rows in the order of ``w.reshape(F, -1)``'s columns, contiguous.
     """
     n, c = xp.shape[:2]
@@ -82,8 +90,8 @@ def im2col(
         :, :, :: stride[0], :: stride[1]
     ]  # (N, C, H', W', HH, WW), a view
     ho, wo = windows.shape[2:4]
-    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(
-        c * kernel[0] * kernel[1], n * ho * wo
+    return windows.transpose(1, 4, 5, 2, 3, 0).reshape(
+        c * kernel[0] * kernel[1], ho * wo * n
     )
 
 
@@ -99,33 +107,48 @@ def col2im(
     .. math::
 
         \frac{\partial L}{\partial X^{pad}_{n c y x}} = \sum_{k, l}
-        \sum_{i, j:\ s_h i + k = y,\ s_w j + l = x} \mathrm{dcols}[(c, k, l), (n, i, j)]
+        \sum_{i, j:\ s_h i + k = y,\ s_w j + l = x} \mathrm{dcols}[(c, k, l), (i, j, n)]
 
     Overlapping windows accumulate; a loop over the :math:`HH \cdot WW` kernel
     offsets, each adding one strided slice.
 
     Parameters
     ----------
-    dcols : ndarray, shape (C HH WW, N H' W')
+    dcols : ndarray, shape (C HH WW, H' W' N)
     padded_shape : (N, C, H_p, W_p)
     kernel, stride, out_size : pairs (rows, columns)
 
     Returns
     -------
     dxp : ndarray, shape (N, C, H_p, W_p)
+        A view of memory laid out as (C, H_p, W_p, N).
     """
     n, c, hp, wp = padded_shape
     kh, kw = kernel
     sh, sw = stride
     ho, wo = out_size
-    blocks = dcols.reshape(c, kh, kw, n, ho, wo)
-    dxp = np.zeros((c, n, hp, wp), dtype=dcols.dtype)
+    blocks = dcols.reshape(c, kh, kw, ho, wo, n)
+    dxp = np.zeros((c, hp, wp, n), dtype=dcols.dtype)
     for k in range(kh):
         for l_ in range(kw):
-            dxp[:, :, k : k + sh * (ho - 1) + 1 : sh, l_ : l_ + sw * (wo - 1) + 1 : sw] += (
+            dxp[:, k : k + sh * (ho - 1) + 1 : sh, l_ : l_ + sw * (wo - 1) + 1 : sw] += (
                 blocks[:, k, l_]
             )
-    return dxp.transpose(1, 0, 2, 3)
+    return dxp.transpose(3, 0, 1, 2)
+
+
+def padded_channels_last(x: NDArray[Any], padding: tuple[int, int]) -> NDArray[Any]:
+    """``x`` zero-padded, as an (N, C, H_p, W_p) view of (C, H_p, W_p, N) memory.
+
+    Returns ``x`` itself when it is laid out so already and needs no padding.
+    """
+    ph, pw = padding
+    if (ph, pw) == (0, 0) and x.transpose(1, 2, 3, 0).flags.c_contiguous:
+        return x
+    n, c, h, w = x.shape
+    buffer = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+    buffer[:, ph : ph + h, pw : pw + w, :] = x.transpose(1, 2, 3, 0)
+    return buffer.transpose(3, 0, 1, 2)
 
 
 def convolution_forward(
@@ -177,17 +200,16 @@ def convolution_forward(
             f"w must have shape (F, {c}, HH, WW) for x with {c} channels, got {w.shape}"
         )
     if b.shape != (f,):
-        raise ValueError(f"b must have shape ({f},), one bias per kernel, got {b.shape}")
+        raise ValueError(
+            f"b must have shape ({f},), one bias per kernel, got {b.shape}"
+        )
     out_size = output_size((h, wd), (kh, kw), strides, pads)
-    xp = x
-    if pads != (0, 0):
-        xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[0]), (pads[1], pads[1])))
+    xp = padded_channels_last(x, pads)
     cols = im2col(xp, (kh, kw), strides)
     out = w.reshape(f, -1) @ cols
     out += b[:, None]
-    # A transposed view: the product's (F, N, H', W') layout is kept in memory,
-    # which the next layer's passes and this layer's backward read without a copy.
-    out = out.reshape(f, n, *out_size).transpose(1, 0, 2, 3)
+    # A view: the product's (F, H', W', N) layout stays in memory (module notes).
+    out = out.reshape(f, *out_size, n).transpose(3, 0, 1, 2)
     cache = {
         "cols": cols,
         "w": w,
@@ -271,8 +293,10 @@ def _upstream(dout: NDArray[Any], cache: dict[str, Any]) -> NDArray[Any]:
     f = cache["w"].shape[0]
     expected = (cache["x_shape"][0], f, *cache["out_size"])
     if dout.shape != expected:
-        raise ValueError(f"dout must have the shape of out {expected}, got {dout.shape}")
-    return dout.transpose(1, 0, 2, 3).reshape(f, -1)
+        raise ValueError(
+            f"dout must have the shape of out {expected}, got {dout.shape}"
+        )
+    return dout.transpose(1, 2, 3, 0).reshape(f, -1)
 
 
 def _weights_gradient(
@@ -280,4 +304,4 @@ def _weights_gradient(
 ) -> tuple[NDArray[Any], NDArray[Any]]:
     w = cache["w"]
     dw = (g @ cache["cols"].T).reshape(w.shape)
-    return dw, dout.sum(axis=(0, 2, 3))
+    return dw, g.sum(axis=1)

@@ -68,7 +68,9 @@ def dropout_forward(
     else:
         drawn = np.asarray(mask)
         if drawn.shape != x.shape:
-            raise ValueError(f"mask must have the shape of x {x.shape}, got {drawn.shape}")
+            raise ValueError(
+                f"mask must have the shape of x {x.shape}, got {drawn.shape}"
+            )
         if drawn.dtype != bool and not np.isin(drawn, (0, 1)).all():
             raise ValueError("mask must hold only 0 and 1 (or booleans)")
     scaled = drawn.astype(x.dtype) * x.dtype.type(1 / q)

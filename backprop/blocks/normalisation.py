@@ -304,7 +304,9 @@ def normalise_backward(
     xhat, gamma = cache["xhat"], cache["gamma"]
     dout = float_array(dout, "dout")
     if dout.shape != xhat.shape:
-        raise ValueError(f"dout must have the shape of x {xhat.shape}, got {dout.shape}")
+        raise ValueError(
+            f"dout must have the shape of x {xhat.shape}, got {dout.shape}"
+        )
     param_axes = cache["param_axes"]
     keep = gamma.ndim == xhat.ndim
     dgamma = (dout * xhat).sum(axis=param_axes, keepdims=keep)

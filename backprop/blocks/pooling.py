@@ -158,9 +158,7 @@ def average_pool_backward(dout: NDArray[Any], cache: dict[str, Any]) -> NDArray[
     return dx
 
 
-def _geometry(
-    x: Any, size: Any, stride: Any
-) -> tuple[NDArray[Any], dict[str, Any]]:
+def _geometry(x: Any, size: Any, stride: Any) -> tuple[NDArray[Any], dict[str, Any]]:
     x = float_array(x, "x", ndim=4)
     kernel = pair(size, "size", 1)
     steps = pair(stride, "stride", 1)
@@ -201,7 +199,12 @@ def _offsets(
         for l_ in range(kw):
             yield (
                 k * kw + l_,
-                x[:, :, k : k + sh * (ho - 1) + 1 : sh, l_ : l_ + sw * (wo - 1) + 1 : sw],
+                x[
+                    :,
+                    :,
+                    k : k + sh * (ho - 1) + 1 : sh,
+                    l_ : l_ + sw * (wo - 1) + 1 : sw,
+                ],
             )
 
 
