@@ -78,7 +78,10 @@ __all__ = [
     "execution_order",
 ]
 
-Params = dict[str, dict[str, NDArray[Any]]]
+#: One layer's arrays by name (``{"w": ..., "b": ...}``).
+Leaves = dict[str, NDArray[Any]]
+#: The arrays of every layer, by layer name.
+Params = dict[str, Leaves]
 Shape = tuple[int, ...]
 #: ``callback(epoch, model, record)`` after each epoch; returning True stops.
 EpochCallback = Callable[[int, "Model", dict[str, Any]], "bool | None"]
@@ -181,13 +184,23 @@ class Convolution(Layer):
         }
         return params, {}, (self.filters, ho, wo)
 
-    def forward(self, params, state, x, *, train, rng):  # type: ignore[no-untyped-def]
+    def forward(
+        self,
+        params: Leaves,
+        state: Leaves,
+        x: NDArray[Any],
+        *,
+        train: bool,
+        rng: np.random.Generator,
+    ) -> tuple[NDArray[Any], Any, Leaves]:
         out, cache = convolution_forward(
             x, params["w"], params["b"], stride=self.stride, padding=self.padding
         )
         return out, cache, state
 
-    def backward(self, dout, cache, *, need_dx):  # type: ignore[no-untyped-def]
+    def backward(
+        self, dout: NDArray[Any], cache: Any, *, need_dx: bool
+    ) -> tuple[NDArray[Any] | None, Leaves]:
         if need_dx:
             dx, dw, db = convolution_backward(dout, cache)
         else:
@@ -226,11 +239,21 @@ class MaxPool(Layer):
             )
         return {}, {}, (c, 1 + (h - kh) // sh, 1 + (w - kw) // sw)
 
-    def forward(self, params, state, x, *, train, rng):  # type: ignore[no-untyped-def]
+    def forward(
+        self,
+        params: Leaves,
+        state: Leaves,
+        x: NDArray[Any],
+        *,
+        train: bool,
+        rng: np.random.Generator,
+    ) -> tuple[NDArray[Any], Any, Leaves]:
         out, cache = max_pool_forward(x, size=self.size, stride=self._stride())
         return out, cache, state
 
-    def backward(self, dout, cache, *, need_dx):  # type: ignore[no-untyped-def]
+    def backward(
+        self, dout: NDArray[Any], cache: Any, *, need_dx: bool
+    ) -> tuple[NDArray[Any] | None, Leaves]:
         return max_pool_backward(dout, cache), {}
 
 
@@ -240,11 +263,21 @@ class AveragePool(MaxPool):
 
     kind: ClassVar[str] = "avgpool"
 
-    def forward(self, params, state, x, *, train, rng):  # type: ignore[no-untyped-def]
+    def forward(
+        self,
+        params: Leaves,
+        state: Leaves,
+        x: NDArray[Any],
+        *,
+        train: bool,
+        rng: np.random.Generator,
+    ) -> tuple[NDArray[Any], Any, Leaves]:
         out, cache = average_pool_forward(x, size=self.size, stride=self._stride())
         return out, cache, state
 
-    def backward(self, dout, cache, *, need_dx):  # type: ignore[no-untyped-def]
+    def backward(
+        self, dout: NDArray[Any], cache: Any, *, need_dx: bool
+    ) -> tuple[NDArray[Any] | None, Leaves]:
         return average_pool_backward(dout, cache), {}
 
 
@@ -271,11 +304,21 @@ class Dense(Layer):
         }
         return params, {}, (self.units,)
 
-    def forward(self, params, state, x, *, train, rng):  # type: ignore[no-untyped-def]
+    def forward(
+        self,
+        params: Leaves,
+        state: Leaves,
+        x: NDArray[Any],
+        *,
+        train: bool,
+        rng: np.random.Generator,
+    ) -> tuple[NDArray[Any], Any, Leaves]:
         out, cache = affine_forward(x, params["w"], params["b"])
         return out, cache, state
 
-    def backward(self, dout, cache, *, need_dx):  # type: ignore[no-untyped-def]
+    def backward(
+        self, dout: NDArray[Any], cache: Any, *, need_dx: bool
+    ) -> tuple[NDArray[Any] | None, Leaves]:
         dx, dw, db = affine_backward(dout, cache)
         return dx, {"w": dw, "b": db}
 
@@ -295,13 +338,23 @@ class Activation(Layer):
                 "softmax is the model's loss='softmax')"
             )
 
-    def forward(self, params, state, x, *, train, rng):  # type: ignore[no-untyped-def]
+    def forward(
+        self,
+        params: Leaves,
+        state: Leaves,
+        x: NDArray[Any],
+        *,
+        train: bool,
+        rng: np.random.Generator,
+    ) -> tuple[NDArray[Any], Any, Leaves]:
         if self.name == "relu":
             out, cache = relu_forward(x)
             return out, cache, state
         return get_activation(self.name).value(x), x, state
 
-    def backward(self, dout, cache, *, need_dx):  # type: ignore[no-untyped-def]
+    def backward(
+        self, dout: NDArray[Any], cache: Any, *, need_dx: bool
+    ) -> tuple[NDArray[Any] | None, Leaves]:
         if self.name == "relu":
             return relu_backward(dout, cache), {}
         return get_activation(self.name).backward(cache, dout), {}
@@ -339,7 +392,15 @@ class BatchNorm(Layer):
         }
         return params, state, in_shape
 
-    def forward(self, params, state, x, *, train, rng):  # type: ignore[no-untyped-def]
+    def forward(
+        self,
+        params: Leaves,
+        state: Leaves,
+        x: NDArray[Any],
+        *,
+        train: bool,
+        rng: np.random.Generator,
+    ) -> tuple[NDArray[Any], Any, Leaves]:
         fn = batchnorm_forward if x.ndim == 2 else spatial_batchnorm_forward
         out, cache = fn(
             x,
@@ -357,7 +418,9 @@ class BatchNorm(Layer):
         }
         return out, cache, new_state
 
-    def backward(self, dout, cache, *, need_dx):  # type: ignore[no-untyped-def]
+    def backward(
+        self, dout: NDArray[Any], cache: Any, *, need_dx: bool
+    ) -> tuple[NDArray[Any] | None, Leaves]:
         fn = batchnorm_backward if dout.ndim == 2 else spatial_batchnorm_backward
         dx, dgamma, dbeta = fn(dout, cache)
         return dx, {"gamma": dgamma, "beta": dbeta}
@@ -373,11 +436,21 @@ class Dropout(Layer):
     def __post_init__(self) -> None:
         positive_number(self.keep, "keep", upper=1.0)
 
-    def forward(self, params, state, x, *, train, rng):  # type: ignore[no-untyped-def]
+    def forward(
+        self,
+        params: Leaves,
+        state: Leaves,
+        x: NDArray[Any],
+        *,
+        train: bool,
+        rng: np.random.Generator,
+    ) -> tuple[NDArray[Any], Any, Leaves]:
         out, cache = dropout_forward(x, keep=self.keep, rng=rng, train=train)
         return out, cache, state
 
-    def backward(self, dout, cache, *, need_dx):  # type: ignore[no-untyped-def]
+    def backward(
+        self, dout: NDArray[Any], cache: Any, *, need_dx: bool
+    ) -> tuple[NDArray[Any] | None, Leaves]:
         return dropout_backward(dout, cache), {}
 
 
