@@ -62,7 +62,9 @@ def max_pool_forward(
         # Strictly greater: a tie keeps the earlier offset (row-major order).
         larger = np.greater(window, out)
         np.maximum(out, window, out=out)
-        np.copyto(arg, index, where=larger, casting="unsafe")
+        # arg becomes index where larger: index exceeds every earlier offset, so a
+        # maximum does it, several times faster than a masked copy.
+        np.maximum(arg, np.multiply(larger, index, dtype=arg.dtype), out=arg)
     return out, {"arg": arg, **geometry}
 
 
@@ -92,12 +94,11 @@ def max_pool_backward(dout: NDArray[Any], cache: dict[str, Any]) -> NDArray[Any]
     arg = cache["arg"]
     dx = _zeros_like_input(dout, cache)
     if cache["overlapping"]:
-        zero = np.zeros((), dout.dtype)
         for index, window in _offsets(dx, cache):
-            window += np.where(arg == index, dout, zero)
+            window += dout * (arg == index)
     else:  # each input entry is in one window at most: write, nothing to add
         for index, window in _offsets(dx, cache):
-            np.copyto(window, dout, where=arg == index)
+            np.multiply(dout, arg == index, out=window)
     return dx
 
 
