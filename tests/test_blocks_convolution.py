@@ -131,7 +131,7 @@ def test_bad_input_names_the_argument():
         convolution_forward(t["x"], t["w"], t["b"], stride=0)
     with pytest.raises(TypeError, match="padding must be an int or a pair"):
         convolution_forward(t["x"], t["w"], t["b"], padding=(1, 2, 3))
-    with pytest.raises(ValueError, match="kernel .* must fit"):
+    with pytest.raises(ValueError, match=r"kernel .* must fit"):
         convolution_forward(t["x"][:, :, :1], t["w"], t["b"])
     out, cache = convolution_forward(t["x"], t["w"], t["b"])
     with pytest.raises(ValueError, match="dout must have the shape of out"):

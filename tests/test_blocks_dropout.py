@@ -21,7 +21,11 @@ def test_gradcheck_dropout_with_a_given_mask(keep, dtype):
 
     method = "richardson" if dtype == "float64" else "central"  # linear in x
     report = spec.check_vjp(
-        lambda x: dropout_forward(x, keep=keep, mask=mask)[0], vjp, x, method=method, rng=1
+        lambda x: dropout_forward(x, keep=keep, mask=mask)[0],
+        vjp,
+        x,
+        method=method,
+        rng=1,
     )
     assert report.passed
 
@@ -34,7 +38,9 @@ def test_training_scales_the_kept_units_and_test_time_is_the_identity():
     # 100 000 Bernoulli(0.25) draws: the kept fraction's std is 0.0014; 5 sigma.
     assert abs(kept.mean() - 0.25) < 0.007
     dout = np.random.default_rng(2).standard_normal(x.shape)
-    np.testing.assert_allclose(dropout_backward(dout, cache), dout * kept / 0.25, rtol=1e-15)
+    np.testing.assert_allclose(
+        dropout_backward(dout, cache), dout * kept / 0.25, rtol=1e-15
+    )
     test_out, test_cache = dropout_forward(x, keep=0.25, train=False)
     np.testing.assert_array_equal(test_out, x)
     np.testing.assert_array_equal(dropout_backward(dout, test_cache), dout)

@@ -45,7 +45,9 @@ def check(forward, backward, t, dtype, **hyper):
         return forward(t["x"], t["gamma"], t["beta"], **hyper)[0]
 
     def vjp(t, v):
-        dx, dgamma, dbeta = backward(v, forward(t["x"], t["gamma"], t["beta"], **hyper)[1])
+        dx, dgamma, dbeta = backward(
+            v, forward(t["x"], t["gamma"], t["beta"], **hyper)[1]
+        )
         assert dx.dtype == dgamma.dtype == dbeta.dtype == np.dtype(dtype)
         return {"x": dx, "gamma": dgamma, "beta": dbeta}
 
@@ -55,7 +57,9 @@ def check(forward, backward, t, dtype, **hyper):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n", [2, 5])
 def test_gradcheck_batchnorm_train(n, dtype):
-    assert check(batchnorm_forward, batchnorm_backward, tree((n, 4), (4,), dtype), dtype)
+    assert check(
+        batchnorm_forward, batchnorm_backward, tree((n, 4), (4,), dtype), dtype
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -79,7 +83,9 @@ def test_gradcheck_spatial_batchnorm(n, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n", [1, 3])
 def test_gradcheck_layernorm(n, dtype):
-    assert check(layernorm_forward, layernorm_backward, tree((n, 5), (5,), dtype), dtype)
+    assert check(
+        layernorm_forward, layernorm_backward, tree((n, 5), (5,), dtype), dtype
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -125,7 +131,9 @@ def test_spatial_batchnorm_is_batchnorm_of_the_channels():
 
 def test_groupnorm_with_one_channel_per_group_normalises_each_channel():
     t = tree((2, 4, 3, 3), (1, 4, 1, 1), "float64")
-    out, _ = groupnorm_forward(t["x"], np.ones((1, 4, 1, 1)), np.zeros((1, 4, 1, 1)), groups=4)
+    out, _ = groupnorm_forward(
+        t["x"], np.ones((1, 4, 1, 1)), np.zeros((1, 4, 1, 1)), groups=4
+    )
     np.testing.assert_allclose(out.mean(axis=(2, 3)), 0, atol=1e-12)
 
 

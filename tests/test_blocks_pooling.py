@@ -111,7 +111,7 @@ def test_max_pool_tie_gives_a_valid_subgradient(size, stride):
     # the first maximal entry (the ramp, < 1e-3, reorders no distinct integers).
     ramp = -1e-3 * np.arange(30.0).reshape(6, 5) / 30
     nearby = x + ramp
-    out_nearby, cache_nearby = max_pool_forward(nearby, size=size, stride=stride)
+    _out_nearby, cache_nearby = max_pool_forward(nearby, size=size, stride=stride)
     np.testing.assert_array_equal(max_pool_backward(dout, cache_nearby), dx)
 
     def vjp(x, v):
@@ -131,7 +131,7 @@ def test_overlapping_windows_accumulate():
     # stride 1 around it: its gradient is the sum of theirs.
     x = np.zeros((1, 1, 3, 3))
     x[0, 0, 1, 1] = 5.0
-    out, cache = max_pool_forward(x, size=2, stride=1)
+    _out, cache = max_pool_forward(x, size=2, stride=1)
     dout = np.array([[[[1.0, 2.0], [3.0, 4.5]]]])
     dx = max_pool_backward(dout, cache)
     assert dx[0, 0, 1, 1] == 10.5
@@ -153,7 +153,7 @@ def test_transposed_input_gives_the_same_result():
 
 def test_bad_input_names_the_argument():
     x = np.zeros((1, 1, 4, 4))
-    with pytest.raises(ValueError, match="size .* must fit"):
+    with pytest.raises(ValueError, match=r"size .* must fit"):
         max_pool_forward(x, size=5)
     with pytest.raises(ValueError, match="stride must be >= 1"):
         average_pool_forward(x, stride=0)
