@@ -45,11 +45,16 @@ def load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def ours_chunk(model: Model, x: np.ndarray, y: np.ndarray, lr: float) -> float:
-    """Seconds for SGD over every minibatch of ``x`` (one epoch of the chunk)."""
-    start = time.perf_counter()
+def clocks() -> np.ndarray:
+    """Wall-clock and CPU seconds (this process, all its threads) so far."""
+    return np.array([time.perf_counter(), time.process_time()])
+
+
+def ours_chunk(model: Model, x: np.ndarray, y: np.ndarray, lr: float) -> np.ndarray:
+    """Wall and CPU seconds for SGD over every minibatch of ``x``."""
+    start = clocks()
     model.fit(x, y, epochs=1, batch_size=BATCH, lr=lr, rng=0)
-    return time.perf_counter() - start
+    return clocks() - start
 
 
 def torch_model(torch):  # type: ignore[no-untyped-def]
@@ -68,14 +73,16 @@ def torch_model(torch):  # type: ignore[no-untyped-def]
     )
 
 
-def torch_chunk(torch, net, opt, x, y) -> float:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+def torch_chunk(torch, net, opt, x, y) -> np.ndarray:  # type: ignore[no-untyped-def]
+    start = clocks()
     for i in range(0, x.shape[0], BATCH):
         opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(net(x[i : i + BATCH]), y[i : i + BATCH])
+        loss = torch.nn.functional.cross_entropy(
+            net(x[i : i + BATCH]), y[i : i + BATCH]
+        )
         loss.backward()
         opt.step()
-    return time.perf_counter() - start
+    return clocks() - start
 
 
 def speed(batches: int, threads: list[int]) -> list[str]:
@@ -92,13 +99,28 @@ def speed(batches: int, threads: list[int]) -> list[str]:
     chunks = math.ceil(batches / CHUNK)
     scale = math.ceil(EPOCH_EXAMPLES / BATCH) / (chunks * CHUNK)
     lines = [
-        f"# bench_cnn speed: {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, numpy {np.__version__}, torch {torch.__version__}",
-        f"# {chunks * CHUNK} minibatches of {BATCH} per contender, float32, "
-        f"extrapolated to an epoch of {EPOCH_EXAMPLES} ({math.ceil(EPOCH_EXAMPLES / BATCH)} "
-        "minibatches)",
+        (
+            f"# bench_cnn speed: {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores, numpy {np.__version__}, torch {torch.__version__}"
+        ),
+        (
+            f"# {chunks * CHUNK} minibatches of {BATCH} per contender, float32, "
+            f"extrapolated to an epoch of {EPOCH_EXAMPLES} ({math.ceil(EPOCH_EXAMPLES / BATCH)} "
+            "minibatches)"
+        ),
+        (
+            "# wall: elapsed seconds; cpu: CPU seconds of the process over all its "
+            "threads (at one thread, the time a"
+        ),
+        (
+            "# busy machine does not inflate by scheduling; at two, it counts both "
+            "threads, spinning included)"
+        ),
         f"# load average before: {load()}",
-        f"{'threads':>7} {'ours s/epoch':>12} {'torch s/epoch':>13} {'ratio':>6}",
+        (
+            f"{'threads':>7} {'ours wall':>9} {'torch wall':>10} {'ratio':>6} "
+            f"{'ours cpu':>9} {'torch cpu':>9} {'ratio':>6}   (s/epoch)"
+        ),
     ]
     print("\n".join(lines), flush=True)
     for t in threads:
@@ -110,11 +132,16 @@ def speed(batches: int, threads: list[int]) -> list[str]:
         with threadpool_limits(limits=t, user_api="blas"):
             ours_chunk(model, pixels[: 4 * BATCH], labels[: 4 * BATCH], lr)  # warm-up
             torch_chunk(torch, net, opt, tx[: 4 * BATCH], ty[: 4 * BATCH])
-            ours = theirs = 0.0
+            ours = np.zeros(2)
+            theirs = np.zeros(2)
             for _ in range(chunks):
                 ours += ours_chunk(model, pixels, labels, lr)
                 theirs += torch_chunk(torch, net, opt, tx, ty)
-        line = f"{t:7d} {ours * scale:12.2f} {theirs * scale:13.2f} {ours / theirs:6.2f}"
+        (ow, oc), (tw, tc) = ours * scale, theirs * scale
+        line = (
+            f"{t:7d} {ow:9.2f} {tw:10.2f} {ow / tw:6.2f} {oc:9.2f} {tc:9.2f} "
+            f"{oc / tc:6.2f}"
+        )
         print(line, flush=True)
         lines.append(line)
     lines.append(f"# load average after: {load()}")
@@ -128,8 +155,10 @@ def train(preset: str, seed: int, threads: int | None) -> list[str]:
     data = load_mnist()
     model, settings = cnn_preset(preset, rng=seed)
     lines = [
-        f"# bench_cnn --train {preset} --seed {seed}: {settings}, BLAS threads "
-        f"{threads or 'all'}, load average before: {load()}",
+        (
+            f"# bench_cnn --train {preset} --seed {seed}: {settings}, BLAS threads "
+            f"{threads or 'all'}, load average before: {load()}"
+        ),
         f"{'epoch':>5} {'train s':>8} {'total s':>8} {'loss':>7} {'test acc':>8}",
     ]
     print("\n".join(lines), flush=True)
@@ -168,7 +197,9 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help=f"append to {RESULTS}")
     args = parser.parse_args()
     if args.train:
-        lines = train(args.train, args.seed, args.threads[0] if len(args.threads) == 1 else None)
+        lines = train(
+            args.train, args.seed, args.threads[0] if len(args.threads) == 1 else None
+        )
     else:
         lines = speed(args.batches, args.threads)
     if args.write:
