@@ -367,7 +367,7 @@ class BatchNorm(Layer):
     Parameters ``gamma`` (ones) and ``beta`` (zeros), of shape (D,) or (C,);
     running statistics in the model's ``state``, starting at mean 0 and variance
     1 (the variance of a standardised input, so that a model evaluated before
-    training does not divide by :math:`\sqrt{\epsilon}`) and updated in
+    training does not divide by :math:`\\sqrt{\\epsilon}`) and updated in
     CS231n's momentum convention (:mod:`backprop.blocks.normalisation`).
     """
 
