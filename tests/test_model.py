@@ -225,3 +225,18 @@ def test_relu_then_max_pool_runs_swapped_with_the_same_loss_and_gradient():
     np.testing.assert_array_equal(grads["dense1"]["b"], db2)
     # Average pooling does not commute with the ReLU: kept in the stated order.
     assert execution_order([Activation("relu"), AveragePool(2), Dense(2)]) == (0, 1, 2)
+
+
+#: The bar of the cnn-short preset on the MNIST test set (CI's guard of the CNN;
+#: the full cnn preset's accuracy is in benchmarks/results/bench_cnn.txt).
+CNN_SHORT_TARGET = 0.985
+
+
+@pytest.mark.mnist
+def test_cnn_short_preset_passes_98_5_percent():
+    from backprop.datasets import load_mnist
+
+    data = load_mnist()
+    model, settings = cnn_preset("cnn-short")
+    model.fit(data.x_train, data.y_train, **settings.as_dict(), rng=0)
+    assert model.accuracy(data.x_test, data.y_test) >= CNN_SHORT_TARGET
