@@ -584,12 +584,12 @@ class Model:
     # -- the passes -------------------------------------------------------------
 
     def inputs(self, x: Any, dtype: DTypeLike | None = None) -> NDArray[Any]:
-        """``x`` as (N, *input_shape) in ``dtype`` (the model's by default).
+        """``x`` as ``(N, *input_shape)`` in ``dtype`` (the model's by default).
 
         Raises
         ------
         ValueError
-            If ``x`` is neither (N, *input_shape) nor (N, prod(input_shape)).
+            If ``x`` is neither ``(N, *input_shape)`` nor ``(N, prod(input_shape))``.
         """
         arr = np.asarray(x)
         if arr.dtype.kind not in "fiub":
@@ -662,8 +662,8 @@ class Model:
         Parameters
         ----------
         params : dict
-            A tree shaped as :attr:`params` (any floating dtype).
-        x : array_like, shape (N, *input_shape) or (N, prod(input_shape))
+            A tree shaped as ``model.params`` (any floating dtype).
+        x : array_like, shape ``(N, *input_shape)`` or ``(N, prod(input_shape))``
         y : array_like of int, shape (N,)
         rng : int or numpy.random.Generator, default 0
             Seed or generator of the dropout masks.
@@ -737,7 +737,7 @@ class Model:
 
         Parameters
         ----------
-        x : array_like, shape (N, *input_shape) or (N, prod(input_shape))
+        x : array_like, shape ``(N, *input_shape)`` or ``(N, prod(input_shape))``
         y : array_like of int, shape (N,)
         epochs, batch_size : int
         lr : float
@@ -804,7 +804,7 @@ class Model:
         """Write the layers, parameters and state to an ``.npz`` file, atomically.
 
         A reader sees the previous file or the whole new one
-        (:func:`backprop.files.atomic_write`); :meth:`load` reads it back.
+        (``backprop.files.atomic_write``); :meth:`load` reads it back.
         """
         config = {
             "format": FILE_FORMAT,
