@@ -561,7 +561,7 @@ class Model:
         self.params: Params = {}
         self.state: Params = {}
         shape = self.input_shape
-        for name, layer in zip(self.names, layers, strict=False):
+        for name, layer in zip(self.names, layers, strict=True):
             params, state, shape = layer.init(shape, gen, self.dtype)
             if params:
                 self.params[name] = params

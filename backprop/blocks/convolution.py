@@ -55,7 +55,9 @@ def output_size(
         If the kernel is larger than the padded image.
     """
     out = []
-    for axis, n, k, s, p in zip(("rows", "columns"), size, kernel, stride, padding, strict=False):
+    for axis, n, k, s, p in zip(
+        ("rows", "columns"), size, kernel, stride, padding, strict=True
+    ):
         if n + 2 * p < k:
             raise ValueError(
                 f"the kernel ({k} {axis}) must fit in the padded input ({n} + 2*{p} "
@@ -131,9 +133,9 @@ def col2im(
     dxp = np.zeros((c, hp, wp, n), dtype=dcols.dtype)
     for k in range(kh):
         for l_ in range(kw):
-            dxp[:, k : k + sh * (ho - 1) + 1 : sh, l_ : l_ + sw * (wo - 1) + 1 : sw] += (
-                blocks[:, k, l_]
-            )
+            dxp[
+                :, k : k + sh * (ho - 1) + 1 : sh, l_ : l_ + sw * (wo - 1) + 1 : sw
+            ] += blocks[:, k, l_]
     return dxp.transpose(3, 0, 1, 2)
 
 

@@ -158,7 +158,17 @@ def spatial_batchnorm_backward(
 ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     r"""The VJP of :func:`spatial_batchnorm_forward`.
 
-    The equation of :func:`batchnorm_backward` with :math:`S` = the axes N, H, W.
+    The equation of :func:`batchnorm_backward` with :math:`S` = the axes N, H, W
+    and :math:`m = NHW`, per channel :math:`c`:
+
+    .. math::
+
+        \frac{\partial L}{\partial x_{nchw}} = \frac{\gamma_c}{\sqrt{\sigma_c^2 +
+        \epsilon}} \Big(G_{nchw} - \frac1m \sum_{n'h'w'} G_{n'ch'w'} - \hat
+        x_{nchw} \frac1m \sum_{n'h'w'} G_{n'ch'w'} \hat x_{n'ch'w'}\Big),
+
+        \frac{\partial L}{\partial \gamma_c} = \sum_{nhw} G_{nchw} \hat x_{nchw},
+        \qquad \frac{\partial L}{\partial \beta_c} = \sum_{nhw} G_{nchw}
 
     Returns
     -------
@@ -200,11 +210,18 @@ def layernorm_backward(
 ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     r"""The VJP of :func:`layernorm_forward`.
 
-    The equation of :func:`batchnorm_backward` with :math:`S` = the feature
-    axis and :math:`G` replaced by :math:`\gamma G` inside the bracket; the
-    parameter gradients still sum over the batch:
-    :math:`\partial L/\partial\gamma = \sum_n G \hat x`,
-    :math:`\partial L/\partial\beta = \sum_n G`.
+    Each row is standardised over its D features, so the mean terms run over
+    the features, with :math:`D_{nd} = \gamma_d G_{nd}` (the scale varies
+    along the normalised axis):
+
+    .. math::
+
+        \frac{\partial L}{\partial x_{nd}} = \frac{1}{\sqrt{\sigma_n^2 +
+        \epsilon}} \Big(D_{nd} - \frac1D \sum_{d'} D_{nd'} - \hat x_{nd}
+        \frac1D \sum_{d'} D_{nd'} \hat x_{nd'}\Big),
+
+        \frac{\partial L}{\partial \gamma_d} = \sum_n G_{nd} \hat x_{nd}, \qquad
+        \frac{\partial L}{\partial \beta_d} = \sum_n G_{nd}
 
     Returns
     -------
@@ -263,9 +280,18 @@ def groupnorm_backward(
 ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     r"""The VJP of :func:`groupnorm_forward`.
 
-    The equation of :func:`layernorm_backward` with :math:`S` = each group's
-    channels and positions; :math:`\partial L/\partial\gamma` and
-    :math:`\partial L/\partial\beta` sum over N, H, W.
+    With :math:`S_{ng}` the entries of example :math:`n` in group :math:`g` (its
+    C/G channels and all positions, :math:`m = (C/G) H W`) and :math:`D =
+    \gamma_c G`, for :math:`x_{nchw}` with channel :math:`c` in group :math:`g`:
+
+    .. math::
+
+        \frac{\partial L}{\partial x_{nchw}} = \frac{1}{\sqrt{\sigma_{ng}^2 +
+        \epsilon}} \Big(D_{nchw} - \frac1m \sum_{S_{ng}} D - \hat x_{nchw}
+        \frac1m \sum_{S_{ng}} D \hat x\Big),
+
+        \frac{\partial L}{\partial \gamma_c} = \sum_{nhw} G_{nchw} \hat x_{nchw},
+        \qquad \frac{\partial L}{\partial \beta_c} = \sum_{nhw} G_{nchw}
 
     Returns
     -------
