@@ -17,12 +17,14 @@ seconds after each epoch.
 Both append their table to ``results/bench_cnn.txt`` with ``--write``.
 
 Run: ``python benchmarks/bench_cnn.py [--batches 200] [--threads 1 2] [--write]``
-or ``python benchmarks/bench_cnn.py --train cnn [--seed 0] [--write]``.
+or ``python benchmarks/bench_cnn.py --train cnn [--seed 0] [--epochs N] [--keep Q]
+[--write]`` (``--epochs`` and ``--keep``, the dropout, replace the preset's).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import platform
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from backprop.model import Model, cnn_preset
+from backprop.model import Dropout, Model, cnn_preset
 
 RESULTS = Path(__file__).parent / "results" / "bench_cnn.txt"
 BATCH = 64
@@ -149,14 +151,20 @@ def speed(batches: int, threads: list[int]) -> list[str]:
     return lines
 
 
-def train(preset: str, seed: int, threads: int | None) -> list[str]:
+def train(
+    preset: str, seed: int, threads: int | None, epochs: int | None, keep: float | None
+) -> list[str]:
     from backprop.datasets import load_mnist
 
     data = load_mnist()
-    model, settings = cnn_preset(preset, rng=seed)
+    model, settings = cnn_preset(preset, rng=seed, keep=keep)
+    if epochs is not None:
+        settings = dataclasses.replace(settings, epochs=epochs)
+    dropout = [layer for layer in model.layers if isinstance(layer, Dropout)]
     lines = [
         (
-            f"# bench_cnn --train {preset} --seed {seed}: {settings}, BLAS threads "
+            f"# bench_cnn --train {preset} --seed {seed}: {settings}, dropout "
+            f"{dropout[0].keep if dropout else 'none'}, BLAS threads "
             f"{threads or 'all'}, load average before: {load()}"
         ),
         f"{'epoch':>5} {'train s':>8} {'total s':>8} {'loss':>7} {'test acc':>8}",
@@ -194,12 +202,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--train", choices=["cnn", "cnn-short"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, help="instead of the preset's")
+    parser.add_argument(
+        "--keep", type=float, help="dropout keep, instead of the preset's"
+    )
     parser.add_argument("--write", action="store_true", help=f"append to {RESULTS}")
     args = parser.parse_args()
     if args.train:
-        lines = train(
-            args.train, args.seed, args.threads[0] if len(args.threads) == 1 else None
-        )
+        threads = args.threads[0] if len(args.threads) == 1 else None
+        lines = train(args.train, args.seed, threads, args.epochs, args.keep)
     else:
         lines = speed(args.batches, args.threads)
     if args.write:
