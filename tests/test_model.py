@@ -161,6 +161,9 @@ def test_cnn_preset_shapes():
     assert settings.batch_size == 64
     with pytest.raises(ValueError, match="name must be one of"):
         cnn_preset("lenet")
+    with_dropout, _ = cnn_preset(keep=0.5)
+    assert with_dropout.layers[-2] == Dropout(keep=0.5)
+    assert with_dropout.layers[-1] == Dense(10)
 
 
 def test_bad_input_names_the_argument():
