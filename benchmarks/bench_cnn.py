@@ -154,7 +154,7 @@ def speed(batches: int, threads: list[int]) -> list[str]:
 def train(
     preset: str, seed: int, threads: int | None, epochs: int | None, keep: float | None
 ) -> list[str]:
-    from backprop.datasets import load_mnist
+    from backprop.mnist import load_mnist
 
     data = load_mnist()
     model, settings = cnn_preset(preset, rng=seed, keep=keep)

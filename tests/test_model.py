@@ -237,7 +237,7 @@ CNN_SHORT_TARGET = 0.985
 
 @pytest.mark.mnist
 def test_cnn_short_preset_passes_98_5_percent():
-    from backprop.datasets import load_mnist
+    from backprop.mnist import load_mnist
 
     data = load_mnist()
     model, settings = cnn_preset("cnn-short")
