@@ -19,6 +19,7 @@ from backprop.costs import COSTS
 from backprop.mnist.commands import run_evaluate, run_train
 from backprop.mnist.data import MNISTError
 from backprop.mnist.presets import PRESETS
+from backprop.model.presets import CNN_PRESETS
 from backprop.params import INITS
 
 __all__ = ["build_parser", "main", "parse_sizes"]
@@ -64,12 +65,14 @@ def build_parser(plugin: str | None = None) -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--preset",
-        choices=sorted(PRESETS),
+        choices=sorted([*PRESETS, *CNN_PRESETS]),
         default="fast",
         help="fast: the quickest sigmoid set-up that passes 95%% (default); "
         "tutorial: 784-200-10, cross-entropy, batch 10, lr 3.0, N(0,1) init, "
         "float64, 3 epochs; relu-softmax: ReLU hidden layer, softmax output, "
-        "log-likelihood, He init, float32",
+        "log-likelihood, He init, float32; cnn: two convolution-pooling stages, "
+        "a dense layer and a softmax loss, plain SGD (99%% in 8 epochs); "
+        "cnn-short: the same in 2 epochs",
     )
     train.add_argument("--epochs", type=int, help="passes over the training set")
     train.add_argument("--batch-size", type=int, help="examples per SGD step")

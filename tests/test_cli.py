@@ -304,3 +304,28 @@ def test_relu_softmax_preset_refuses_the_cross_entropy_cost(data_dir, tmp_path, 
     assert status == 2
     err = capsys.readouterr().err
     assert "cost 'cross_entropy' needs a sigmoid output layer" in err
+
+
+def test_train_cnn_preset_trains_the_stacked_model(data_dir, tmp_path, capsys):
+    metrics = tmp_path / "cnn.json"
+    saved = tmp_path / "cnn.npz"
+    argv = [
+        "--preset",
+        "cnn-short",
+        "--metrics-out",
+        str(metrics),
+        "--save",
+        str(saved),
+    ]
+    assert _train(data_dir, tmp_path, *argv) == 0
+    out = capsys.readouterr().out
+    assert "cnn-short preset" in out
+    records = json.loads(metrics.read_text())
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert all(0 <= r["test_accuracy"] <= 1 for r in records)
+    assert saved.is_file()
+
+
+def test_train_cnn_preset_refuses_the_fully_connected_options(data_dir, tmp_path):
+    with pytest.raises(SystemExit, match="--sizes applies to the fully connected"):
+        _train(data_dir, tmp_path, "--preset", "cnn", "--sizes", "784,10")

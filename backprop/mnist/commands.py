@@ -23,9 +23,10 @@ from backprop.costs import get_cost
 from backprop.files import atomic_write
 from backprop.mnist.data import MNIST, load_mnist, one_hot
 from backprop.mnist.presets import PRESETS, Preset
+from backprop.model.presets import CNN_PRESETS, cnn_preset
 from backprop.network import Network
 
-__all__ = ["run_evaluate", "run_train"]
+__all__ = ["run_evaluate", "run_train", "run_train_model"]
 
 
 def _check_writable(path: Path | None, option: str) -> None:
@@ -74,8 +75,76 @@ def _load_data(args: argparse.Namespace, dtype: str) -> MNIST:
     return data
 
 
+def run_train_model(args: argparse.Namespace) -> int:
+    """Execute ``backprop train`` for a convolutional preset
+    (:data:`backprop.model.presets.CNN_PRESETS`); the exit status (130 when
+    interrupted)."""
+    for option in ("sizes", "dtype", "cost", "init", "plot"):
+        if getattr(args, option) is not None:
+            raise SystemExit(
+                f"backprop: error: --{option} applies to the fully connected presets, "
+                f"not to {args.preset}"
+            )
+    for path, option in ((args.save, "--save"), (args.metrics_out, "--metrics-out")):
+        _check_writable(path, option)
+    model, settings = cnn_preset(args.preset, rng=args.seed)
+    fit = {
+        **settings.as_dict(),
+        **{
+            k: v
+            for k, v in (
+                ("epochs", args.epochs),
+                ("batch_size", args.batch_size),
+                ("lr", args.lr),
+            )
+            if v is not None
+        },
+    }
+    print(
+        f"{args.preset} preset: {len(model.layers)} layers, batch "
+        f"{fit['batch_size']}, lr {fit['lr']:g}, {fit['epochs']} epochs, seed "
+        f"{args.seed}",
+        flush=True,
+    )
+    data = _load_data(args, "float32")
+    print(f"{'epoch':>5}  {'test accuracy':>13}  {'train loss':>10}  {'seconds':>7}")
+    records: list[dict[str, Any]] = []
+
+    def after_epoch(epoch: int, trained: Any, record: dict[str, Any]) -> None:
+        accuracy = trained.accuracy(data.x_test, data.y_test)
+        records.append({**record, "test_accuracy": accuracy})
+        print(
+            f"{epoch:5d}  {100 * accuracy:12.2f}%  {record['loss']:10.4f}  "
+            f"{record['seconds']:7.1f}",
+            flush=True,
+        )
+
+    interrupted = False
+    try:
+        model.fit(
+            data.x_train, data.y_train, **fit, rng=args.seed, callback=after_epoch
+        )
+    except KeyboardInterrupt:
+        interrupted = True
+        print(
+            f"\ninterrupted: keeping the model after epoch {len(records)}",
+            file=sys.stderr,
+        )
+    if records:
+        print(f"final test accuracy {100 * records[-1]['test_accuracy']:.2f}%")
+    if args.save is not None:
+        model.save(args.save)
+        print(f"saved {args.save}")
+    if args.metrics_out is not None:
+        _write_json(args.metrics_out, records)
+        print(f"wrote {args.metrics_out}")
+    return 130 if interrupted else 0
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Execute ``backprop train``; the exit status (130 when interrupted)."""
+    if args.preset in CNN_PRESETS:
+        return run_train_model(args)
     preset: Preset = PRESETS[args.preset].with_overrides(
         epochs=args.epochs,
         batch_size=args.batch_size,
