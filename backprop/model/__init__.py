@@ -3,7 +3,7 @@ r"""A model that stacks layers of :mod:`backprop.blocks` under a classification 
 The parameters are a tree of dicts, one entry per layer that has any
 (``{"conv1": {"w": ..., "b": ...}, "dense1": {...}}``), so a tree check
 (:func:`spec.check_vjp`, :func:`spec.gradcheck`) reads the gradient of
-:meth:`Model.gradients` entry by entry, named by path. Training is plain
+:meth:`~backprop.model.stack.Model.gradients` entry by entry, named by path. Training is plain
 minibatch stochastic gradient descent, as the tutorial's:
 :math:`\theta \leftarrow \theta - \eta \, \nabla_\theta L`, with :math:`L` the mean
 loss over a minibatch.

@@ -50,10 +50,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "Layer",
-    "Leaves",
     "MaxPool",
-    "Params",
-    "Shape",
     "execution_order",
 ]
 

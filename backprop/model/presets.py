@@ -28,14 +28,14 @@ __all__ = [
 
 @dataclasses.dataclass(frozen=True)
 class FitSettings:
-    """The training settings of a preset: the arguments of :meth:`Model.fit`."""
+    """The training settings of a preset: the arguments of :meth:`~backprop.model.stack.Model.fit`."""
 
     epochs: int
     batch_size: int
     lr: float
 
     def as_dict(self) -> dict[str, Any]:
-        """The fields as keywords of :meth:`Model.fit`."""
+        """The fields as keywords of :meth:`~backprop.model.stack.Model.fit`."""
         return dataclasses.asdict(self)
 
 

@@ -13,6 +13,6 @@ learner's file to look at: the part run under a tracer
 from __future__ import annotations
 
 from spec.check.conformance.program.report import ProgramReport
-from spec.check.conformance.program.run import check_function, check_program, part_names
+from spec.check.conformance.program.run import check_program
 
-__all__ = ["ProgramReport", "check_function", "check_program", "part_names"]
+__all__ = ["ProgramReport", "check_program"]
