@@ -34,8 +34,8 @@ from spec.check.conformance.optimizers import (
     check_optimizer,
     optimizer_names,
 )
-from spec.check.conformance.program.run import check_function, check_program, part_names
 from spec.check.conformance.program.layouts import import_file, recognise
+from spec.check.conformance.program.run import check_function, check_program, part_names
 from spec.check.conformance.recurrent import check_recurrent_file
 from spec.check.conformance.recurrent.run import recurrent_names
 from spec.check.conformance.report import to_json, to_junit
