@@ -63,6 +63,7 @@ from typing import Any
 def setup(app: Any) -> dict[str, Any]:
     """Register the directives, configuration values and build hooks."""
     from specdocs.apidoc import PackageModule, check_api_coverage, resolve_reexport
+    from specdocs.blocks import SpecBlockProofs
     from specdocs.equations import SpecEquation
     from specdocs.example import WorkedExample
     from specdocs.facts import NoxSessions, PresetsTable, SourceCode
@@ -91,6 +92,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("spec-activation-page", SpecActivationPage)
     app.add_directive("spec-cost-page", SpecCostPage)
     setup_optimizer_pages(app)
+    app.add_directive("spec-block-proofs", SpecBlockProofs)
     app.connect("builder-inited", check_mathjax)
     app.connect("build-finished", copy_mathjax)
     app.connect("env-check-consistency", check_api_coverage)

@@ -45,6 +45,7 @@ KINDS = (
     "nudge",
     "learning-curve",
     "optimizer-paths",
+    "kernel-window",
 )
 #: Largest relative difference allowed between backprop's slope and the oracle's.
 SLOPE_RTOL = 1e-10
@@ -76,6 +77,10 @@ def draw(kind: str, options: dict[str, Any], ident: str) -> str:
             options.get("preset", "fast"), options.get("seed", 0)
         )
         return plots.curve_figure(curve, ident)
+    if kind == "kernel-window":
+        from specfigures.kernel_window import kernel_window_figure
+
+        return kernel_window_figure(ident)
     if kind == "optimizer-paths":
         from specfigures.optimizer_paths import optimizer_paths_figure
 
