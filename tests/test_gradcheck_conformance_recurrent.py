@@ -10,6 +10,7 @@ from seeded_rnn_mistakes import SEEDED
 
 import backprop.blocks.recurrent as rec
 import backprop.blocks.temporal as tem
+import spec
 from spec.blocks.recurrent import recurrent_vjp
 from spec.check.conformance.recurrent import (
     RECURRENT_MISTAKES,
@@ -150,3 +151,11 @@ def test_gradcheck_module_of_cs231n_names():
         {"rnn_forward": lookalike.rnn_forward, "rnn_backward": SEEDED[0][3]}
     )
     assert [(r.kind, r.mistake) for r in wrong] == [("rnn", SEEDED[0][4])]
+
+
+def test_gradcheck_check_layer_takes_the_recurrent_kinds():
+    report = spec.check_layer(
+        lookalike.rnn_forward, lookalike.rnn_backward, kind="rnn", rng=0
+    )
+    assert report.passed, str(report)
+    assert "rnn: conformant" in str(report)

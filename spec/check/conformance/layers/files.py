@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 from xml.etree import ElementTree
 
 import numpy as np
@@ -242,7 +242,11 @@ def check_layers_file(
     for pair in pairs:
         forward = getattr(module, pair.forward)
         backward = None if pair.backward is None else getattr(module, pair.backward)
-        reports.append((pair, check_layer(forward, backward, kind=pair.kind, rng=rng)))
+        # The pairs of PAIRS are the layers' kinds, never a recurrent one.
+        report = cast(
+            LayerReport, check_layer(forward, backward, kind=pair.kind, rng=rng)
+        )
+        reports.append((pair, report))
     return LayersFileReport(
         str(path), tuple(reports), unpaired, seconds=time.perf_counter() - start
     )

@@ -58,6 +58,11 @@ from spec.check.conformance.layers.report import (
     LayerReport,
     OutputCheck,
 )
+from spec.check.conformance.recurrent.derivation import KINDS as RECURRENT_KINDS
+from spec.check.conformance.recurrent.run import (
+    RecurrentLayerReport,
+    check_recurrent_layer,
+)
 
 __all__ = [
     "ARGUMENTS",
@@ -466,7 +471,7 @@ def check_layer(
     *,
     kind: str,
     rng: int | np.random.Generator = 0,
-) -> LayerReport:
+) -> LayerReport | RecurrentLayerReport:
     r"""Run a learner's layer through the layer battery, and diagnose it.
 
     Parameters
@@ -492,13 +497,17 @@ def check_layer(
         One of ``"affine"``, ``"relu"``, ``"convolution"``, ``"max_pool"``,
         ``"average_pool"``, ``"batchnorm"``, ``"layernorm"``,
         ``"spatial_batchnorm"``, ``"groupnorm"``, ``"dropout"``,
-        ``"softmax_loss"``, ``"hinge_loss"``.
+        ``"softmax_loss"``, ``"hinge_loss"``; or a recurrent kind
+        (``"rnn_step"``, ``"rnn"``, ``"lstm_step"``, ``"lstm"``,
+        ``"word_embedding"``, ``"temporal_affine"``, ``"temporal_softmax_loss"``),
+        handed to
+        :func:`~spec.check.conformance.recurrent.run.check_recurrent_layer`.
     rng : int or numpy.random.Generator
         Seed of the cases' data and upstream gradients.
 
     Returns
     -------
-    LayerReport
+    LayerReport or RecurrentLayerReport
         ``report.passed`` is the verdict, ``str(report)`` a table of the cases
         with the diagnosis; like :func:`spec.check_implementation`, a failing
         layer is reported, not raised.
@@ -513,8 +522,12 @@ def check_layer(
     >>> check_layer(relu_forward, relu_backward, kind="relu").passed
     True
     """
+    if kind in RECURRENT_KINDS:
+        return check_recurrent_layer(forward, backward, kind=kind, rng=rng)
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+        raise ValueError(
+            f"kind must be one of {[*KINDS, *RECURRENT_KINDS]}, got {kind!r}"
+        )
     if not callable(forward):
         raise TypeError(f"forward must be callable, got {type(forward).__name__}")
     if kind in LOSSES:

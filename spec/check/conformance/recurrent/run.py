@@ -106,6 +106,15 @@ class RecurrentLayerReport:
         """Whether the layer is conformant."""
         return self.verdict == "conformant"
 
+    @property
+    def passed(self) -> bool:
+        """Whether the layer is conformant (as every report of the battery
+        names it)."""
+        return self.ok
+
+    def __str__(self) -> str:
+        return self.summary()
+
     def summary(self) -> str:
         """The report as text."""
         lines = [f"{self.kind}: {self.verdict}"]
