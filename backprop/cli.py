@@ -71,7 +71,7 @@ def build_parser(plugin: str | None = None) -> argparse.ArgumentParser:
         "tutorial: 784-200-10, cross-entropy, batch 10, lr 3.0, N(0,1) init, "
         "float64, 3 epochs; relu-softmax: ReLU hidden layer, softmax output, "
         "log-likelihood, He init, float32; cnn: two convolution-pooling stages, "
-        "a dense layer and a softmax loss, plain SGD (99%% in 8 epochs); "
+        "a dense layer with dropout and a softmax loss, plain SGD (99.1%% in 10 epochs); "
         "cnn-short: the same in 2 epochs",
     )
     train.add_argument("--epochs", type=int, help="passes over the training set")

@@ -2,7 +2,7 @@
 
 Speed (the default): the architecture of :func:`backprop.model.cnn_preset`
 (conv 5x5x20, ReLU, max pool 2, conv 5x5x40, ReLU, max pool 2, dense 100, ReLU,
-dense 10, softmax loss), batch 64, float32, plain SGD, timed as ours and as
+dropout as the preset has it, dense 10, softmax loss), batch 64, float32, plain SGD, timed as ours and as
 PyTorch's ``torch.nn`` on the CPU, at the same thread count (``threadpoolctl``
 for NumPy's BLAS, ``torch.set_num_threads``), on MNIST-shaped random data. Each
 contender trains ``--batches`` minibatches, in alternating chunks so that both
@@ -59,8 +59,10 @@ def ours_chunk(model: Model, x: np.ndarray, y: np.ndarray, lr: float) -> np.ndar
     return clocks() - start
 
 
-def torch_model(torch):  # type: ignore[no-untyped-def]
+def torch_model(torch, keep: float | None):  # type: ignore[no-untyped-def]
+    """The preset's architecture in ``torch.nn`` (its ``p`` is the drop rate)."""
     nn = torch.nn
+    dropout = [] if keep is None else [nn.Dropout(p=1 - keep)]
     return nn.Sequential(
         nn.Conv2d(1, 20, 5),
         nn.ReLU(),
@@ -71,6 +73,7 @@ def torch_model(torch):  # type: ignore[no-untyped-def]
         nn.Flatten(),
         nn.Linear(640, 100),
         nn.ReLU(),
+        *dropout,
         nn.Linear(100, 10),
     )
 
@@ -100,6 +103,7 @@ def speed(batches: int, threads: list[int]) -> list[str]:
     ty = torch.from_numpy(labels)
     chunks = math.ceil(batches / CHUNK)
     scale = math.ceil(EPOCH_EXAMPLES / BATCH) / (chunks * CHUNK)
+    architecture = ", ".join(repr(layer) for layer in cnn_preset()[0].layers)
     lines = [
         (
             f"# bench_cnn speed: {platform.processor() or platform.machine()}, "
@@ -110,6 +114,7 @@ def speed(batches: int, threads: list[int]) -> list[str]:
             f"extrapolated to an epoch of {EPOCH_EXAMPLES} ({math.ceil(EPOCH_EXAMPLES / BATCH)} "
             "minibatches)"
         ),
+        f"# architecture: {architecture}",
         (
             "# wall: elapsed seconds; cpu: CPU seconds of the process over all its "
             "threads (at one thread, the time a"
@@ -128,8 +133,9 @@ def speed(batches: int, threads: list[int]) -> list[str]:
     for t in threads:
         torch.set_num_threads(t)
         model, _ = cnn_preset(rng=0)
+        dropout = [layer.keep for layer in model.layers if isinstance(layer, Dropout)]
         torch.manual_seed(0)
-        net = torch_model(torch)
+        net = torch_model(torch, dropout[0] if dropout else None)
         opt = torch.optim.SGD(net.parameters(), lr=lr)
         with threadpool_limits(limits=t, user_api="blas"):
             ours_chunk(model, pixels[: 4 * BATCH], labels[: 4 * BATCH], lr)  # warm-up

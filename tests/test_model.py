@@ -161,9 +161,14 @@ def test_cnn_preset_shapes():
     assert settings.batch_size == 64
     with pytest.raises(ValueError, match="name must be one of"):
         cnn_preset("lenet")
-    with_dropout, _ = cnn_preset(keep=0.5)
-    assert with_dropout.layers[-2] == Dropout(keep=0.5)
-    assert with_dropout.layers[-1] == Dense(10)
+    assert model.layers[-2:] == (Dropout(keep=0.5), Dense(10))
+    short, _ = cnn_preset("cnn-short")
+    assert not any(isinstance(layer, Dropout) for layer in short.layers)
+    other, _ = cnn_preset(keep=0.8)
+    assert other.layers[-2] == Dropout(keep=0.8)
+    without, _ = cnn_preset(keep=1.0)
+    assert without.layers[-1] == Dense(10)
+    assert without.layers[-2] == Activation("relu")
 
 
 def test_bad_input_names_the_argument():
