@@ -72,7 +72,11 @@ def hard_coded(answers: list[tuple[list[np.ndarray], list[np.ndarray]]]) -> str:
         return f"np.array({a.ravel().tolist()!r}, {str(a.dtype)!r}).reshape({a.shape})"
 
     items = ",\n".join(
-        "    ([" + ", ".join(map(literal, w)) + "], [" + ", ".join(map(literal, b)) + "])"
+        "    (["
+        + ", ".join(map(literal, w))
+        + "], ["
+        + ", ".join(map(literal, b))
+        + "])"
         for w, b in answers
     )
     return (
@@ -132,25 +136,31 @@ HOSTILE: dict[str, tuple[str | None, str]] = {
     ),
     # The comparison is not in its process: patching it there changes nothing.
     "monkeypatches_numpy.py": (
-        "import numpy as np\n"
-        "np.allclose = lambda *a, **k: True\n"
-        "np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), bool)\n"
-        "np.testing.assert_allclose = lambda *a, **k: None\n\n\n"
-        "def gradients(weights, biases, x, y, cost='cross_entropy'):\n"
-        "    return [np.zeros_like(w) for w in weights], "
-        "[np.zeros_like(b) for b in biases]\n",
+        (
+            "import numpy as np\n"
+            "np.allclose = lambda *a, **k: True\n"
+            "np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), bool)\n"
+            "np.testing.assert_allclose = lambda *a, **k: None\n\n\n"
+            "def gradients(weights, biases, x, y, cost='cross_entropy'):\n"
+            "    return [np.zeros_like(w) for w in weights], "
+            "[np.zeros_like(b) for b in biases]\n"
+        ),
         "wrong",
     ),
     "imports_spec_oracle.py": (
-        "import spec\n\n\n"
-        "def gradients(weights, biases, x, y, cost='cross_entropy'):\n"
-        "    return spec.oracle_gradients(weights, biases, x, y, cost=cost)\n",
+        (
+            "import spec\n\n\n"
+            "def gradients(weights, biases, x, y, cost='cross_entropy'):\n"
+            "    return spec.oracle_gradients(weights, biases, x, y, cost=cost)\n"
+        ),
         "forbidden",
     ),
     "imports_backprop_in_call.py": (
-        "def gradients(weights, biases, x, y, cost='cross_entropy'):\n"
-        "    import backprop\n"
-        "    return backprop.gradients(weights, biases, x, y, cost=cost)\n",
+        (
+            "def gradients(weights, biases, x, y, cost='cross_entropy'):\n"
+            "    import backprop\n"
+            "    return backprop.gradients(weights, biases, x, y, cost=cost)\n"
+        ),
         "forbidden",
     ),
     # Around the import system: loads the package from its file.
@@ -165,10 +175,12 @@ HOSTILE: dict[str, tuple[str | None, str]] = {
     ),
     "hard_codes_seed_0.py": ("ANSWERS", "wrong"),
     "returns_nan.py": (
-        "import numpy as np\n\n\n"
-        "def gradients(weights, biases, x, y, cost='cross_entropy'):\n"
-        "    return [np.full(w.shape, np.nan) for w in weights], "
-        "[np.full(b.shape, np.nan) for b in biases]\n",
+        (
+            "import numpy as np\n\n\n"
+            "def gradients(weights, biases, x, y, cost='cross_entropy'):\n"
+            "    return [np.full(w.shape, np.nan) for w in weights], "
+            "[np.full(b.shape, np.nan) for b in biases]\n"
+        ),
         "nan",
     ),
     "returns_none.py": (_wrapping("return None"), "wrong type"),
@@ -182,7 +194,9 @@ HOSTILE: dict[str, tuple[str | None, str]] = {
         "wrong type",
     ),
     "returns_wrong_shapes.py": (
-        _wrapping("gw, gb = right(weights, biases, x, y, cost)\nreturn [g.T for g in gw], gb"),
+        _wrapping(
+            "gw, gb = right(weights, biases, x, y, cost)\nreturn [g.T for g in gw], gb"
+        ),
         "wrong shape",
     ),
     # Harmless: the grader sent copies. Still right, still full marks.
@@ -197,7 +211,10 @@ HOSTILE: dict[str, tuple[str | None, str]] = {
     ),
     "raises.py": (_wrapping("raise ZeroDivisionError('oops')"), "crash"),
     "raises_keyboard_interrupt.py": (_wrapping("raise KeyboardInterrupt"), "crash"),
-    "syntax_error.py": ("def gradients(weights, biases, x, y, cost:\n    pass\n", "import error"),
+    "syntax_error.py": (
+        "def gradients(weights, biases, x, y, cost:\n    pass\n",
+        "import error",
+    ),
     "defines_another_name.py": (CORRECT_AS_RIGHT, "missing function"),
     "notes.txt": ("I did not finish the assignment.\n", "no submission"),
     "empty_folder": (None, "no submission"),
@@ -227,7 +244,9 @@ CORRECT_SUBMISSIONS: dict[str, str] = {
 
 
 def write_submissions(
-    folder: Path, answers: list[tuple[list[np.ndarray], list[np.ndarray]]], spec_init: Path
+    folder: Path,
+    answers: list[tuple[list[np.ndarray], list[np.ndarray]]],
+    spec_init: Path,
 ) -> dict[str, str]:
     """Write every submission into ``folder``; the verdict each must get."""
     folder.mkdir(parents=True, exist_ok=True)
