@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from grade_submissions import CORRECT
 
+from spec.check.grading import grade as grade_module
 from spec.check.grading.assignment import Part, load_assignment, parse_assignment
 from spec.check.grading.cli import main, register_grade
 from spec.check.grading.grade import find_submissions
@@ -143,7 +144,7 @@ def test_grade_cli_resumes_unless_forced(folder, tmp_path, capsys):
         results,
     ]
     _grade(base, capsys)
-    seed = json.loads((results / "run.json").read_text())["seed"]
+    seed = json.loads((results / ".run.json").read_text())["seed"]
     first = json.loads((results / "ben.py.json").read_text())
     status, out, _ = _grade(base, capsys)
     assert status == 0
@@ -157,6 +158,27 @@ def test_grade_cli_resumes_unless_forced(folder, tmp_path, capsys):
     status, out, _ = _grade([*base, "--force"], capsys)
     assert "3 graded, 0 kept" in out
     assert f"seed {seed}" not in out.splitlines()[0]  # a fresh seed
+
+
+def test_grade_a_grader_failure_stops_one_submission_only(
+    folder, tmp_path, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug of the grader")
+
+    monkeypatch.setattr(grade_module, "check_implementation", broken)
+    run = grade_module.grade_folder(folder, results=tmp_path / "r", seed=3)
+    verdicts = {r["submission"]: r["verdict"] for r in run.records}
+    assert verdicts == {
+        "=cmd.py": "exit",
+        "ada.py": "grader error",
+        "ben.py": "grader error",
+    }
+    assert "a bug of the grader" in run.records[1]["parts"][0]["detail"]
+    monkeypatch.undo()
+    again = grade_module.grade_folder(folder, results=tmp_path / "r", seed=3)
+    assert (again.graded, again.skipped) == (2, 1)
+    assert again.counts() == {"exit": 1, "passed": 1, "wrong": 1}
 
 
 def test_grade_cli_same_seed_same_cases(folder, tmp_path, capsys):
@@ -353,7 +375,7 @@ def test_grade_cli_ctrl_c_keeps_what_finished(tmp_path):
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err.decode()
     assert b"interrupted: 1 of 5 graded" in err
-    assert sorted(p.name for p in results.iterdir()) == ["a_quick.py.json", "run.json"]
+    assert sorted(p.name for p in results.iterdir()) == [".run.json", "a_quick.py.json"]
     assert b"a_quick.py" in out
 
 

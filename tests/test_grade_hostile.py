@@ -166,7 +166,7 @@ def test_grade_hostile_nothing_written_outside(graded):
     ]
     results = graded["root"] / "results"
     names = {p.name for p in results.iterdir()}
-    assert names == {f"{n}.json" for n in graded["expected"]} | {"run.json"}
+    assert names == {f"{n}.json" for n in graded["expected"]} | {".run.json"}
     assert _sandboxes() <= graded["sandboxes"]
     assert not Path("~/escape.txt").expanduser().exists()
     assert not (Path(tempfile.gettempdir()) / "escape.txt").exists()

@@ -9,7 +9,7 @@ Each submission's result is a record (a JSON object, :data:`SCHEMA`) written
 atomically to the results folder as soon as it is graded, so that an interrupted
 run keeps what it finished and the next run skips what was graded under the same
 seed, assignment, limits and files. The run's seed is drawn fresh unless given,
-and kept in the folder's ``run.json`` for the runs that resume it.
+and kept in the folder's ``.run.json`` for the runs that resume it.
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ VERDICTS = (
     "missing function",
     "no submission",
     "protocol",
+    "grader error",
 )
+#: The run's seed and fingerprint, in the results folder (hidden: no submission's
+#: record can have its name).
+RUN_FILE = ".run.json"
 #: Files of a submission folder that are not looked at.
 IGNORED = ("__pycache__",)
 
@@ -174,6 +178,15 @@ def _classify(
         )
     if report.passed:
         return "passed", verdict_line(report), None
+    diagnosis = report.diagnosis
+    found = getattr(diagnosis, "line", None)
+    line = found if isinstance(found, dict) else None
+    if diagnosis is not None and diagnosis.kind == "named":
+        # A known mistake agrees with every case, crashes included (its
+        # derivation fails on the same shapes): the gradient is wrong, and why.
+        if line is None and box.errors:
+            line = box.errors[0].line
+        return "wrong", _first_line(diagnosis.message, 600), line
     if box.errors:
         first = box.errors[0]
         memory = any(e.kind == "MemoryError" for e in box.errors)
@@ -186,12 +199,10 @@ def _classify(
     if shapes:
         verdict = "wrong type" if "dtype" in shapes[0] else "wrong shape"
         return verdict, _first_line(shapes[0]), None
-    diagnosis = report.diagnosis
-    line = getattr(diagnosis, "line", None)
     detail = diagnosis.message if diagnosis is not None else verdict_line(report)
     if box.nonfinite:
         return "nan", "returned NaN or infinity; " + verdict_line(report), line
-    return "wrong", _first_line(detail, 600), line if isinstance(line, dict) else None
+    return "wrong", _first_line(detail, 600), line
 
 
 def grade_part(
@@ -341,9 +352,52 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _grader_error(
+    submission: Submission, settings: Settings, exc: Exception
+) -> dict[str, Any]:
+    """The record of a submission whose grading failed in the grader itself (a
+    bug of ours, never the submission's doing: it is graded again next run)."""
+    detail = f"the grader failed: {type(exc).__name__}: {exc}"
+    parts = [
+        {
+            "name": part.name,
+            "function": part.function,
+            "points": part.points,
+            "score": 0.0,
+            "verdict": "grader error",
+            "detail": _first_line(detail),
+            "mistake": None,
+            "equation": None,
+            "line": None,
+            "output": "",
+            "output_truncated": False,
+            "network": None,
+            "notes": [],
+            "report": None,
+        }
+        for part in settings.assignment.parts
+    ]
+    return {
+        "schema": SCHEMA,
+        "submission": submission.name,
+        "assignment": settings.assignment.name,
+        "seed": settings.seed,
+        "fingerprint": settings.fingerprint(),
+        "files": submission.digest(),
+        "score": 0.0,
+        "max_score": settings.assignment.max_score,
+        "verdict": "grader error",
+        "parts": parts,
+        "seconds": 0.0,
+    }
+
+
 def grade_and_save(submission: Submission, settings: Settings) -> dict[str, Any]:
     """Grade a submission and write its record (the work of one job)."""
-    record = grade_submission(submission, settings)
+    try:
+        record = grade_submission(submission, settings)
+    except Exception as exc:  # a bug of the grader: the other submissions go on
+        record = _grader_error(submission, settings, exc)
     text = json.dumps(record, indent=2, allow_nan=False) + "\n"
     write_atomically(record_path(settings.results, submission.name), text)
     return record
@@ -360,6 +414,7 @@ def _finished(submission: Submission, settings: Settings) -> dict[str, Any] | No
         and record.get("schema") == SCHEMA
         and record.get("fingerprint") == settings.fingerprint()
         and record.get("files") == submission.digest()
+        and record.get("verdict") != "grader error"
     ):
         return record
     return None
@@ -403,7 +458,7 @@ def run_seed(results: Path, seed: int | None, force: bool) -> tuple[int, bool]:
         return seed, False
     if not force:
         with contextlib.suppress(OSError, ValueError, TypeError):
-            earlier = json.loads((results / "run.json").read_text())["seed"]
+            earlier = json.loads((results / RUN_FILE).read_text())["seed"]
             if isinstance(earlier, int) and not isinstance(earlier, bool):
                 return earlier, True
     return secrets.randbelow(2**32), False
@@ -463,7 +518,7 @@ def grade_folder(
     seed, _ = run_seed(results, seed, force)
     settings = Settings(assignment, seed, limits, results.resolve(), isolate_network)
     write_atomically(
-        results / "run.json",
+        results / RUN_FILE,
         json.dumps({"seed": seed, "fingerprint": settings.fingerprint()}) + "\n",
     )
     done: dict[str, dict[str, Any]] = {}
