@@ -14,11 +14,13 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 import zipfile
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
 from grade_submissions import CORRECT
 
+import backprop.cli
 from spec.check.grading import grade as grade_module
 from spec.check.grading.assignment import Part, load_assignment, parse_assignment
 from spec.check.grading.cli import main, register_grade
@@ -423,3 +425,19 @@ def test_grade_gradescope_bundle_runs_with_redirected_root(tmp_path, capsys):
     assert all(t["visibility"] == "visible" for t in results["tests"])
     assert "seed 5" in results["output"]
     assert sorted(p.name for p in root.iterdir()) == ["results", "source", "submission"]
+
+
+def test_grade_through_the_backprop_command(folder, tmp_path, monkeypatch, capsys):
+    """The ``backprop.commands`` entry point of pyproject.toml, as installed."""
+    grade = EntryPoint(
+        name="grade",
+        value="spec.check.grading.cli:register_grade",
+        group="backprop.commands",
+    )
+    monkeypatch.setattr(backprop.cli, "entry_points", lambda group: [grade])
+    status = backprop.cli.main(
+        ["grade", str(folder), "--jobs", "1", "--seed", "4", "--no-progress", "--json-dir", str(tmp_path / "r")]
+    )
+    assert status == 0
+    assert "1 passed, 1 wrong, 1 exit" in capsys.readouterr().out
+    assert backprop.cli.main(["grade", str(tmp_path / "missing")]) == 2

@@ -181,27 +181,26 @@ def _classify(
     diagnosis = report.diagnosis
     found = getattr(diagnosis, "line", None)
     line = found if isinstance(found, dict) else None
-    if diagnosis is not None and diagnosis.kind == "named":
-        # A known mistake agrees with every case, crashes included (its
-        # derivation fails on the same shapes): the gradient is wrong, and why.
-        if line is None and box.errors:
-            line = box.errors[0].line
-        return "wrong", _first_line(diagnosis.message, 600), line
-    if box.errors:
+    # A known mistake that agrees with every case, crashes included (its
+    # derivation fails on the same shapes), says more than the crash.
+    named = diagnosis is not None and diagnosis.kind == "named"
+    if box.errors and (not named or any(e.kind == "MemoryError" for e in box.errors)):
         first = box.errors[0]
         memory = any(e.kind == "MemoryError" for e in box.errors)
         detail = _first_line(f"{first.kind}: {first.message}")
         return "memory" if memory else "crash", detail, first.line
-    crashed = [r for r in report.cases if r.verdict == "crashed"]
+    crashed = [r for r in report.cases if r.verdict == "crashed" and not box.errors]
     if crashed:  # the battery could not read what it returned
         return "wrong type", _first_line(crashed[0].problem), None
-    shapes = [r.problem for r in report.cases if r.problem]
+    shapes = [r.problem for r in report.cases if r.problem and r.verdict == "failed"]
     if shapes:
         verdict = "wrong type" if "dtype" in shapes[0] else "wrong shape"
         return verdict, _first_line(shapes[0]), None
-    detail = diagnosis.message if diagnosis is not None else verdict_line(report)
     if box.nonfinite:
         return "nan", "returned NaN or infinity; " + verdict_line(report), line
+    if line is None and box.errors:
+        line = box.errors[0].line
+    detail = diagnosis.message if diagnosis is not None else verdict_line(report)
     return "wrong", _first_line(detail, 600), line
 
 
@@ -358,7 +357,7 @@ def _grader_error(
     """The record of a submission whose grading failed in the grader itself (a
     bug of ours, never the submission's doing: it is graded again next run)."""
     detail = f"the grader failed: {type(exc).__name__}: {exc}"
-    parts = [
+    parts: list[dict[str, Any]] = [
         {
             "name": part.name,
             "function": part.function,
