@@ -340,7 +340,8 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 
 
-def test_grade_cli_ctrl_c_keeps_what_finished(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_grade_cli_ctrl_c_keeps_what_finished(tmp_path, jobs):
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     (submissions / "a_quick.py").write_text(CORRECT)
@@ -356,7 +357,7 @@ def test_grade_cli_ctrl_c_keeps_what_finished(tmp_path):
             "spec.check.grading",
             str(submissions),
             "--jobs",
-            "1",
+            str(jobs),
             "--timeout",
             "120",
             "--no-progress",
@@ -379,6 +380,21 @@ def test_grade_cli_ctrl_c_keeps_what_finished(tmp_path):
     assert b"interrupted: 1 of 5 graded" in err
     assert sorted(p.name for p in results.iterdir()) == [".run.json", "a_quick.py.json"]
     assert b"a_quick.py" in out
+    time.sleep(0.5)  # a killed child's exit reaches /proc
+    assert not _running(b'"file": "b_slow_')  # no sandbox is left
+
+
+def _running(pattern: bytes) -> list[int]:
+    """The processes whose command line holds ``pattern``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if pattern in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def test_grade_gradescope_bundle_runs_with_redirected_root(tmp_path, capsys):
@@ -436,7 +452,17 @@ def test_grade_through_the_backprop_command(folder, tmp_path, monkeypatch, capsy
     )
     monkeypatch.setattr(backprop.cli, "entry_points", lambda group: [grade])
     status = backprop.cli.main(
-        ["grade", str(folder), "--jobs", "1", "--seed", "4", "--no-progress", "--json-dir", str(tmp_path / "r")]
+        [
+            "grade",
+            str(folder),
+            "--jobs",
+            "1",
+            "--seed",
+            "4",
+            "--no-progress",
+            "--json-dir",
+            str(tmp_path / "r"),
+        ]
     )
     assert status == 0
     assert "1 passed, 1 wrong, 1 exit" in capsys.readouterr().out

@@ -8,7 +8,8 @@ standard library and NumPy, and :mod:`spec.check.grading.wire` by path: never
 :mod:`spec` or :mod:`backprop`, so the process that runs the submission holds no
 reference gradient, no oracle and no comparison.
 
-In order, before the submission's code runs: a network namespace of its own where
+In order, before the submission's code runs: death with the grader's process
+(``PR_SET_PDEATHSIG``, Linux), a network namespace of its own where
 the system allows one (``unshare(CLONE_NEWNET)``), the resource limits
 (``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_FSIZE``, no core files), NumPy, then a gate
 on ``sys.meta_path`` that refuses the forbidden modules and records each attempt.
@@ -25,12 +26,14 @@ import importlib.util
 import json
 import os
 import resource
+import signal
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
 CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
 
 
 def _isolate_network() -> str:
@@ -49,6 +52,14 @@ def _isolate_network() -> str:
     except (OSError, AttributeError) as exc:
         return f"not isolated: {exc}"
     return "isolated"
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when the grader's process ends, however it ends (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
 
 
 def _limit(name: str, soft: int, hard: int) -> str:
@@ -223,6 +234,7 @@ def _resolve(module: Any, name: str) -> Any:
 
 def main(argv: list[str]) -> int:
     config = json.loads(argv[1])
+    _die_with(config["parent"])
     network = _isolate_network() if config["isolate_network"] else "not isolated"
     memory, cpu, fsize = config["memory"], config["cpu"], config["fsize"]
     problems = [

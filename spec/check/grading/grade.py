@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import ctypes
 import dataclasses
 import hashlib
 import json
 import multiprocessing
 import os
 import secrets
+import signal
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -71,6 +73,8 @@ VERDICTS = (
 #: The run's seed and fingerprint, in the results folder (hidden: no submission's
 #: record can have its name).
 RUN_FILE = ".run.json"
+#: prctl's option: a signal for the process when its parent ends.
+PR_SET_PDEATHSIG = 1
 #: Files of a submission folder that are not looked at.
 IGNORED = ("__pycache__",)
 
@@ -397,6 +401,8 @@ def grade_and_save(submission: Submission, settings: Settings) -> dict[str, Any]
         record = grade_submission(submission, settings)
     except Exception as exc:  # a bug of the grader: the other submissions go on
         record = _grader_error(submission, settings, exc)
+    except Terminated:  # the sandbox is closed by now; the pool would go on
+        os._exit(128 + signal.SIGTERM)
     text = json.dumps(record, indent=2, allow_nan=False) + "\n"
     write_atomically(record_path(settings.results, submission.name), text)
     return record
@@ -417,6 +423,22 @@ def _finished(submission: Submission, settings: Settings) -> dict[str, Any] | No
     ):
         return record
     return None
+
+
+class Terminated(BaseException):
+    """A worker was told to stop (SIGTERM); raised through its work so that its
+    sandbox kills its child and removes its folder, then the worker exits."""
+
+
+def _terminate(number: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _worker_start() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    # Told to stop when the grader's process ends, however it ends (Linux).
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -550,12 +572,21 @@ def grade_folder(
                 finish(grade_and_save(submission, settings))
         else:
             context = multiprocessing.get_context("spawn")
-            with concurrent.futures.ProcessPoolExecutor(jobs, context) as pool:
+            before = set(multiprocessing.active_children())
+            with concurrent.futures.ProcessPoolExecutor(
+                jobs, context, initializer=_worker_start
+            ) as pool:
                 futures = [pool.submit(grade_and_save, s, settings) for s in pending]
+                workers = set(multiprocessing.active_children()) - before
                 try:
                     for future in concurrent.futures.as_completed(futures):
                         finish(future.result())
                 except BaseException:
+                    # Stop now, not after the submissions the workers hold: a
+                    # worker's end kills its sandbox (PR_SET_PDEATHSIG), and a
+                    # record half written is a temporary file, removed next run.
+                    for worker in workers:
+                        worker.terminate()
                     pool.shutdown(wait=True, cancel_futures=True)
                     raise
     except KeyboardInterrupt:

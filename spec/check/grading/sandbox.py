@@ -342,6 +342,7 @@ class Sandbox:
             "cpu": self.limits.cpu_seconds,
             "fsize": self.limits.file_size * MB,
             "isolate_network": self.isolate_network,
+            "parent": os.getpid(),
         }
         env = {
             "PATH": os.defpath,
@@ -628,6 +629,11 @@ class Sandbox:
         if process.returncode is not None:
             return process.returncode
         end = time.monotonic() + timeout
+        if not hasattr(os, "waitid"):  # reaped at once where waitid is missing
+            try:
+                return process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return None
         while True:
             try:
                 info = os.waitid(
