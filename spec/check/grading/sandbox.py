@@ -126,7 +126,7 @@ class Stop:
 
 
 class SubmissionStopped(Exception):
-    """The child is gone (:attr:`stop` says why); raised by every call after that."""
+    """The child is gone (``stop`` says why); raised by every call after that."""
 
     def __init__(self, stop: Stop) -> None:
         super().__init__(stop.detail)
@@ -232,13 +232,13 @@ class Sandbox:
     limits : Limits
     forbidden : sequence of str
         Top-level modules the submission may not import (default
-        :data:`FORBIDDEN`); each attempt is recorded in :attr:`forbidden_used`.
+        :data:`FORBIDDEN`); each attempt is recorded in ``forbidden_used``.
     allowed : sequence of str, optional
         When given, the only modules it may import besides the standard library,
         NumPy and its own files.
     isolate_network : bool
         Give the child a network namespace of its own (no network) where the
-        system allows it; :attr:`network` says whether it did.
+        system allows it; ``network`` says whether it did.
     label : str
         The submission's name, in the proxies' ``__module__``.
 
@@ -475,7 +475,7 @@ class Sandbox:
 
     @property
     def output_truncated(self) -> bool:
-        """Whether the child printed more than :attr:`Limits.output` bytes."""
+        """Whether the child printed more than ``Limits.output`` bytes."""
         return self._dropped > 0
 
     # -- the pipes ----------------------------------------------------------------
@@ -542,7 +542,7 @@ class Sandbox:
         return True
 
     def _receive(self, phase: str) -> tuple[dict[str, Any], Any] | None:
-        """The next reply, or None when the child stopped (see :attr:`stop`)."""
+        """The next reply, or None when the child stopped (see ``stop``)."""
         buffer = bytearray()
         lengths: tuple[int, int] | None = None
         with self._selector(self._reply_fd, selectors.EVENT_READ) as selector:

@@ -5,7 +5,7 @@ A message is a frame: the magic ``b"BPG1"``, the length of a UTF-8 JSON header
 then the payload: the raw bytes of the arrays the header lists, in order. Reading
 one runs no code of the sender: JSON, and arrays of plain numbers rebuilt by
 :func:`numpy.frombuffer` from a dtype and a shape that are checked first (never
-:mod:`pickle`, never an object dtype).
+``pickle``, never an object dtype).
 
 Values travel as a tree of JSON: ``null``, booleans, numbers, strings and lists as
 themselves; every other node is an object with one key, ``{"$array": i}`` (the
