@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import struct
 import time
 
@@ -262,3 +263,24 @@ def test_grade_sandbox_bad_arguments(tmp_path):
         Sandbox(tmp_path / "missing.py")
     with pytest.raises(ValueError, match="module must name"):
         Sandbox(tmp_path)
+
+
+def test_grade_sandbox_cpu_limit(tmp_path):
+    source = tmp_path / "sub.py"
+    source.write_text("def f():\n    while True:\n        pass\n")
+    with Sandbox(source, limits=Limits(timeout=30, memory=1024, cpu=1)) as box:
+        with pytest.raises(SubmissionStopped, match=re.escape("CPU time (SIGXCPU)")):
+            box.call("f")
+        assert box.stop.verdict == "timeout"
+
+
+def test_grade_sandbox_file_size_limit(tmp_path):
+    source = tmp_path / "sub.py"
+    source.write_text(
+        "def f():\n    with open('big', 'wb') as f:\n        f.write(bytes(3 * 2**20))\n"
+    )
+    with Sandbox(source, limits=Limits(timeout=30, memory=1024, file_size=1)) as box:
+        # Python ignores SIGXFSZ: the write fails, and the function raises.
+        with pytest.raises(SubmissionRaised, match="File too large"):
+            box.call("f")
+        assert box.stop is None
