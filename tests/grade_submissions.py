@@ -229,6 +229,11 @@ HOSTILE: dict[str, tuple[str | None, str]] = {
         _wrapping("return [np.zeros(20_000_000)], [np.zeros(1)]"),
         "protocol",
     ),
+    # Its parent, as it sees it, is its process namespace's first process.
+    "kills_its_parent.py": (
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + CORRECT,
+        "passed",
+    ),
     # A process it starts dies with its group.
     "starts_a_process.py": (
         "import subprocess\nsubprocess.Popen(['sleep', '4242'])\n" + CORRECT,

@@ -186,12 +186,13 @@ def test_grade_hostile_hard_coded_answers_pass_only_their_seed(tmp_path):
     assert on_1.records[0]["verdict"] == "wrong"
 
 
-def test_grade_hostile_network_is_isolated_or_said(graded):
-    networks = {
-        p["network"]
+@pytest.mark.parametrize("field", ["network", "processes"])
+def test_grade_hostile_isolation_is_had_or_said(graded, field):
+    said = {
+        p[field]
         for r in graded["records"].values()
         for p in r["parts"]
-        if p["network"] is not None
+        if p[field] is not None
     }
-    assert networks
-    assert all(n == "isolated" or n.startswith("not isolated") for n in networks)
+    assert said
+    assert all(n == "isolated" or n.startswith("not isolated") for n in said)

@@ -9,8 +9,10 @@ standard library and NumPy, and :mod:`spec.check.grading.wire` by path: never
 reference gradient, no oracle and no comparison.
 
 In order, before the submission's code runs: death with the grader's process
-(``PR_SET_PDEATHSIG``, Linux), a network namespace of its own where
-the system allows one (``unshare(CLONE_NEWNET)``), the resource limits
+(``PR_SET_PDEATHSIG``, Linux); where the system allows, a network namespace of its
+own (``unshare(CLONE_NEWNET)``) and a process namespace of its own (the submission
+runs as its pid 2: it can see and signal none of the grader's processes, and what
+it starts dies with it); the resource limits
 (``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_FSIZE``, no core files), NumPy, then a gate
 on ``sys.meta_path`` that refuses the forbidden modules and records each attempt.
 Then it imports the submission, replies with what happened, and answers one call
@@ -33,32 +35,93 @@ from pathlib import Path
 from typing import Any
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWPID = 0x20000000
 PR_SET_PDEATHSIG = 1
 
 
-def _isolate_network() -> str:
-    """``"isolated"``, or why the process could not get a network of its own."""
+def _unshare(flag: int) -> str:
+    """``"isolated"``, or why the process could not get a namespace of its own."""
     unshare = getattr(os, "unshare", None)
     if unshare is not None:
         try:
-            unshare(CLONE_NEWNET)
+            unshare(flag)
         except OSError as exc:
             return f"not isolated: unshare: {exc.strerror}"
         return "isolated"
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        if libc.unshare(CLONE_NEWNET) != 0:
+        if libc.unshare(flag) != 0:
             return f"not isolated: unshare: {os.strerror(ctypes.get_errno())}"
     except (OSError, AttributeError) as exc:
         return f"not isolated: {exc}"
     return "isolated"
 
 
+def _close(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _wait(pid: int) -> int:
+    """The wait status of the process ``pid``, once it ends."""
+    while True:
+        try:
+            return os.waitpid(pid, 0)[1]
+        except InterruptedError:
+            continue
+
+
+def _end_as(status: int) -> None:
+    """End this process as a wait ``status`` says (its exit status or its signal),
+    so that the grader sees the submission's end; never returns."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL has no handler
+            signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+
+
+def _isolate_processes(pipes: tuple[int, ...]) -> str:
+    """Run the rest in a process namespace of its own, where it sees and can signal
+    none of the grader's processes, and where everything it starts dies with it.
+
+    The process here waits and ends as the submission ended; so does the
+    namespace's first process (pid 1, which no signal from inside can kill, and
+    which cannot kill itself either: it hands the status on through a pipe); the
+    submission runs in pid 2. The relays close the grader's pipes and the output,
+    so that the grader sees their end when the submission's process ends.
+    """
+    status = _unshare(CLONE_NEWPID)
+    if status != "isolated":
+        return status
+    inner_read, inner_write = os.pipe()
+    first = os.fork()
+    if first:
+        _close((0, 1, 2, *pipes, inner_write))
+        ended = _wait(first)
+        handed = os.read(inner_read, 4)
+        _end_as(int.from_bytes(handed, "big") if len(handed) == 4 else ended)
+    os.close(inner_read)
+    _die_with(0)
+    second = os.fork()
+    if second:
+        _close((0, 1, 2, *pipes))
+        os.write(inner_write, _wait(second).to_bytes(4, "big"))
+        os._exit(0)
+    os.close(inner_write)
+    _die_with(0)
+    return status
+
+
 def _die_with(parent: int) -> None:
-    """Be killed when the grader's process ends, however it ends (Linux)."""
+    """Be killed when the parent process ends, however it ends (Linux); exit at
+    once if it has ended already (``parent`` is its pid as seen from here: 0 from
+    inside a process namespace for a parent outside it)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it ended before the line above
+    if parent and os.getppid() != parent:  # it ended before the line above
         os._exit(1)
 
 
@@ -235,7 +298,10 @@ def _resolve(module: Any, name: str) -> Any:
 def main(argv: list[str]) -> int:
     config = json.loads(argv[1])
     _die_with(config["parent"])
-    network = _isolate_network() if config["isolate_network"] else "not isolated"
+    isolate = config["isolate"]
+    network = _unshare(CLONE_NEWNET) if isolate else "not isolated"
+    pipes = (config["read_fd"], config["write_fd"])
+    processes = _isolate_processes(pipes) if isolate else "not isolated"
     memory, cpu, fsize = config["memory"], config["cpu"], config["fsize"]
     problems = [
         _limit("RLIMIT_AS", memory, memory),
@@ -264,7 +330,11 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(folder))
     sys.argv = [config["file"]]
 
-    info = {"network": network, "limits": [p for p in problems if p]}
+    info = {
+        "network": network,
+        "processes": processes,
+        "limits": [p for p in problems if p],
+    }
     found = importlib.util.spec_from_file_location(
         "submission", folder / config["file"]
     )

@@ -217,14 +217,18 @@ def run_grade(args: argparse.Namespace) -> int:
     print(summary_table(run.records))
     counts = run.counts()
     print(", ".join(f"{counts[v]} {v}" for v in VERDICTS if v in counts) or "nothing")
-    unisolated = {
-        part["network"]
-        for record in run.records
-        for part in record["parts"]
-        if part["network"] and part["network"] != "isolated"
-    }
-    for reason in sorted(unisolated):
-        print(f"note: the submissions ran with the network: {reason}")
+    for field, what in (
+        ("network", "with the network"),
+        ("processes", "beside the grader's processes"),
+    ):
+        reasons = {
+            part.get(field)
+            for record in run.records
+            for part in record["parts"]
+            if part.get(field) and part.get(field) != "isolated"
+        }
+        for reason in sorted(reasons):
+            print(f"note: the submissions ran {what}: {reason}")
     if args.csv is not None:
         args.csv.write_text(to_csv(run.records), encoding="utf-8", errors="replace")
     if args.gradescope is not None and run.records:

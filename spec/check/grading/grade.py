@@ -27,6 +27,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +216,7 @@ def grade_part(
     assignment: Assignment,
     seed: int,
     limits: Limits,
-    isolate_network: bool = True,
+    isolate: bool = True,
 ) -> dict[str, Any]:
     """The record of one part of one submission (see :data:`SCHEMA`)."""
     start = time.perf_counter()
@@ -232,6 +233,7 @@ def grade_part(
         "output": "",
         "output_truncated": False,
         "network": None,
+        "processes": None,
         "notes": [],
         "report": None,
     }
@@ -244,7 +246,7 @@ def grade_part(
         limits=limits,
         forbidden=assignment.forbidden,
         allowed=assignment.allowed,
-        isolate_network=isolate_network,
+        isolate=isolate,
         label=submission.name,
     ) as box:
         usable = (
@@ -287,6 +289,7 @@ def grade_part(
         output=box.output,
         output_truncated=box.output_truncated,
         network=box.network or None,
+        processes=box.processes or None,
         notes=notes,
         report=report_to_dict(report) if report is not None else None,
         seconds=round(time.perf_counter() - start, 3),
@@ -302,7 +305,7 @@ class Settings:
     seed: int
     limits: Limits
     results: Path
-    isolate_network: bool = True
+    isolate: bool = True
 
     def fingerprint(self) -> str:
         text = json.dumps(
@@ -322,7 +325,7 @@ def grade_submission(submission: Submission, settings: Settings) -> dict[str, An
             assignment=settings.assignment,
             seed=settings.seed,
             limits=settings.limits,
-            isolate_network=settings.isolate_network,
+            isolate=settings.isolate,
         )
         for part in settings.assignment.parts
     ]
@@ -375,6 +378,7 @@ def _grader_error(
             "output": "",
             "output_truncated": False,
             "network": None,
+            "processes": None,
             "notes": [],
             "report": None,
         }
@@ -454,7 +458,8 @@ class GradeRun:
     graded, skipped : int
         Submissions graded by this run, and kept from an earlier one.
     interrupted : bool
-        The run was stopped (Ctrl-C) before every submission was graded.
+        The run was stopped (Ctrl-C, or a worker killed from outside) before every
+        submission was graded.
     total : int
         Submissions in the folder.
     """
@@ -495,7 +500,7 @@ def grade_folder(
     jobs: int = 1,
     force: bool = False,
     progress: bool = False,
-    isolate_network: bool = True,
+    isolate: bool = True,
 ) -> GradeRun:
     """Grade every submission of ``folder``; each record is written to
     ``results`` as soon as it is graded.
@@ -518,8 +523,9 @@ def grade_folder(
         Grade again what an earlier run graded.
     progress : bool
         Show a progress bar with the count of each verdict.
-    isolate_network : bool
-        Give each child a network namespace of its own where the system allows.
+    isolate : bool
+        Give each child network and process namespaces of its own where the
+        system allows them.
 
     Returns
     -------
@@ -537,7 +543,7 @@ def grade_folder(
     for leftover in results.glob(".*.tmp"):  # from a run stopped mid-write
         leftover.unlink()
     seed, _ = run_seed(results, seed, force)
-    settings = Settings(assignment, seed, limits, results.resolve(), isolate_network)
+    settings = Settings(assignment, seed, limits, results.resolve(), isolate)
     write_atomically(
         results / RUN_FILE,
         json.dumps({"seed": seed, "fingerprint": settings.fingerprint()}) + "\n",
@@ -589,8 +595,8 @@ def grade_folder(
                         worker.terminate()
                     pool.shutdown(wait=True, cancel_futures=True)
                     raise
-    except KeyboardInterrupt:
-        interrupted = True
+    except (KeyboardInterrupt, BrokenProcessPool):
+        interrupted = True  # Ctrl-C, or a worker killed from outside
     finally:
         bar.close()
     records = tuple(done[s.name] for s in submissions if s.name in done)

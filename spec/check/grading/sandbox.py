@@ -76,7 +76,8 @@ class Limits:
         Bytes of the child's standard output and error kept; the rest is counted
         and dropped.
     file_size : int
-        Largest file the child may write, in MB (``RLIMIT_FSIZE``).
+        Largest file the child may write, in MB (``RLIMIT_FSIZE``): a write past it
+        fails there (``OSError``, "File too large").
     reply : int
         Largest reply read from the child, in MB (a gradient is a few KB).
     """
@@ -236,7 +237,7 @@ class Sandbox:
     allowed : sequence of str, optional
         When given, the only modules it may import besides the standard library,
         NumPy and its own files.
-    isolate_network : bool
+    isolate : bool
         Give the child a network namespace of its own (no network) where the
         system allows it; ``network`` says whether it did.
     label : str
@@ -259,7 +260,7 @@ class Sandbox:
         Some reply held NaN or an infinity.
     errors : list of SubmissionRaised
         What the submission's function raised, call after call (the first ten).
-    network : str
+    network, processes : str
         ``"isolated"``, or why not; ``""`` until the child has said.
     """
 
@@ -271,7 +272,7 @@ class Sandbox:
         limits: Limits | None = None,
         forbidden: Sequence[str] = FORBIDDEN,
         allowed: Sequence[str] | None = None,
-        isolate_network: bool = True,
+        isolate: bool = True,
         label: str = "submission",
     ) -> None:
         source = Path(source)
@@ -285,7 +286,7 @@ class Sandbox:
         self.limits = Limits() if limits is None else limits
         self.forbidden = list(forbidden)
         self.allowed = None if allowed is None else list(allowed)
-        self.isolate_network = isolate_network
+        self.isolate = isolate
         self.label = label
         self.stop: Stop | None = None
         self.import_error: SubmissionRaised | None = None
@@ -294,6 +295,7 @@ class Sandbox:
         self.mutated = False
         self.nonfinite = False
         self.network = ""
+        self.processes = ""
         self.limit_problems: list[str] = []
         self._output = bytearray()
         self._dropped = 0
@@ -341,7 +343,7 @@ class Sandbox:
             "memory": self.limits.memory * MB,
             "cpu": self.limits.cpu_seconds,
             "fsize": self.limits.file_size * MB,
-            "isolate_network": self.isolate_network,
+            "isolate": self.isolate,
             "parent": os.getpid(),
         }
         env = {
@@ -392,6 +394,7 @@ class Sandbox:
             return
         hello, _ = got
         self.network = clean(hello.get("network", "unknown"), 300)
+        self.processes = clean(hello.get("processes", "unknown"), 300)
         self.limit_problems = _names(hello.get("limits"))
         self._note(hello)
         if hello.get("ok") is True:
