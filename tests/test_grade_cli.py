@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 import zipfile
@@ -350,6 +351,7 @@ def test_grade_cli_ctrl_c_keeps_what_finished(tmp_path, jobs):
             "import time\ntime.sleep(600)\n" + CORRECT
         )
     results = tmp_path / "res"
+    sandboxes = set(Path(tempfile.gettempdir()).glob("backprop-grade-*"))
     process = subprocess.Popen(
         [
             sys.executable,
@@ -382,6 +384,7 @@ def test_grade_cli_ctrl_c_keeps_what_finished(tmp_path, jobs):
     assert b"a_quick.py" in out
     time.sleep(0.5)  # a killed child's exit reaches /proc
     assert not _running(b'"file": "b_slow_')  # no sandbox is left
+    assert set(Path(tempfile.gettempdir()).glob("backprop-grade-*")) <= sandboxes
 
 
 def _running(pattern: bytes) -> list[int]:

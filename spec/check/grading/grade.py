@@ -439,6 +439,9 @@ def _terminate(number: int, frame: Any) -> None:
 
 
 def _worker_start() -> None:
+    # Ctrl-C reaches the grader, which stops the workers with SIGTERM: one signal,
+    # so that a sandbox's cleanup is not itself interrupted.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate)
     # Told to stop when the grader's process ends, however it ends (Linux).
     with contextlib.suppress(OSError, AttributeError):
@@ -593,6 +596,8 @@ def grade_folder(
                     # record half written is a temporary file, removed next run.
                     for worker in workers:
                         worker.terminate()
+                    for worker in workers:  # each closes its sandbox, then ends
+                        worker.join(timeout=10)
                     pool.shutdown(wait=True, cancel_futures=True)
                     raise
     except (KeyboardInterrupt, BrokenProcessPool):

@@ -405,23 +405,27 @@ class Sandbox:
     def close(self) -> None:
         """End the child and every process of its group; remove its directory."""
         process = self._process
-        if self._request_fd >= 0:
-            os.close(self._request_fd)  # the child reads EOF and returns
-            self._request_fd = -1
-        if process is not None:
-            self._wait_exit(1.0)  # it exits at once, unless it left threads running
-            self._kill_group()
-            process.wait()
-            self._drain_output()
-            if process.stdout is not None:
-                process.stdout.close()
-            self._process = None
-        if self._reply_fd >= 0:
-            os.close(self._reply_fd)
-            self._reply_fd = -1
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
+        try:
+            if self._request_fd >= 0:
+                os.close(self._request_fd)  # the child reads EOF and returns
+                self._request_fd = -1
+            if process is not None:
+                # It exits at once, unless it left threads running.
+                self._wait_exit(1.0)
+        finally:  # even when interrupted: nothing of the child is left behind
+            if process is not None:
+                self._kill_group()
+                process.wait()
+                self._drain_output()
+                if process.stdout is not None:
+                    process.stdout.close()
+                self._process = None
+            if self._reply_fd >= 0:
+                os.close(self._reply_fd)
+                self._reply_fd = -1
+            if self._root is not None:
+                shutil.rmtree(self._root, ignore_errors=True)
+                self._root = None
 
     # -- calls --------------------------------------------------------------------
     def function(self, name: str) -> Callable[..., Any]:
