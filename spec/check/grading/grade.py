@@ -435,6 +435,7 @@ class Terminated(BaseException):
 
 
 def _terminate(number: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the pool may send more
     raise Terminated
 
 
