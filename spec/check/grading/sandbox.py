@@ -1,0 +1,671 @@
+"""A submission in a child process: :class:`Sandbox`, and :meth:`Sandbox.function`,
+a proxy that calls the submission's function there.
+
+The child (:mod:`spec.check.grading.child`) runs in its own session (so its whole
+process group can be killed), in a fresh temporary working directory holding a
+copy of the submission, with a trimmed environment, limits on its address space,
+CPU time and file sizes, and no network where the system allows a namespace of its
+own. The grader keeps the reference, the oracle and the comparison: it sends the
+arguments of each call and reads back plain arrays
+(:mod:`spec.check.grading.wire`, nothing in a reply runs code), under a wall clock
+of its own. A timeout, an exit, a signal, a reply that does not follow the format:
+each stops the child and is recorded as a :class:`Stop`; whatever the child sends,
+the grader does not crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import json
+import math
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from spec.check.grading.wire import PREFIX, WireError, decode, encode, frame_lengths
+
+__all__ = [
+    "CHILD",
+    "FORBIDDEN",
+    "Limits",
+    "Sandbox",
+    "Stop",
+    "SubmissionRaised",
+    "SubmissionStopped",
+]
+
+#: The script the child runs.
+CHILD = Path(__file__).with_name("child.py")
+#: Modules a submission may not import unless an assignment says otherwise: the
+#: project itself (its oracle would answer for the submission) and the autodiff
+#: libraries (they would take the derivative the assignment asks for).
+FORBIDDEN = ("spec", "backprop", "torch", "jax", "autograd")
+MB = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What a submission's child may use.
+
+    Attributes
+    ----------
+    timeout : float
+        Wall-clock seconds the child may take, its import and its calls together
+        (the grader's own work between calls is not counted).
+    memory : int
+        Address space of the child in MB (``RLIMIT_AS``): an allocation past it
+        raises ``MemoryError`` there.
+    cpu : float or None
+        CPU seconds of the child (``RLIMIT_CPU``); ``None``: one more than
+        ``timeout``, so that the wall clock normally speaks first.
+    output : int
+        Bytes of the child's standard output and error kept; the rest is counted
+        and dropped.
+    file_size : int
+        Largest file the child may write, in MB (``RLIMIT_FSIZE``): a write past it
+        fails there (``OSError``, "File too large").
+    reply : int
+        Largest reply read from the child, in MB (a gradient is a few KB).
+    """
+
+    timeout: float = 60.0
+    memory: int = 2048
+    cpu: float | None = None
+    output: int = 64 * 1024
+    file_size: int = 64
+    reply: int = 64
+
+    def __post_init__(self) -> None:
+        for name, low in (
+            ("timeout", 0.1),
+            ("memory", 256),  # the child's interpreter and NumPy need ~100 MB
+            ("output", 0),
+            ("file_size", 1),
+            ("reply", 1),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} must be a number, got {value!r}")
+            if not value >= low:
+                raise ValueError(f"{name} must be at least {low}, got {value!r}")
+        if self.cpu is not None and not self.cpu >= 1:
+            raise ValueError(f"cpu must be at least 1 second or None, got {self.cpu!r}")
+
+    @property
+    def cpu_seconds(self) -> int:
+        """The ``RLIMIT_CPU`` the child sets."""
+        return math.ceil(self.timeout + 1 if self.cpu is None else self.cpu)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stop:
+    """Why a child stopped before its work was done.
+
+    Attributes
+    ----------
+    verdict : {"timeout", "exit", "signal", "protocol"}
+    detail : str
+        In words, e.g. ``"ended its process with exit status 0 during the call"``.
+    """
+
+    verdict: str
+    detail: str
+
+
+class SubmissionStopped(Exception):
+    """The child is gone (``stop`` says why); raised by every call after that."""
+
+    def __init__(self, stop: Stop) -> None:
+        super().__init__(stop.detail)
+        self.stop = stop
+
+
+class SubmissionRaised(Exception):
+    """The submission's function raised in the child.
+
+    The class of each instance is named after the child's exception (a subclass
+    per name), so that ``f"{type(exc).__name__}: {exc}"`` reads as it would have
+    in the submission's own process.
+
+    Attributes
+    ----------
+    kind : str
+        The name of the child's exception type, e.g. ``"ZeroDivisionError"``.
+    message : str
+    line : dict or None
+        ``{"path", "number", "source"}`` of the last line of the submission in the
+        traceback.
+    """
+
+    def __init__(self, kind: str, message: str, line: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.line = kind, message, line
+
+
+_RAISED: dict[str, type[SubmissionRaised]] = {}
+
+
+def clean(text: Any, limit: int) -> str:
+    """``text`` from the child as a string that any file accepts: at most ``limit``
+    characters, lone surrogates replaced."""
+    return str(text)[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
+def raised(error: Any) -> SubmissionRaised:
+    """The :class:`SubmissionRaised` for an ``error`` object of a reply, whatever it
+    holds."""
+    error = error if isinstance(error, dict) else {}
+    kind = clean(error.get("type", "Exception"), 100)
+    message = clean(error.get("message", ""), 4000)
+    line = error.get("line")
+    if not (
+        isinstance(line, dict)
+        and isinstance(line.get("path"), str)
+        and type(line.get("number")) is int
+        and isinstance(line.get("source"), str)
+    ):
+        line = None
+    else:
+        line = {
+            "path": clean(line["path"], 300),
+            "number": line["number"],
+            "source": clean(line["source"], 500),
+        }
+    name = re.sub(r"\W", "_", kind)[:60] or "Exception"
+    if not name[0].isalpha():
+        name = "Exception_" + name
+    cls = _RAISED.get(name)
+    if cls is None:
+        cls = type(name, (SubmissionRaised,), {"__module__": "submission"})
+        _RAISED[name] = cls
+    return cls(kind, message, line)
+
+
+def _names(value: Any) -> list[str]:
+    """A reply's list of names, whatever the reply holds."""
+    if not isinstance(value, list):
+        return []
+    return [clean(v, 100) for v in value[:1000] if isinstance(v, str)]
+
+
+def _finite(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind not in "fc" or bool(np.isfinite(value).all())
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple) and depth < 40:
+        return all(_finite(v, depth + 1) for v in value)
+    if isinstance(value, dict) and depth < 40:
+        return all(_finite(v, depth + 1) for v in value.values())
+    return True
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class Sandbox:
+    """One submission in its own child process; a context manager.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The submission: a ``.py`` file, or a folder copied whole.
+    module : str, optional
+        The file to import, relative to ``source`` when it is a folder.
+    limits : Limits
+    forbidden : sequence of str
+        Top-level modules the submission may not import (default
+        :data:`FORBIDDEN`); each attempt is recorded in ``forbidden_used``.
+    allowed : sequence of str, optional
+        When given, the only modules it may import besides the standard library,
+        NumPy and its own files.
+    isolate : bool
+        Give the child a network namespace of its own (no network) where the
+        system allows it; ``network`` says whether it did.
+    label : str
+        The submission's name, in the proxies' ``__module__``.
+
+    Attributes
+    ----------
+    stop : Stop or None
+        Why the child stopped, if it did.
+    import_error : SubmissionRaised or None
+        What importing the submission raised.
+    callables : list of str
+        The names of the module's callables, once it is imported.
+    forbidden_used : list of str
+        Forbidden modules it tried to import.
+    mutated : bool
+        Some call changed its array arguments in place (harmless to the grader,
+        which sent copies).
+    nonfinite : bool
+        Some reply held NaN or an infinity.
+    errors : list of SubmissionRaised
+        What the submission's function raised, call after call (the first ten).
+    network, processes : str
+        ``"isolated"``, or why not; ``""`` until the child has said.
+    """
+
+    def __init__(
+        self,
+        source: Path,
+        module: str | None = None,
+        *,
+        limits: Limits | None = None,
+        forbidden: Sequence[str] = FORBIDDEN,
+        allowed: Sequence[str] | None = None,
+        isolate: bool = True,
+        label: str = "submission",
+    ) -> None:
+        source = Path(source)
+        if not source.exists():
+            raise ValueError(f"source {source} does not exist")
+        if module is None:
+            if not source.is_file():
+                raise ValueError(f"module must name the file to import in {source}")
+            module = source.name
+        self.source, self.module = source, module
+        self.limits = Limits() if limits is None else limits
+        self.forbidden = list(forbidden)
+        self.allowed = None if allowed is None else list(allowed)
+        self.isolate = isolate
+        self.label = label
+        self.stop: Stop | None = None
+        self.import_error: SubmissionRaised | None = None
+        self.callables: list[str] = []
+        self.forbidden_used: list[str] = []
+        self.mutated = False
+        self.nonfinite = False
+        self.network = ""
+        self.processes = ""
+        self.limit_problems: list[str] = []
+        self._output = bytearray()
+        self._dropped = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._root: Path | None = None
+        self._request_fd = self._reply_fd = self._output_fd = -1
+        self._deadline = 0.0
+        self._budget = self.limits.timeout
+        self.errors: list[SubmissionRaised] = []
+
+    # -- life cycle ---------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Copy the submission, start the child, and read how its import went."""
+        self._root = Path(tempfile.mkdtemp(prefix="backprop-grade-"))
+        work = self._root / "work"  # "../" from the child stays in the sandbox
+        if self.source.is_dir():
+            shutil.copytree(self.source, work, symlinks=True)
+        else:
+            work.mkdir()
+            shutil.copy2(self.source, work / self.module)
+        to_child, self._request_fd = os.pipe()
+        self._reply_fd, from_child = os.pipe()
+        config = {
+            "read_fd": to_child,
+            "write_fd": from_child,
+            "file": self.module,
+            "forbidden": self.forbidden,
+            "allowed": self.allowed,
+            "memory": self.limits.memory * MB,
+            "cpu": self.limits.cpu_seconds,
+            "fsize": self.limits.file_size * MB,
+            "isolate": self.isolate,
+            "parent": os.getpid(),
+        }
+        env = {
+            "PATH": os.defpath,
+            "HOME": str(work),
+            "TMPDIR": str(work),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            # One BLAS thread: a gradient of a small network gains nothing from
+            # more, and threads reserve address space the memory limit counts.
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        self._start_clock()
+        try:
+            self._process = subprocess.Popen(
+                # -I: no PYTHON* variables, no user site, no script folder on the
+                # path; -u: output unbuffered (kept up to an os._exit); -B: no .pyc
+                [
+                    sys.executable,
+                    "-I",
+                    "-u",
+                    "-B",
+                    "-X",
+                    "utf8",
+                    str(CHILD),
+                    json.dumps(config),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=work,
+                env=env,
+                pass_fds=(to_child, from_child),
+                start_new_session=True,
+            )
+        finally:
+            os.close(to_child)
+            os.close(from_child)
+        assert self._process.stdout is not None
+        self._output_fd = self._process.stdout.fileno()
+        for fd in (self._request_fd, self._reply_fd, self._output_fd):
+            os.set_blocking(fd, False)
+        got = self._receive("import")
+        self._stop_clock()
+        if got is None:
+            return
+        hello, _ = got
+        self.network = clean(hello.get("network", "unknown"), 300)
+        self.processes = clean(hello.get("processes", "unknown"), 300)
+        self.limit_problems = _names(hello.get("limits"))
+        self._note(hello)
+        if hello.get("ok") is True:
+            self.callables = _names(hello.get("callables"))
+        else:
+            self.import_error = raised(hello.get("error"))
+
+    def close(self) -> None:
+        """End the child and every process of its group; remove its directory."""
+        process = self._process
+        try:
+            if self._request_fd >= 0:
+                os.close(self._request_fd)  # the child reads EOF and returns
+                self._request_fd = -1
+            if process is not None:
+                # It exits at once, unless it left threads running.
+                self._wait_exit(1.0)
+        finally:  # even when interrupted: nothing of the child is left behind
+            if process is not None:
+                self._kill_group()
+                process.wait()
+                self._drain_output()
+                if process.stdout is not None:
+                    process.stdout.close()
+                self._process = None
+            if self._reply_fd >= 0:
+                os.close(self._reply_fd)
+                self._reply_fd = -1
+            if self._root is not None:
+                shutil.rmtree(self._root, ignore_errors=True)
+                self._root = None
+
+    # -- calls --------------------------------------------------------------------
+    def function(self, name: str) -> Callable[..., Any]:
+        """A proxy of the submission's function ``name`` (dotted names allowed):
+        ``proxy(*args, **kwargs)`` sends the arguments to the child, calls the
+        function there and returns what it returned, as plain arrays, lists,
+        tuples, dicts, numbers and strings (anything else as an
+        :class:`~spec.check.grading.wire.Opaque`).
+
+        It raises :class:`SubmissionRaised` when the function raised, and
+        :class:`SubmissionStopped` when the child is gone.
+        """
+
+        def proxy(*args: Any, **kwargs: Any) -> Any:
+            return self.call(name, *args, **kwargs)
+
+        proxy.__name__ = proxy.__qualname__ = name
+        proxy.__module__ = self.label
+        proxy.__doc__ = f"{name} of {self.label}, run in its sandbox"
+        return proxy
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the submission's ``name`` with the arguments; see :meth:`function`."""
+        if self.stop is not None:
+            raise SubmissionStopped(self.stop)
+        if self._process is None or self.import_error is not None:
+            raise RuntimeError("call needs a started sandbox whose import succeeded")
+        frame = encode({"op": "call", "name": name}, {"args": args, "kwargs": kwargs})
+        self._start_clock()
+        got = self._receive("call") if self._send(frame) else None
+        self._stop_clock()
+        if got is None:
+            raise SubmissionStopped(self.stop)  # type: ignore[arg-type]
+        reply, value = got
+        self._note(reply)
+        if reply.get("mutated") is True:
+            self.mutated = True
+        if reply.get("ok") is not True:
+            error = raised(reply.get("error"))
+            if len(self.errors) < 10:
+                self.errors.append(error)
+            raise error
+        if not _finite(value):
+            self.nonfinite = True
+        return value
+
+    @property
+    def output(self) -> str:
+        """What the child printed (standard output and error), cut past the limit."""
+        text = self._output.decode("utf-8", errors="replace")
+        if self._dropped:
+            text += f"\n[... {self._dropped} more bytes of output cut]"
+        return text
+
+    @property
+    def output_truncated(self) -> bool:
+        """Whether the child printed more than ``Limits.output`` bytes."""
+        return self._dropped > 0
+
+    # -- the pipes ----------------------------------------------------------------
+    def _start_clock(self) -> None:
+        """The clock runs while the child has the turn (its import, its calls), not
+        while the grader computes its references between calls."""
+        self._deadline = time.monotonic() + self._budget
+
+    def _stop_clock(self) -> None:
+        self._budget = max(0.0, self._deadline - time.monotonic())
+
+    def _note(self, reply: dict[str, Any]) -> None:
+        for name in _names(reply.get("forbidden")):
+            if name not in self.forbidden_used:
+                self.forbidden_used.append(name)
+
+    def _drain_output(self) -> bool:
+        """Read what the child printed so far; True at end of file."""
+        if self._output_fd < 0 or self._process is None:
+            return True
+        for _ in range(4096):  # at most 256 MB per visit; the child may print on
+            try:
+                chunk = os.read(self._output_fd, 65536)
+            except BlockingIOError:
+                return False
+            except OSError:
+                return True
+            if not chunk:
+                return True
+            keep = max(0, self.limits.output - len(self._output))
+            self._output += chunk[:keep]
+            self._dropped += len(chunk) - min(keep, len(chunk))
+        return False
+
+    def _selector(self, fd: int, events: int) -> selectors.BaseSelector:
+        selector = selectors.DefaultSelector()
+        selector.register(fd, events, "pipe")
+        selector.register(self._output_fd, selectors.EVENT_READ, "output")
+        return selector
+
+    def _send(self, frame: bytes) -> bool:
+        """Write a request before the deadline; False if the child stopped."""
+        data = memoryview(frame)
+        with self._selector(self._request_fd, selectors.EVENT_WRITE) as selector:
+            while data:
+                remaining = self._deadline - time.monotonic()
+                if remaining <= 0:
+                    self._timeout()
+                    return False
+                for key, _ in selector.select(remaining):
+                    if key.data == "output":
+                        if self._drain_output():
+                            selector.unregister(self._output_fd)
+                        continue
+                    try:
+                        data = data[os.write(self._request_fd, data) :]
+                    except BlockingIOError:
+                        continue
+                    except OSError as exc:
+                        if exc.errno != errno.EPIPE:
+                            raise
+                        self._ended("call")
+                        return False
+        return True
+
+    def _receive(self, phase: str) -> tuple[dict[str, Any], Any] | None:
+        """The next reply, or None when the child stopped (see ``stop``)."""
+        buffer = bytearray()
+        lengths: tuple[int, int] | None = None
+        with self._selector(self._reply_fd, selectors.EVENT_READ) as selector:
+            while True:
+                remaining = self._deadline - time.monotonic()
+                if remaining <= 0:
+                    self._timeout()
+                    return None
+                for key, _ in selector.select(remaining):
+                    if key.data == "output":
+                        if self._drain_output():
+                            selector.unregister(self._output_fd)
+                        continue
+                    try:
+                        chunk = os.read(self._reply_fd, 1 << 20)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        self._ended(phase)
+                        return None
+                    buffer += chunk
+                    try:
+                        if lengths is None and len(buffer) >= PREFIX.size:
+                            lengths = frame_lengths(
+                                bytes(buffer[: PREFIX.size]), self.limits.reply * MB
+                            )
+                        if lengths is None:
+                            continue
+                        end = PREFIX.size + lengths[0] + lengths[1]
+                        if len(buffer) < end:
+                            continue
+                        if len(buffer) > end:
+                            raise WireError("sent more than one reply per request")
+                        middle = PREFIX.size + lengths[0]
+                        header, value = decode(
+                            bytes(buffer[PREFIX.size : middle]), bytes(buffer[middle:])
+                        )
+                    except WireError as exc:
+                        self._halt(Stop("protocol", f"sent an unreadable reply: {exc}"))
+                        return None
+                    return header, value
+
+    def _timeout(self) -> None:
+        self._halt(
+            Stop(
+                "timeout",
+                f"did not finish within the time limit of {self.limits.timeout:g} s; "
+                "its processes were killed",
+            )
+        )
+
+    def _ended(self, phase: str) -> None:
+        """The child closed its end of the pipe: why."""
+        during = "at import" if phase == "import" else "during a call"
+        remaining = max(0.0, self._deadline - time.monotonic())
+        status = self._wait_exit(remaining)
+        if status is None:
+            self._halt(Stop("protocol", f"closed its pipe to the grader {during}"))
+            return
+        if status >= 0:
+            stop = Stop("exit", f"ended its process with exit status {status} {during}")
+        elif -status == signal.SIGXCPU:
+            stop = Stop(
+                "timeout",
+                f"used more than {self.limits.cpu_seconds} s of CPU time (SIGXCPU) "
+                f"{during}",
+            )
+        elif -status == signal.SIGXFSZ:
+            stop = Stop(
+                "signal",
+                f"wrote a file larger than {self.limits.file_size} MB (SIGXFSZ) "
+                f"{during}",
+            )
+        else:
+            stop = Stop("signal", f"was killed by {_signal_name(-status)} {during}")
+        self._halt(stop)
+
+    def _wait_exit(self, timeout: float) -> int | None:
+        """The child's status once it exits within ``timeout`` seconds (left
+        unreaped, so that its process group still exists to be killed), or None."""
+        process = self._process
+        if process is None:
+            return None
+        if process.returncode is not None:
+            return process.returncode
+        end = time.monotonic() + timeout
+        if not hasattr(os, "waitid"):  # reaped at once where waitid is missing
+            try:
+                return process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return None
+        while True:
+            try:
+                info = os.waitid(
+                    os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT
+                )
+            except ChildProcessError:
+                return process.returncode
+            if info is not None and info.si_pid:
+                if info.si_code == os.CLD_EXITED:
+                    return info.si_status
+                return -info.si_status
+            if time.monotonic() >= end:
+                return None
+            time.sleep(0.005)
+
+    def _kill_group(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signal.SIGKILL)
+
+    def _halt(self, stop: Stop) -> None:
+        """Record why the child stopped; kill its group and reap it."""
+        if self.stop is None:
+            self.stop = stop
+        self._kill_group()
+        if self._process is not None:
+            self._process.wait()
+        self._drain_output()
