@@ -14,7 +14,7 @@ from grade_submissions import HOSTILE, correct_function, hard_coded, write_submi
 
 import spec
 from spec.check.grading.grade import grade_folder
-from spec.check.grading.sandbox import Limits
+from spec.check.grading.limits import Limits
 
 #: The run's seed: not 0, the seed the hard-coded submission learnt its answers on.
 SEED = 20261203

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spec.check.grading.sandbox import (
+from spec.check.grading.limits import (
     Limits,
-    Sandbox,
     SubmissionRaised,
     SubmissionStopped,
     raised,
 )
+from spec.check.grading.sandbox import Sandbox
 from spec.check.grading.wire import (
     MAGIC,
     PREFIX,

@@ -41,7 +41,7 @@ from typing import Any
 import backprop
 from spec.check.conformance.adapters import adapt
 from spec.check.conformance.suites import SUITES
-from spec.check.grading.sandbox import FORBIDDEN
+from spec.check.grading.limits import FORBIDDEN
 
 __all__ = ["Assignment", "Part", "load_assignment", "parse_assignment"]
 

@@ -27,7 +27,7 @@ from spec.check.grading.grade import (
     summary_table,
     write_atomically,
 )
-from spec.check.grading.sandbox import Limits
+from spec.check.grading.limits import Limits
 from spec.check.grading.sheets import to_csv, to_gradescope, to_junit
 
 __all__ = ["DEFAULT_RESULTS", "add_arguments", "main", "register_grade", "run_grade"]
