@@ -11,14 +11,13 @@ on it with the bundle's assignment and seed. ``AUTOGRADER_ROOT`` moves
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import tempfile
+import base64
+import hashlib
+import importlib.metadata
 import zipfile
 from pathlib import Path
 
-__all__ = ["RUN_AUTOGRADER", "SETUP", "build_wheel", "project_root", "write_autograder"]
+__all__ = ["RUN_AUTOGRADER", "SETUP", "build_wheel", "write_autograder"]
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder's image.
@@ -58,57 +57,49 @@ points = 1
 """
 
 
-def project_root() -> Path:
-    """The source tree of this project (holding ``pyproject.toml``); ValueError
-    when the project was installed without it."""
-    root = Path(__file__).resolve().parents[3]
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file() or 'name = "backprop-spec"' not in pyproject.read_text(
-        encoding="utf-8"
-    ):
-        raise ValueError(
-            "the bundle needs a wheel of backprop-spec, built from its source tree; "
-            f"none found at {root}"
-        )
-    return root
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return f"sha256={digest.decode()}"
 
 
 def build_wheel(destination: Path) -> Path:
-    """Build a wheel of this project into ``destination``; its path.
+    """Write a wheel of the installed ``backprop-spec`` into ``destination``; its
+    path.
 
-    The source is copied to a temporary folder first, so the build leaves nothing
-    in the source tree.
+    The wheel is assembled from what runs here: the ``backprop`` and ``spec``
+    packages where Python imports them from (a source tree or site-packages) and
+    the distribution's own metadata and entry points, so it needs neither pip nor
+    a build backend, and works from an installed copy as from a checkout.
     """
-    root = project_root()
-    with tempfile.TemporaryDirectory(prefix="backprop-wheel-") as temporary:
-        source = Path(temporary) / "source"
-        source.mkdir()
-        for name in ("pyproject.toml", "README.md", "LICENSE"):
-            if (root / name).is_file():
-                shutil.copy2(root / name, source / name)
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        for package in ("backprop", "spec"):
-            shutil.copytree(root / package, source / package, ignore=ignore)
-        built = Path(temporary) / "wheel"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--no-deps",
-                "--no-build-isolation",
-                "--quiet",
-                "--wheel-dir",
-                str(built),
-                str(source),
-            ],
-            check=True,
-            stdin=subprocess.DEVNULL,
-        )
-        (wheel,) = built.glob("backprop_spec-*.whl")
-        target = destination / wheel.name
-        shutil.copy2(wheel, target)
+    import backprop
+    import spec
+
+    dist = importlib.metadata.distribution("backprop-spec")
+    version = dist.version
+    info = f"backprop_spec-{version}.dist-info"
+    files: dict[str, bytes] = {}
+    for package in (backprop, spec):
+        folder = Path(str(package.__file__)).parent
+        for path in sorted(folder.rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                files[path.relative_to(folder.parent).as_posix()] = path.read_bytes()
+    files[f"{info}/METADATA"] = (dist.read_text("METADATA") or "").encode()
+    files[f"{info}/entry_points.txt"] = (
+        dist.read_text("entry_points.txt") or ""
+    ).encode()
+    files[f"{info}/top_level.txt"] = b"backprop\nspec\n"
+    files[f"{info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: backprop-spec\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n"
+    )
+    record = "".join(
+        f"{name},{_record_hash(data)},{len(data)}\n" for name, data in files.items()
+    )
+    files[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
+    target = destination / f"backprop_spec-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as wheel:
+        for name, data in files.items():
+            wheel.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
     return target
 
 
