@@ -1,5 +1,7 @@
-"""The convolutional network of MNIST's ``cnn`` presets and its training settings:
-:func:`cnn_preset`."""
+"""The networks of MNIST's model presets and their training settings: the
+convolutional net of the ``cnn`` presets (:func:`cnn_preset`, plain SGD) and the
+presets trained with a rule of :mod:`backprop.optimizers` and early stopping
+(:func:`descent_preset`)."""
 
 from __future__ import annotations
 
@@ -21,8 +23,12 @@ from backprop.model.stack import Model
 
 __all__ = [
     "CNN_PRESETS",
+    "DESCENT_PRESETS",
+    "DescentSettings",
     "FitSettings",
     "cnn_preset",
+    "descent_preset",
+    "mlp",
 ]
 
 
@@ -46,6 +52,151 @@ CNN_PRESETS: dict[str, tuple[FitSettings, float | None]] = {
     "cnn": (FitSettings(epochs=10, batch_size=64, lr=0.05), 0.5),
     "cnn-short": (FitSettings(epochs=2, batch_size=64, lr=0.1), None),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class DescentSettings:
+    """The training settings of a preset trained with an optimizer and early
+    stopping: the arguments of :func:`backprop.early_stopping.train_early_stopping`.
+
+    Attributes
+    ----------
+    optimizer : str
+        A name of :data:`backprop.optimizers.OPTIMIZERS`.
+    options : tuple of (str, float) pairs
+        The rule's keywords (``("beta1", 0.9)``, ...).
+    lr : float
+        The learning rate of the first epoch.
+    lr_decay : float
+        The factor applied to the learning rate after every epoch.
+    epochs : int
+        At most this many epochs.
+    batch_size : int
+    patience : int
+        Epochs without a better validation accuracy before stopping.
+    """
+
+    optimizer: str
+    options: tuple[tuple[str, float], ...]
+    lr: float
+    lr_decay: float
+    epochs: int
+    batch_size: int
+    patience: int
+
+
+#: The presets trained with an optimizer and early stopping on the validation
+#: split: name -> (settings, architecture, dropout keep). Measured in
+#: benchmarks/results/bench_descent_presets.txt; each was chosen by its validation
+#: accuracy, never the test set's.
+DESCENT_PRESETS: dict[str, tuple[DescentSettings, str, float]] = {
+    # 784-800-10 ReLU, dropout keeping half the hidden units: with plain SGD this
+    # net overfits within ~10 epochs; Adam's per-weight steps reach its best in
+    # fewer epochs, and dropout plus the decay keep the validation accuracy
+    # rising long enough for early stopping to find it.
+    "mlp-adam": (
+        DescentSettings(
+            optimizer="adam",
+            options=(("beta1", 0.9), ("beta2", 0.999), ("eps", 1e-8)),
+            lr=1e-3,
+            lr_decay=0.9,
+            epochs=30,
+            batch_size=100,
+            patience=4,
+        ),
+        "mlp",
+        0.5,
+    ),
+    # The cnn preset's network and dropout with Adam instead of SGD at a fixed
+    # rate: the decay of 0.8 per epoch lets the late epochs settle instead of
+    # rattling around a minimum.
+    "cnn-adam": (
+        DescentSettings(
+            optimizer="adam",
+            options=(("beta1", 0.9), ("beta2", 0.999), ("eps", 1e-8)),
+            lr=1e-3,
+            lr_decay=0.8,
+            epochs=15,
+            batch_size=64,
+            patience=3,
+        ),
+        "cnn",
+        0.5,
+    ),
+}
+
+
+def mlp(
+    hidden: tuple[int, ...] = (800,),
+    *,
+    keep: float | None = 0.5,
+    rng: int | np.random.Generator = 0,
+    dtype: DTypeLike = "float32",
+) -> Model:
+    """A fully connected ReLU network for MNIST as a :class:`Model`, with dropout.
+
+    Parameters
+    ----------
+    hidden : tuple of int, default (800,)
+        The widths of the hidden layers: ``784-800-10`` by default.
+    keep : float, optional
+        Dropout after each hidden layer's ReLU (probability of keeping a unit);
+        None or 1: no dropout.
+    rng : int or numpy.random.Generator, default 0
+        Seed or generator of the initial parameters (He initialisation).
+    dtype : floating dtype, default "float32"
+
+    Returns
+    -------
+    Model
+        Inputs of shape (N, 784), class scores (N, 10), softmax loss.
+    """
+    if not hidden:
+        raise ValueError("hidden must name at least one hidden layer width, got ()")
+    layers: list[Layer] = []
+    for width in hidden:
+        layers += [Dense(width), Activation("relu")]
+        if keep is not None and keep < 1:
+            layers.append(Dropout(keep))
+    layers.append(Dense(10))
+    return Model(layers, (784,), dtype=dtype, rng=rng)
+
+
+def descent_preset(
+    name: str,
+    *,
+    rng: int | np.random.Generator = 0,
+    dtype: DTypeLike = "float32",
+    keep: float | None = None,
+) -> tuple[Model, DescentSettings]:
+    """A network of :data:`DESCENT_PRESETS` and its settings.
+
+    Parameters
+    ----------
+    name : {"mlp-adam", "cnn-adam"}
+        ``"mlp-adam"``: :func:`mlp` 784-800-10 with dropout keeping half the
+        hidden units; ``"cnn-adam"``: :func:`cnn_preset`'s network with its
+        dropout. Both trained with Adam, the learning rate decayed every epoch,
+        stopped early on the validation split.
+    rng : int or numpy.random.Generator, default 0
+        Seed or generator of the initial parameters.
+    dtype : floating dtype, default "float32"
+    keep : float, optional
+        The dropout (probability of keeping a unit), instead of the preset's.
+
+    Returns
+    -------
+    model : Model
+    settings : DescentSettings
+    """
+    if name not in DESCENT_PRESETS:
+        raise ValueError(f"name must be one of {list(DESCENT_PRESETS)}, got {name!r}")
+    settings, architecture, preset_keep = DESCENT_PRESETS[name]
+    keep = preset_keep if keep is None else keep
+    if architecture == "mlp":
+        return mlp((800,), keep=keep, rng=rng, dtype=dtype), settings
+    model, _ = cnn_preset("cnn", rng=rng, dtype=dtype, keep=keep)
+    return model, settings
 
 
 def cnn_preset(
