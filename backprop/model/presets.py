@@ -63,8 +63,8 @@ class DescentSettings:
     ----------
     optimizer : str
         A name of :data:`backprop.optimizers.OPTIMIZERS`.
-    options : tuple of (str, float) pairs
-        The rule's keywords (``("beta1", 0.9)``, ...).
+    options : tuple of (str, float or str) pairs
+        The rule's keywords (``("beta1", 0.9)``, ``("form", "tensorflow")``).
     lr : float
         The learning rate of the first epoch.
     lr_decay : float
@@ -77,7 +77,7 @@ class DescentSettings:
     """
 
     optimizer: str
-    options: tuple[tuple[str, float], ...]
+    options: tuple[tuple[str, float | str], ...]
     lr: float
     lr_decay: float
     epochs: int
