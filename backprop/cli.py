@@ -61,8 +61,9 @@ def build_parser(plugin: str | None = None) -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train a network on MNIST",
-        description="Train a network on MNIST by minibatch SGD. Options "
-        "given explicitly override the preset's values.",
+        description="Train a network on MNIST by minibatch SGD, or, for the "
+        "model presets, by any rule of backprop.optimizers with early stopping. "
+        "Options given explicitly override the preset's values.",
     )
     train.add_argument(
         "--preset",
