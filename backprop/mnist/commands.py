@@ -40,7 +40,7 @@ from backprop.model.presets import (
 )
 from backprop.model.stack import Model
 from backprop.network import Network
-from backprop.optimizers import get_optimizer
+from backprop.optimizers import get_optimizer, step_decay
 
 __all__ = [
     "DESCENT_OPTIONS",
@@ -202,7 +202,9 @@ def train_descent(
             lr=(
                 float("nan")
                 if epoch == 0
-                else settings.lr * settings.lr_decay ** (epoch - 1)
+                else step_decay(
+                    settings.lr, epoch - 1, factor=settings.lr_decay, every=1
+                )
             ),
             training_accuracy=accuracy,
             validation_accuracy=clock["valid"],
