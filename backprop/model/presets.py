@@ -87,13 +87,14 @@ class DescentSettings:
 
 #: The presets trained with an optimizer and early stopping on the validation
 #: split: name -> (settings, architecture, dropout keep). Measured in
-#: benchmarks/results/bench_descent_presets.txt; each was chosen by its validation
-#: accuracy, never the test set's.
+#: benchmarks/results/bench_descent_presets.txt (seed 0); the test set was scored
+#: once per preset, never used to choose.
 DESCENT_PRESETS: dict[str, tuple[DescentSettings, str, float]] = {
-    # 784-800-10 ReLU, dropout keeping half the hidden units: with plain SGD this
-    # net overfits within ~10 epochs; Adam's per-weight steps reach its best in
-    # fewer epochs, and dropout plus the decay keep the validation accuracy
-    # rising long enough for early stopping to find it.
+    # 784-800-10 ReLU, dropout keeping half the hidden units, Adam (the paper's
+    # defaults) at 1e-3 decayed by 0.9 per epoch: the training accuracy passes
+    # 99.9 % by epoch 17 while the validation accuracy still creeps up to its
+    # best (98.39 %, epoch 18); a patience of 4 rides out the single-epoch dips
+    # of that plateau. Test 98.37 % after 22 epochs.
     "mlp-adam": (
         DescentSettings(
             optimizer="adam",
@@ -108,8 +109,10 @@ DESCENT_PRESETS: dict[str, tuple[DescentSettings, str, float]] = {
         0.5,
     ),
     # The cnn preset's network and dropout with Adam instead of SGD at a fixed
-    # rate: the decay of 0.8 per epoch lets the late epochs settle instead of
-    # rattling around a minimum.
+    # rate: 99.12 % validation after 5 epochs; the decay of 0.8 per epoch brings
+    # the rate to ~1e-4 by epoch 10, where the validation accuracy still rises
+    # (99.32 % at epoch 13). Test 99.35 % after 15 epochs (~8 minutes on one
+    # thread), against 99.14 % for the cnn preset's 10 epochs of SGD.
     "cnn-adam": (
         DescentSettings(
             optimizer="adam",
