@@ -19,6 +19,7 @@ import inspect
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,7 @@ def train_descent(
     y: NDArray[Any],
     *,
     rng: int = 0,
-    callback: Any = None,
+    callback: Callable[[EpochScores], None] | None = None,
 ) -> tuple[EarlyStoppingResult, list[EpochScores]]:
     """Train ``model`` with ``settings``' rule, stopping early on the validation split.
 
