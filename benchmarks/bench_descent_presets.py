@@ -86,7 +86,9 @@ def run(name: str, seed: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("presets", nargs="*", choices=[[], *DESCENT_PRESETS])
+    parser.add_argument(
+        "presets", nargs="*", metavar="PRESET", help=f"of {list(DESCENT_PRESETS)}"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", action="store_true", help=f"append to {RESULTS}")
     parser.add_argument(
@@ -96,6 +98,9 @@ def main() -> None:
         help="print the summary of a finished run's --metrics-out file",
     )
     args = parser.parse_args()
+    for name in args.presets:
+        if name not in DESCENT_PRESETS:
+            parser.error(f"PRESET must be one of {list(DESCENT_PRESETS)}, got {name!r}")
     sections = []
     for item in args.summarise or []:
         name, _, path = item.partition("=")
