@@ -19,7 +19,8 @@ from backprop.costs import COSTS
 from backprop.mnist.commands import run_evaluate, run_train
 from backprop.mnist.data import MNISTError
 from backprop.mnist.presets import PRESETS
-from backprop.model.presets import CNN_PRESETS
+from backprop.model.presets import CNN_PRESETS, DESCENT_PRESETS
+from backprop.optimizers import OPTIMIZERS
 from backprop.params import INITS
 
 __all__ = ["build_parser", "main", "parse_sizes"]
@@ -60,12 +61,13 @@ def build_parser(plugin: str | None = None) -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train a network on MNIST",
-        description="Train a network on MNIST by minibatch SGD. Options "
-        "given explicitly override the preset's values.",
+        description="Train a network on MNIST by minibatch SGD, or, for the "
+        "model presets, by any rule of backprop.optimizers with early stopping. "
+        "Options given explicitly override the preset's values.",
     )
     train.add_argument(
         "--preset",
-        choices=sorted([*PRESETS, *CNN_PRESETS]),
+        choices=sorted([*PRESETS, *CNN_PRESETS, *DESCENT_PRESETS]),
         default="fast",
         help="fast: the quickest sigmoid set-up that passes 95%% (default); "
         "tutorial: 784-200-10, cross-entropy, batch 10, lr 3.0, N(0,1) init, "
@@ -100,6 +102,34 @@ def build_parser(plugin: str | None = None) -> argparse.ArgumentParser:
         help="one JSON record per epoch: epoch, test_accuracy, test_cost, seconds",
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    descent = train.add_argument_group(
+        "optimizer and early stopping (model presets: "
+        + ", ".join([*CNN_PRESETS, *DESCENT_PRESETS])
+        + ")"
+    )
+    descent.add_argument(
+        "--optimizer", choices=sorted(OPTIMIZERS), help="the update rule"
+    )
+    descent.add_argument(
+        "--optimizer-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a keyword of the rule, repeatable: momentum=0.9, beta1=0.9, "
+        "beta2=0.999, eps=1e-8, weight_decay=..., form=tensorflow, ...",
+    )
+    descent.add_argument(
+        "--lr-decay",
+        type=float,
+        metavar="FACTOR",
+        help="multiply the learning rate by FACTOR in (0, 1] every epoch",
+    )
+    descent.add_argument(
+        "--patience",
+        type=int,
+        metavar="N",
+        help="stop after N epochs without a better validation accuracy; the best "
+        "epoch's parameters are kept",
+    )
     _data_options(train)
 
     evaluate = commands.add_parser(
