@@ -9,7 +9,7 @@ import pytest
 from mnist_files import write_idx_dir
 
 from backprop.cli import main
-from backprop.mnist.commands import (
+from backprop.mnist.descent import (
     parse_optimizer_options,
     train_descent,
     validation_split,

@@ -34,8 +34,12 @@ from backprop.model.layers import (
 )
 from backprop.model.presets import (
     CNN_PRESETS,
+    DESCENT_PRESETS,
+    DescentSettings,
     FitSettings,
     cnn_preset,
+    descent_preset,
+    mlp,
 )
 from backprop.model.stack import (
     FILE_FORMAT,
@@ -46,6 +50,7 @@ from backprop.model.stack import (
 
 __all__ = [
     "CNN_PRESETS",
+    "DESCENT_PRESETS",
     "FILE_FORMAT",
     "LAYER_KINDS",
     "LOSSES",
@@ -54,6 +59,7 @@ __all__ = [
     "BatchNorm",
     "Convolution",
     "Dense",
+    "DescentSettings",
     "Dropout",
     "EpochCallback",
     "FitSettings",
@@ -64,5 +70,7 @@ __all__ = [
     "Params",
     "Shape",
     "cnn_preset",
+    "descent_preset",
     "execution_order",
+    "mlp",
 ]
