@@ -1,5 +1,8 @@
-r"""The line of a learner's file that computes a wrong value: :func:`trace_call`,
-:func:`locate` and :func:`locate_crash`.
+r"""A part of a learner's program run under a tracer: :func:`trace_call` records
+what each line read and bound, the :class:`Trace` that
+:mod:`~spec.check.conformance.program.lines` walks back to the wrong line
+(:func:`~spec.check.conformance.program.lines.locate`,
+:func:`~spec.check.conformance.program.lines.locate_crash`).
 
 A part of the program is run once more on one case under ``sys.settrace``,
 restricted to the frames of the learner's file. For every statement executed the
@@ -8,7 +11,7 @@ names, attributes and subscripts, evaluated just before it runs, arrays copied)
 and the values it binds (its targets evaluated just after it runs, the items of an
 ``append``/``insert``, or the value it returns).
 
-:func:`locate` walks back from a wrong result. The binding that produced a value
+:func:`~spec.check.conformance.program.lines.locate` walks back from a wrong result. The binding that produced a value
 is the latest one that bound exactly those bits; from there the walk goes to any
 input that equals none of the spec's intermediate quantities (:math:`z^l`,
 :math:`a^l`, :math:`\delta^l`, :math:`\phi'(z^l)`, the one-hot target, the
