@@ -27,7 +27,7 @@ to no spec quantity and was not found right (*verified*); otherwise the caller,
 which chose the function or its arguments, is the line. A gradient left at the
 zeros it was initialised with is pointed at the loop that should have filled it.
 
-:func:`locate_crash` points a crash at the statement that raised, with the
+:func:`~spec.check.conformance.program.lines.locate_crash` points a crash at the statement that raised, with the
 quantities it read and their shapes; an ``IndexError`` on a list one item short
 of one per layer at the loop that built it, and one on a loop variable at the
 first or last value of its ``range`` at the ``for`` line.
