@@ -4,7 +4,7 @@
 function (:func:`spec.check_implementation`), with its :class:`Diagnosis`; :class:`PartResult` per part and
 :class:`~spec.check.conformance.program.report.ProgramReport` for a whole program (:func:`spec.check_program`), each part
 with its :class:`PartDiagnosis` and the :class:`SourceLine` of the learner's file
-to look at. The text is one rendering of the data; JSON (:data:`SCHEMA`), JUnit and
+to look at. The text is one rendering of the data; JSON (:data:`~spec.check.conformance.report.SCHEMA`), JUnit and
 HTML (Jupyter) are others."""
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ class ConformanceReport:
         return conformance_html(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as plain data (the JSON document, :data:`SCHEMA`)."""
+        """The report as plain data (the JSON document, :data:`~spec.check.conformance.report.SCHEMA`)."""
         return report_to_dict(self)
 
     def to_junit(self) -> str:

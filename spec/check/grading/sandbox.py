@@ -1,7 +1,7 @@
 """A submission in a child process: :class:`Sandbox`, and :meth:`Sandbox.function`,
 a proxy that calls the submission's function there.
 
-The child (:mod:`spec.check.grading.child`) runs in its own session (so its whole
+The child (``child.py``) runs in its own session (so its whole
 process group can be killed), in a fresh temporary working directory holding a
 copy of the submission, with a trimmed environment, limits on its address space,
 CPU time and file sizes, and no network where the system allows a namespace of its
