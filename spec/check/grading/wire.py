@@ -164,7 +164,7 @@ def encode(header: dict[str, Any], value: Any = None) -> bytes:
 
 
 def frame_lengths(prefix: bytes, payload_limit: int) -> tuple[int, int]:
-    """The header and payload lengths a frame's first :data:`PREFIX` bytes
+    """The header and payload lengths a frame's first ``PREFIX`` bytes
     announce; :class:`WireError` if the magic is wrong or either is too long."""
     magic, header_length, payload_length = PREFIX.unpack(prefix)
     if magic != MAGIC:
