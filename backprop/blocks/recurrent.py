@@ -46,9 +46,6 @@ from numpy.typing import NDArray
 __all__ = [
     "CS231N_GATE_ORDER",
     "GATES",
-    "describe",
-    "expect_shape",
-    "float_array",
     "lstm_backward",
     "lstm_forward",
     "lstm_step_backward",
@@ -58,7 +55,6 @@ __all__ = [
     "rnn_step_backward",
     "rnn_step_forward",
     "sigmoid",
-    "upstream",
     "validate_gate_order",
 ]
 
