@@ -22,6 +22,7 @@ import pytest
 from grade_submissions import CORRECT
 
 import backprop.cli
+from spec.check.grading import checks as checks_module
 from spec.check.grading import grade as grade_module
 from spec.check.grading.assignment import Part, load_assignment, parse_assignment
 from spec.check.grading.cli import main, register_grade
@@ -169,7 +170,7 @@ def test_grade_a_grader_failure_stops_one_submission_only(
     def broken(*args, **kwargs):
         raise RuntimeError("a bug of the grader")
 
-    monkeypatch.setattr(grade_module, "check_implementation", broken)
+    monkeypatch.setattr(checks_module, "check_implementation", broken)
     run = grade_module.grade_folder(folder, results=tmp_path / "r", seed=3)
     verdicts = {r["submission"]: r["verdict"] for r in run.records}
     assert verdicts == {
@@ -290,7 +291,10 @@ def test_grade_assignment_errors_name_the_key(tmp_path):
         parse_assignment({"parts": [{"name": "f"}, {"name": "f"}]})
     with pytest.raises(ValueError, match="file must be a path inside"):
         parse_assignment({"file": "../x.py"})
-    with pytest.raises(ValueError, match="kind must be 'function'"):
+    with pytest.raises(
+        ValueError,
+        match=r"kind must be one of \['function', 'program', 'layer', 'optimizer'\], got 'oracle'",
+    ):
         parse_assignment({"parts": [{"name": "f", "kind": "oracle"}]})
     bad = tmp_path / "bad.toml"
     bad.write_text("name = ")

@@ -24,9 +24,26 @@ project's convention, one point)::
     returns = "b,w"          # the options of `backprop check`
     cost_keyword = false
 
-Each part is a gradient function run through :func:`spec.adapt` and
-:func:`spec.check_implementation` with these options; a part scores its points
-when the submission is conformant, 0 otherwise.
+    [[parts]]
+    kind = "program"         # the whole program (spec.check_program): the
+    points = 5               # tutorial's or Nielsen's Network class
+
+    [[parts]]
+    kind = "layer"           # a CS231n layer pair (spec.check_layer)
+    layer = "convolution"    # the kind of check_layer, recurrent ones included
+    function = "conv_forward_naive"    # the forward; by default the course's
+    backward = "conv_backward_naive"   # name for the kind (none for a loss)
+
+    [[parts]]
+    kind = "optimizer"       # a CS231n update rule (spec.check_optimizer)
+    rule = "adam"            # sgd, sgd_momentum, rmsprop or adam
+    function = "adam"        # by default the rule's name
+    weight_decay = false
+
+A part of kind ``"function"`` (the default) is a gradient function run through
+:func:`spec.adapt` and :func:`spec.check_implementation` with these options; the
+other kinds run the checks of ``backprop check`` on a program, a layer or a rule.
+A part scores its points when the submission passes its check, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -40,17 +57,47 @@ from typing import Any
 
 import backprop
 from spec.check.conformance.adapters import adapt
+from spec.check.conformance.layers.files import PAIRS
+from spec.check.conformance.optimizers.mistakes import KINDS as OPTIMIZER_KINDS
+from spec.check.conformance.recurrent.run import CS231N_NAMES
 from spec.check.conformance.suites import SUITES
 from spec.check.grading.limits import FORBIDDEN
 
-__all__ = ["Assignment", "Part", "load_assignment", "parse_assignment"]
+__all__ = [
+    "KEYS",
+    "LAYER_NAMES",
+    "Assignment",
+    "Part",
+    "load_assignment",
+    "parse_assignment",
+]
+
+
+#: Each kind of :func:`spec.check_layer` and the course's names of its forward
+#: and backward (the first pair of each kind; ``None``: a loss, one function).
+def _layer_names() -> dict[str, tuple[str, str | None]]:
+    names: dict[str, tuple[str, str | None]] = {}
+    for kind, forward, backward in PAIRS:
+        names.setdefault(kind, (forward, backward))
+    return {**names, **CS231N_NAMES}
+
+
+LAYER_NAMES = _layer_names()
 
 
 @dataclasses.dataclass(frozen=True)
 class Part:
-    """One graded function and the options of its check (those of ``backprop
-    check``: see :func:`spec.adapt` and :func:`spec.check_implementation`)."""
+    """One graded part and the options of its check (those of ``backprop
+    check``).
 
+    ``kind`` is ``"function"`` (a gradient function: the options of
+    :func:`spec.adapt` and :func:`spec.check_implementation`), ``"program"``
+    (:func:`spec.check_program`), ``"layer"`` (:func:`spec.check_layer` of the
+    kind ``layer`` on ``function`` and ``backward``) or ``"optimizer"``
+    (:func:`spec.check_optimizer` of the kind ``rule`` on ``function``).
+    """
+
+    kind: str = "function"
     name: str = "gradients"
     function: str = "gradients"
     points: float = 1.0
@@ -63,6 +110,20 @@ class Part:
     activations: str | tuple[str, ...] | None = None
     l2: float = 0.0
     suite: str = "standard"
+    layer: str | None = None
+    backward: str | None = None
+    rule: str | None = None
+    weight_decay: bool = False
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """The submission's functions the part calls (none for a program, whose
+        check finds its own)."""
+        if self.kind == "program":
+            return ()
+        if self.backward is not None:
+            return (self.function, self.backward)
+        return (self.function,)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,26 +193,94 @@ def _flag(value: Any, key: str) -> bool:
     return value
 
 
+#: The keys each kind of part takes, besides ``kind``, ``name`` and ``points``.
+KEYS: dict[str, frozenset[str]] = {
+    "function": frozenset(
+        {
+            "function",
+            "layout",
+            "per_example",
+            "returns",
+            "reduction",
+            "cost",
+            "cost_keyword",
+            "activations",
+            "l2",
+            "suite",
+        }
+    ),
+    "program": frozenset(),
+    "layer": frozenset({"layer", "function", "backward"}),
+    "optimizer": frozenset({"rule", "function", "weight_decay"}),
+}
+
+
 def _part(table: Any, where: str) -> Part:
     if not isinstance(table, dict):
         raise ValueError(f"{where} must be a table, got {table!r}")
-    fields = {f.name for f in dataclasses.fields(Part)} | {"kind"}
+    kind = table.get("kind", "function")
+    if kind not in KEYS:
+        raise ValueError(f"{where}.kind must be one of {list(KEYS)}, got {kind!r}")
+    fields = KEYS[kind] | {"kind", "name", "points"}
     unknown = sorted(set(table) - fields)
     if unknown:
         raise ValueError(
-            f"{where} has unknown keys {unknown}; expected some of {sorted(fields)}"
+            f"{where} has unknown keys {unknown} for a part of kind {kind!r}; "
+            f"expected some of {sorted(fields)}"
         )
-    kind = table.get("kind", "function")
-    if kind != "function":
-        raise ValueError(
-            f"{where}.kind must be 'function' (a gradient function), got {kind!r}"
-        )
-    values: dict[str, Any] = {}
-    function = _string(table.get("function", table.get("name", "gradients")), where)
-    values["function"] = function
-    values["name"] = _string(table.get("name", function), f"{where}.name")
+    values: dict[str, Any] = {"kind": kind}
     if "points" in table:
         values["points"] = _number(table["points"], f"{where}.points", 0)
+    if kind == "program":
+        values["function"] = "program"
+    elif kind == "layer":
+        values.update(_layer(table, where))
+    elif kind == "optimizer":
+        rule = table.get("rule", table.get("function"))
+        if rule not in OPTIMIZER_KINDS:
+            raise ValueError(
+                f"{where}.rule must be one of {list(OPTIMIZER_KINDS)}, got {rule!r}"
+            )
+        values["rule"] = rule
+        values["function"] = _string(table.get("function", rule), f"{where}.function")
+        if "weight_decay" in table:
+            decay = _flag(table["weight_decay"], f"{where}.weight_decay")
+            if decay and rule != "adam":
+                raise ValueError(
+                    f"{where}.weight_decay = true is checked for rule 'adam', "
+                    f"got rule {rule!r}"
+                )
+            values["weight_decay"] = decay
+    else:
+        values.update(_function_options(table, where))
+    values["name"] = _string(table.get("name", values["function"]), f"{where}.name")
+    return Part(**values)
+
+
+def _layer(table: dict[str, Any], where: str) -> dict[str, Any]:
+    layer = table.get("layer")
+    if layer not in LAYER_NAMES:
+        raise ValueError(
+            f"{where}.layer must be one of {list(LAYER_NAMES)}, got {layer!r}"
+        )
+    forward, backward = LAYER_NAMES[layer]
+    forward = _string(table.get("function", forward), f"{where}.function")
+    if backward is None:
+        if "backward" in table:
+            raise ValueError(
+                f"{where}: a {layer} returns (loss, dx) from one function; "
+                f"backward must be left out, got {table['backward']!r}"
+            )
+    else:
+        backward = _string(table.get("backward", backward), f"{where}.backward")
+    return {"layer": layer, "function": forward, "backward": backward}
+
+
+def _function_options(table: dict[str, Any], where: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    values["function"] = _string(
+        table.get("function", table.get("name", "gradients")), where
+    )
     for key in ("layout", "reduction", "suite"):
         if key in table:
             values[key] = _string(table[key], f"{where}.{key}")
@@ -189,22 +318,22 @@ def _part(table: Any, where: str) -> Part:
                 f"{list(backprop.ACTIVATIONS)}, got {given!r}"
             )
         values["activations"] = given if isinstance(given, str) else tuple(given)
-    part = Part(**values)
-    if part.suite not in SUITES:
+    suite = values.get("suite", "standard")
+    if suite not in SUITES:
         raise ValueError(
-            f"{where}.suite must be one of {sorted(SUITES)}, got {part.suite!r}"
+            f"{where}.suite must be one of {sorted(SUITES)}, got {suite!r}"
         )
     try:  # the same validation as `backprop check`
         adapt(
             len,
-            layout=part.layout,
-            per_example=part.per_example,
-            returns=part.returns,
-            reduction=part.reduction,
+            layout=values.get("layout", "rows"),
+            per_example=values.get("per_example", False),
+            returns=values.get("returns", ("w", "b")),
+            reduction=values.get("reduction", "mean"),
         )
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
-    return part
+    return values
 
 
 def parse_assignment(data: dict[str, Any], where: str = "assignment") -> Assignment:

@@ -25,6 +25,7 @@ import contextlib
 import ctypes
 import importlib.abc
 import importlib.util
+import inspect
 import json
 import os
 import resource
@@ -269,6 +270,7 @@ class Channel:
 
     def __init__(self, read_fd: int, write_fd: int, wire: Any) -> None:
         self.read_fd, self.write_fd, self.wire = read_fd, write_fd, wire
+        self.resolve: Any = None  # the kept values, once the submission is in
 
     def _read_exactly(self, n: int) -> bytes:
         chunks, size = [], 0
@@ -284,7 +286,9 @@ class Channel:
         prefix = self._read_exactly(self.wire.PREFIX.size)
         header_length, payload_length = self.wire.frame_lengths(prefix, 1 << 40)
         header = self._read_exactly(header_length)
-        return self.wire.decode(header, self._read_exactly(payload_length))
+        return self.wire.decode(
+            header, self._read_exactly(payload_length), self.resolve
+        )
 
     def send(self, header: dict[str, Any], value: Any = None) -> None:
         self.write(self.wire.encode(header, value))
@@ -300,6 +304,75 @@ def _resolve(module: Any, name: str) -> Any:
     for part in name.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+#: The requests the child answers: call a function of the submission (by name)
+#: or a value it kept (``target``), read or set an attribute of a kept value, and
+#: describe a kept value (what a stand-in of it in the grader needs).
+OPS = ("call", "getattr", "setattr", "describe")
+
+
+class Kept:
+    """The values the child keeps for the grader, numbered: the submission's
+    module (number 0), and whatever a reply held that cannot travel."""
+
+    def __init__(self, module: Any) -> None:
+        self.values: list[Any] = [module]
+        self.numbers: dict[int, int] = {id(module): 0}
+
+    def keep(self, value: Any) -> int:
+        number = self.numbers.get(id(value))
+        if number is None:  # kept for good: ids stay unique while it lives
+            number = self.numbers[id(value)] = len(self.values)
+            self.values.append(value)
+        return number
+
+    def resolve(self, number: int) -> Any:
+        if not 0 <= number < len(self.values):
+            raise LookupError(f"no value number {number}")
+        return self.values[number]
+
+
+def _parameters(fn: Any) -> list[list[Any]] | None:
+    """``fn``'s parameters: name, kind and whether it has a default."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    return [
+        [p.name, int(p.kind), p.default is not p.empty]
+        for p in signature.parameters.values()
+    ]
+
+
+def _describe(value: Any) -> dict[str, Any]:
+    """What the grader's stand-in of ``value`` needs: its names, whether it is a
+    class or callable, its signature, and for a module or a class its public
+    names (with the signature of each callable)."""
+    found: dict[str, Any] = {
+        "type": type(value).__name__,
+        "name": str(getattr(value, "__name__", "")),
+        "qualname": str(getattr(value, "__qualname__", "")),
+        "module": str(getattr(value, "__module__", "")),
+        "class": isinstance(value, type),
+        "callable": callable(value),
+        "parameters": _parameters(value) if callable(value) else None,
+    }
+    if isinstance(value, type) or inspect.ismodule(value):
+        members: dict[str, Any] = {}
+        for name in dir(value):
+            if name.startswith("__"):
+                continue
+            with contextlib.suppress(Exception):
+                member = getattr(value, name)
+                members[name] = {
+                    "class": isinstance(member, type),
+                    "callable": callable(member),
+                    "module": str(getattr(member, "__module__", "")),
+                    "parameters": _parameters(member) if callable(member) else None,
+                }
+        found["members"] = members
+    return found
 
 
 def main(argv: list[str]) -> int:
@@ -383,18 +456,36 @@ def main(argv: list[str]) -> int:
                 names.append(str(name))
     channel.send({"ok": True, "callables": names, "forbidden": gate.attempts, **info})
 
+    kept = Kept(module)
+    channel.resolve = kept.resolve
     while True:
         try:
             request, call = channel.receive()
         except EOFError:
             return 0
-        if request.get("op") != "call" or not isinstance(call, dict):
+        except (wire.WireError, LookupError):
+            return 0  # the grader sent what it never sends: end
+        op = request.get("op")
+        if op not in OPS or not isinstance(call, dict):
             return 0
         args, kwargs = call.get("args", []), call.get("kwargs", {})
         before = _copies(args, np)
         try:
-            fn = _resolve(module, str(request.get("name")))
-            result = fn(*args, **kwargs)
+            if op == "describe":
+                result: Any = _describe(call.get("target"))
+            elif op == "getattr":
+                result = getattr(call.get("target"), str(call.get("name")))
+            elif op == "setattr":
+                setattr(call.get("target"), str(call.get("name")), call.get("value"))
+                result = None
+            else:
+                target = call.get("target", module)
+                fn = (
+                    target
+                    if "target" in call
+                    else _resolve(module, str(request.get("name")))
+                )
+                result = fn(*args, **kwargs)
         except SystemExit:
             raise
         except BaseException as exc:  # the submission raised: a finding
@@ -405,9 +496,15 @@ def main(argv: list[str]) -> int:
             continue
         _scan(gate, origins)
         mutated = _changed(before, args, np)
+        # Dicts given as arguments go back as they are now: a layer's running
+        # statistics in ``bn_param``, an optimizer's state in ``config``.
+        dicts = [[i, a] for i, a in enumerate(args) if type(a) is dict]
+        dicts += [[k, a] for k, a in kwargs.items() if type(a) is dict]
         try:
             reply = wire.encode(
-                {"ok": True, "forbidden": gate.attempts, "mutated": mutated}, result
+                {"ok": True, "forbidden": gate.attempts, "mutated": mutated},
+                (result, dicts),
+                kept.keep,
             )
         except Exception as exc:  # a value whose own methods raise when read
             error = {

@@ -33,15 +33,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from spec.check.conformance.adapters import adapt
-from spec.check.conformance.report import (
-    ConformanceReport,
-    report_to_dict,
-    verdict_line,
-)
-from spec.check.conformance.run import check_implementation
 from spec.check.grading.assignment import Assignment, Part
-from spec.check.grading.limits import Limits
+from spec.check.grading.checks import Outcome, run_check
+from spec.check.grading.limits import Limits, SubmissionStopped
 from spec.check.grading.sandbox import Sandbox
 from spec.check.grading.submissions import Submission, find_submissions
 
@@ -104,7 +98,7 @@ def _first_line(text: str, width: int = 300) -> str:
 
 
 def _classify(
-    part: Part, box: Sandbox, report: ConformanceReport | None
+    part: Part, box: Sandbox, outcome: Outcome | str | None
 ) -> tuple[str, str, dict[str, Any] | None]:
     """The part's verdict, its detail in a sentence, and the line at fault."""
     if box.stop is not None:
@@ -119,39 +113,45 @@ def _classify(
         error = box.import_error
         verdict = "memory" if error.kind == "MemoryError" else "import error"
         return verdict, _first_line(f"{error.kind}: {error.message}"), error.line
-    if report is None:
+    if isinstance(outcome, str):  # nothing the check can take
+        return "missing function", _first_line(outcome), None
+    if outcome is None:
         defined = ", ".join(box.callables[:12]) or "none"
+        missing = [
+            f for f in part.functions if f.partition(".")[0] not in box.callables
+        ]
         return (
             "missing function",
-            f"defines no function {part.function} (its callables: {defined})",
+            f"defines no function {', '.join(missing)} (its callables: {defined})",
             None,
         )
-    if report.passed:
-        return "passed", verdict_line(report), None
-    diagnosis = report.diagnosis
-    found = getattr(diagnosis, "line", None)
-    line = found if isinstance(found, dict) else None
+    if outcome.passed:
+        return "passed", _first_line(outcome.detail), None
+    line = outcome.line
     # A known mistake that agrees with every case, crashes included (its
     # derivation fails on the same shapes), says more than the crash.
-    named = diagnosis is not None and diagnosis.kind == "named"
-    if box.errors and (not named or any(e.kind == "MemoryError" for e in box.errors)):
+    named = outcome.mistake is not None
+    memory = any(e.kind == "MemoryError" for e in box.errors)
+    if box.errors and (not named or memory):
         first = box.errors[0]
-        memory = any(e.kind == "MemoryError" for e in box.errors)
         detail = _first_line(f"{first.kind}: {first.message}")
         return "memory" if memory else "crash", detail, first.line
-    crashed = [r for r in report.cases if r.verdict == "crashed" and not box.errors]
-    if crashed:  # the battery could not read what it returned
-        return "wrong type", _first_line(crashed[0].problem), None
-    shapes = [r.problem for r in report.cases if r.problem and r.verdict == "failed"]
-    if shapes:
-        verdict = "wrong type" if "dtype" in shapes[0] else "wrong shape"
-        return verdict, _first_line(shapes[0]), None
+    if outcome.problem is not None:
+        verdict, detail = outcome.problem
+        return verdict, _first_line(detail), None
     if box.nonfinite:
-        return "nan", "returned NaN or infinity; " + verdict_line(report), line
+        return "nan", "returned NaN or infinity; " + _first_line(outcome.detail), line
     if line is None and box.errors:
         line = box.errors[0].line
-    detail = diagnosis.message if diagnosis is not None else verdict_line(report)
-    return "wrong", _first_line(detail, 600), line
+    return "wrong", _first_line(outcome.detail, 600), line
+
+
+def _file(submission: Submission) -> Path:
+    """The submission's file to import, here."""
+    assert submission.module is not None
+    if submission.path.is_dir():
+        return submission.path / submission.module
+    return submission.path
 
 
 def grade_part(
@@ -167,6 +167,7 @@ def grade_part(
     start = time.perf_counter()
     record: dict[str, Any] = {
         "name": part.name,
+        "kind": part.kind,
         "function": part.function,
         "points": part.points,
         "score": 0.0,
@@ -184,7 +185,7 @@ def grade_part(
     }
     if submission.problem or submission.module is None:
         return record
-    report = None
+    outcome: Outcome | str | None = None
     with Sandbox(
         submission.path,
         submission.module,
@@ -198,45 +199,33 @@ def grade_part(
             box.stop is None
             and box.import_error is None
             and not box.forbidden_used
-            and part.function.partition(".")[0] in box.callables
+            and all(f.partition(".")[0] in box.callables for f in part.functions)
         )
         if usable:
-            gradients = adapt(
-                box.function(part.function),
-                layout=part.layout,
-                per_example=part.per_example,
-                returns=part.returns,
-                reduction=part.reduction,
-                cost_keyword=part.cost_keyword,
-            )
-            report = check_implementation(
-                gradients,
-                cost=part.cost,
-                suite=part.suite,
-                rng=seed,
-                activations=part.activations,
-                l2=part.l2,
-            )
-    verdict, detail, line = _classify(part, box, report)
+            try:
+                outcome = run_check(part, box, seed, _file(submission))
+            except SubmissionStopped:  # a check that does not catch it: recorded
+                outcome = None
+    verdict, detail, line = _classify(part, box, outcome)
     notes = list(box.limit_problems)
     if box.mutated:
         notes.append("changes its array arguments in place (it got copies: no effect)")
     if box.output_truncated:
         notes.append(f"printed more than {limits.output} bytes; the rest was cut")
-    diagnosis = report.diagnosis if report is not None else None
+    found = outcome if isinstance(outcome, Outcome) else None
     record.update(
         score=part.points if verdict == "passed" else 0.0,
         verdict=verdict,
         detail=detail,
-        mistake=(diagnosis.mistake or None) if diagnosis is not None else None,
-        equation=(diagnosis.equation or None) if diagnosis is not None else None,
+        mistake=found.mistake if found is not None else None,
+        equation=found.equation if found is not None else None,
         line=line,
         output=box.output,
         output_truncated=box.output_truncated,
         network=box.network or None,
         processes=box.processes or None,
         notes=notes,
-        report=report_to_dict(report) if report is not None else None,
+        report=found.report if found is not None else None,
         seconds=round(time.perf_counter() - start, 3),
     )
     return record
@@ -312,6 +301,7 @@ def _grader_error(
     parts: list[dict[str, Any]] = [
         {
             "name": part.name,
+            "kind": part.kind,
             "function": part.function,
             "points": part.points,
             "score": 0.0,

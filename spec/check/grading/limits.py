@@ -4,6 +4,8 @@ the exceptions that carry it, and the checks of what the child sends back."""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import dataclasses
 import math
 import re
@@ -176,6 +178,17 @@ def raised(error: Any) -> SubmissionRaised:
     cls = _RAISED.get(name)
     if cls is None:
         cls = type(name, (SubmissionRaised,), {"__module__": "submission"})
+        # Also the built-in exception of that name where it can be, so that
+        # ``except TypeError`` or ``getattr(..., default)`` treats it as in the
+        # submission's own process.
+        builtin = getattr(builtins, name, None)
+        if isinstance(builtin, type) and issubclass(builtin, Exception):
+            with contextlib.suppress(TypeError):
+                both = type(
+                    name, (SubmissionRaised, builtin), {"__module__": "submission"}
+                )
+                both(kind, message, line)  # its constructor takes ours
+                cls = both
         _RAISED[name] = cls
     return cls(kind, message, line)
 

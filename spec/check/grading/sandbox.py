@@ -45,7 +45,14 @@ from spec.check.grading.limits import (
     raised,
     signal_name,
 )
-from spec.check.grading.wire import PREFIX, WireError, decode, encode, frame_lengths
+from spec.check.grading.wire import (
+    PREFIX,
+    Handle,
+    WireError,
+    decode,
+    encode,
+    frame_lengths,
+)
 
 __all__ = [
     "Sandbox",
@@ -280,28 +287,86 @@ class Sandbox:
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call the submission's ``name`` with the arguments; see :meth:`function`."""
+        return self._call({"name": name}, {}, args, kwargs)
+
+    def call_kept(self, target: Handle, *args: Any, **kwargs: Any) -> Any:
+        """Call a value the child kept (a method, a class, an object returned
+        earlier) with the arguments; see :meth:`function`."""
+        return self._call({}, {"target": target}, args, kwargs)
+
+    def get(self, target: Handle, name: str) -> Any:
+        """The attribute ``name`` of a value the child kept."""
+        result, _ = self._exchange("getattr", {}, {"target": target, "name": name})
+        return result
+
+    def set(self, target: Handle, name: str, value: Any) -> None:
+        """Set the attribute ``name`` of a value the child kept."""
+        self._exchange("setattr", {}, {"target": target, "name": name, "value": value})
+
+    def describe(self, target: Handle) -> dict[str, Any]:
+        """What the child says of a value it kept (see ``child.py``): its names,
+        whether it is a class or callable, its parameters and, for a module or a
+        class, its members."""
+        result, _ = self._exchange("describe", {}, {"target": target})
+        return result if isinstance(result, dict) else {}
+
+    def _call(
+        self,
+        header: dict[str, Any],
+        value: dict[str, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        result, dicts = self._exchange(
+            "call", header, {**value, "args": args, "kwargs": kwargs}
+        )
+        # The dicts it was given, as the call left them (a layer's bn_param, an
+        # optimizer's config): put back into the caller's own.
+        for position, after in dicts if isinstance(dicts, list) else []:
+            given = (
+                args[position]
+                if type(position) is int and 0 <= position < len(args)
+                else kwargs.get(position)
+                if isinstance(position, str)
+                else None
+            )
+            if type(given) is dict and isinstance(after, dict):
+                given.clear()
+                given.update(after)
+        if not finite(result):
+            self.nonfinite = True
+        return result
+
+    def _exchange(
+        self, op: str, header: dict[str, Any], value: dict[str, Any]
+    ) -> tuple[Any, Any]:
+        """Send one request, and read its reply's value: a pair (what it
+        returned, the dict arguments as the call left them)."""
         if self.stop is not None:
             raise SubmissionStopped(self.stop)
         if self._process is None or self.import_error is not None:
             raise RuntimeError("call needs a started sandbox whose import succeeded")
-        frame = encode({"op": "call", "name": name}, {"args": args, "kwargs": kwargs})
+        frame = encode({"op": op, **header}, value)
         self._start_clock()
         got = self._receive("call") if self._send(frame) else None
         self._stop_clock()
         if got is None:
             raise SubmissionStopped(self.stop)  # type: ignore[arg-type]
-        reply, value = got
+        reply, returned = got
         self._note(reply)
         if reply.get("mutated") is True:
             self.mutated = True
         if reply.get("ok") is not True:
             error = raised(reply.get("error"))
-            if len(self.errors) < 10:
+            if op == "call" and len(self.errors) < 10:  # not a missing attribute
                 self.errors.append(error)
             raise error
-        if not finite(value):
-            self.nonfinite = True
-        return value
+        if not (isinstance(returned, tuple) and len(returned) == 2):
+            self._halt(
+                Stop("protocol", "sent a reply that is not a (value, dicts) pair")
+            )
+            raise SubmissionStopped(self.stop)  # type: ignore[arg-type]
+        return returned
 
     @property
     def output(self) -> str:

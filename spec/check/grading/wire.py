@@ -11,7 +11,11 @@ Values travel as a tree of JSON: ``null``, booleans, numbers, strings and lists 
 themselves; every other node is an object with one key, ``{"$array": i}`` (the
 i-th array of the payload), ``{"$tuple": [...]}``, ``{"$dict": [[key, value],
 ...]}`` or ``{"$unsupported": "what"}`` (a value the sender could not send, such
-as an instance of its own class, rebuilt as an :class:`Opaque`).
+as an instance of its own class, rebuilt as an :class:`Opaque`). A sender that
+keeps such values (the child, ``keep`` of :func:`encode`) sends ``{"$handle":
+[number, "what"]}`` instead, rebuilt as a :class:`Handle`; a :class:`Handle` sent
+back is ``{"$handle": number}``, which the child (``resolve`` of :func:`decode`)
+reads as the object it kept: a layer's cache, a network, a class.
 
 This module imports only the standard library and NumPy: the child loads it by
 path, before the submission, without importing :mod:`spec`.
@@ -23,7 +27,8 @@ import json
 import math
 import re
 import struct
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -31,11 +36,14 @@ __all__ = [
     "HEADER_LIMIT",
     "MAGIC",
     "PREFIX",
+    "Handle",
+    "HandleType",
     "Opaque",
     "WireError",
     "decode",
     "encode",
     "frame_lengths",
+    "handle",
     "opaque",
 ]
 
@@ -78,20 +86,57 @@ class Opaque:
         return f"<{self.what}>"
 
 
-_OPAQUE_TYPES: dict[str, type[Opaque]] = {}
+class Handle(Opaque):
+    """A value the sender kept, known by its number: sent back, it is that value
+    again on the sender's side.
+
+    Attributes
+    ----------
+    what : str
+        The value's type, as the sender named it.
+    number : int
+    """
+
+    def __init__(self, what: str, number: int) -> None:
+        super().__init__(what)
+        self.number = number
+
+    def __repr__(self) -> str:
+        return f"<{self.what} #{self.number}>"
 
 
-def opaque(what: str) -> Opaque:
-    """An :class:`Opaque` whose class bears the name of the type in ``what``, so
+class HandleType(type):
+    """The metaclass of a class that stands for a class the sender kept: the
+    class travels as the number in its ``number`` attribute."""
+
+    number: int
+
+
+_OPAQUE_TYPES: dict[tuple[str, type[Opaque]], type[Opaque]] = {}
+
+
+def _named(what: str, base: type[Opaque]) -> type[Opaque]:
+    """A subclass of ``base`` that bears the name of the type in ``what``, so
     that ``type(value).__name__`` reads as the sender's type in messages."""
     name = re.sub(r"\W", "_", what.split(" ")[0])[:40] or "object"
     if not name[0].isalpha():
         name = "object_" + name
-    cls = _OPAQUE_TYPES.get(name)
+    cls = _OPAQUE_TYPES.get((name, base))
     if cls is None:
-        cls = type(name, (Opaque,), {"__module__": "submission"})
-        _OPAQUE_TYPES[name] = cls
-    return cls(what[:200])
+        cls = type(name, (base,), {"__module__": "submission"})
+        _OPAQUE_TYPES[name, base] = cls
+    return cls
+
+
+def opaque(what: str) -> Opaque:
+    """An :class:`Opaque` whose class bears the name of the type in ``what``."""
+    return _named(what, Opaque)(what[:200])
+
+
+def handle(what: str, number: int) -> Handle:
+    """A :class:`Handle` whose class bears the name of the type in ``what``."""
+    cls = cast(type[Handle], _named(what, Handle))
+    return cls(what[:200], number)
 
 
 def _array_of(value: Any) -> np.ndarray | None:
@@ -110,12 +155,24 @@ def _array_of(value: Any) -> np.ndarray | None:
     return array
 
 
-def _to_tree(value: Any, arrays: list[np.ndarray], depth: int, count: list[int]) -> Any:
+#: What a sender that keeps values gives for one it cannot send: its number.
+Keep = Callable[[Any], int]
+
+
+def _to_tree(
+    value: Any,
+    arrays: list[np.ndarray],
+    depth: int,
+    count: list[int],
+    keep: Keep | None,
+) -> Any:
     count[0] += 1
     if count[0] > NODE_LIMIT:
         return {"$unsupported": "value with too many items"}
     if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, Handle | HandleType):
+        return {"$handle": value.number}
     if isinstance(value, int | float) and type(value) in (int, float):
         if isinstance(value, int) and abs(value) >= 2**63:
             return float(value)
@@ -131,28 +188,35 @@ def _to_tree(value: Any, arrays: list[np.ndarray], depth: int, count: list[int])
     if depth >= DEPTH_LIMIT:
         return {"$unsupported": "value nested too deep"}
     if type(value) is list:
-        return [_to_tree(v, arrays, depth + 1, count) for v in value]
+        return [_to_tree(v, arrays, depth + 1, count, keep) for v in value]
     if type(value) is tuple:
-        return {"$tuple": [_to_tree(v, arrays, depth + 1, count) for v in value]}
+        return {"$tuple": [_to_tree(v, arrays, depth + 1, count, keep) for v in value]}
     if type(value) is dict and all(type(k) is str for k in value):
         return {
             "$dict": [
-                [k[:STRING_LIMIT], _to_tree(v, arrays, depth + 1, count)]
+                [k[:STRING_LIMIT], _to_tree(v, arrays, depth + 1, count, keep)]
                 for k, v in value.items()
             ]
         }
+    if keep is not None:
+        return {"$handle": [keep(value), type(value).__name__[:100]]}
     return {"$unsupported": type(value).__name__}
 
 
-def encode(header: dict[str, Any], value: Any = None) -> bytes:
+def encode(
+    header: dict[str, Any], value: Any = None, keep: Keep | None = None
+) -> bytes:
     """A frame holding ``header`` (a dict of JSON values) and ``value`` as
     ``header["value"]``.
 
     Any Python value can be given: what cannot travel becomes an
-    ``{"$unsupported": ...}`` node (an :class:`Opaque` on arrival), never an error.
+    ``{"$unsupported": ...}`` node (an :class:`Opaque` on arrival), never an error;
+    or, when ``keep`` is given, a ``{"$handle": ...}`` node numbered by
+    ``keep(value)`` (a :class:`Handle` on arrival). A :class:`Handle` travels as
+    its number.
     """
     arrays: list[np.ndarray] = []
-    tree = _to_tree(value, arrays, 0, [0])
+    tree = _to_tree(value, arrays, 0, [0], keep)
     document = {
         **header,
         "value": tree,
@@ -222,13 +286,19 @@ def _arrays(specs: Any, payload: bytes) -> list[np.ndarray]:
     return arrays
 
 
-def _from_tree(node: Any, arrays: list[np.ndarray], depth: int) -> Any:
+#: What a receiver that kept values gives for a handle's number: the value.
+Resolve = Callable[[int], Any]
+
+
+def _from_tree(
+    node: Any, arrays: list[np.ndarray], depth: int, resolve: Resolve | None
+) -> Any:
     if depth > DEPTH_LIMIT + 1:
         raise WireError("a value nested too deep")
     if node is None or isinstance(node, bool | int | float | str):
         return node
     if isinstance(node, list):
-        return [_from_tree(v, arrays, depth + 1) for v in node]
+        return [_from_tree(v, arrays, depth + 1, resolve) for v in node]
     if not isinstance(node, dict) or len(node) != 1:
         raise WireError(f"not a node of a value: {node!r:.80}")
     ((tag, content),) = node.items()
@@ -237,7 +307,7 @@ def _from_tree(node: Any, arrays: list[np.ndarray], depth: int) -> Any:
             raise WireError(f"no array {content!r:.20}")
         return arrays[content]
     if tag == "$tuple" and isinstance(content, list):
-        return tuple(_from_tree(v, arrays, depth + 1) for v in content)
+        return tuple(_from_tree(v, arrays, depth + 1, resolve) for v in content)
     if tag == "$dict" and isinstance(content, list):
         items = {}
         for item in content:
@@ -246,15 +316,33 @@ def _from_tree(node: Any, arrays: list[np.ndarray], depth: int) -> Any:
             key, value = item
             if not isinstance(key, str):
                 raise WireError("a key of a dict is not a string")
-            items[key] = _from_tree(value, arrays, depth + 1)
+            items[key] = _from_tree(value, arrays, depth + 1, resolve)
         return items
     if tag == "$unsupported" and isinstance(content, str):
         return opaque(content)
+    if tag == "$handle":
+        if resolve is not None and type(content) is int:
+            return resolve(content)
+        if (
+            resolve is None
+            and isinstance(content, list)
+            and len(content) == 2
+            and type(content[0]) is int
+            and isinstance(content[1], str)
+        ):
+            return handle(content[1], content[0])
+        raise WireError(f"not a handle: {content!r:.40}")
     raise WireError(f"not a node of a value: {tag!r:.40}")
 
 
-def decode(header_bytes: bytes, payload: bytes) -> tuple[dict[str, Any], Any]:
-    """The header (a dict) and the value of a frame read by the caller.
+def decode(
+    header_bytes: bytes, payload: bytes, resolve: Resolve | None = None
+) -> tuple[dict[str, Any], Any]:
+    r"""The header (a dict) and the value of a frame read by the caller.
+
+    ``{"$handle": [number, what]}`` nodes become :class:`Handle`\ s, or, when
+    ``resolve`` is given (the side that kept them), ``{"$handle": number}`` nodes
+    become ``resolve(number)``.
 
     Raises :class:`WireError` on anything that does not follow the format,
     whatever the sender put in it; nothing in it runs code.
@@ -267,7 +355,7 @@ def decode(header_bytes: bytes, payload: bytes) -> tuple[dict[str, Any], Any]:
         raise WireError("the header is not a JSON object")
     arrays = _arrays(document.pop("arrays", []), payload)
     try:
-        value = _from_tree(document.pop("value", None), arrays, 0)
+        value = _from_tree(document.pop("value", None), arrays, 0, resolve)
     except RecursionError:
         raise WireError("a value nested too deep") from None
     return document, value
