@@ -190,9 +190,18 @@ def _origins(names: list[str]) -> list[tuple[str, str]]:
 OWN = str(Path(__file__).resolve().parent)
 
 
+#: The entries of ``sys.modules`` already scanned, as (name, id of the module).
+SCANNED: set[tuple[str, int]] = set()
+
+
 def _scan(gate: Gate, origins: list[tuple[str, str]]) -> None:
-    """Record forbidden modules present by name or by file, however they came."""
+    """Record forbidden modules present by name or by file, however they came
+    (each entry of ``sys.modules`` looked at once: a call costs microseconds)."""
     for key, module in list(sys.modules.items()):
+        seen = (str(key), id(module))
+        if seen in SCANNED:
+            continue
+        SCANNED.add(seen)
         top = str(key).partition(".")[0]
         if top in gate.forbidden:
             gate.record(top)
