@@ -199,7 +199,8 @@ HOSTILE: dict[str, tuple[str | None, str]] = {
         ),
         "wrong shape",
     ),
-    # Harmless: the grader sent copies. Still right, still full marks.
+    # What it wrote is written back into the grader's arrays: the battery finds
+    # it as `backprop check` does in-process.
     "mutates_inputs.py": (
         _wrapping(
             "gw, gb = right(weights, biases, x, y, cost)\n"
@@ -207,7 +208,7 @@ HOSTILE: dict[str, tuple[str | None, str]] = {
             "    a[...] = 0\n"
             "return gw, gb"
         ),
-        "passed",
+        "wrong",
     ),
     "raises.py": (_wrapping("raise ZeroDivisionError('oops')"), "crash"),
     "raises_keyboard_interrupt.py": (_wrapping("raise KeyboardInterrupt"), "crash"),

@@ -149,6 +149,7 @@ def test_grade_hostile_output_is_cut(graded):
 def test_grade_hostile_mutation_is_noted(graded):
     part = graded["records"]["mutates_inputs.py"]["parts"][0]
     assert any("in place" in note for note in part["notes"])
+    assert "wrote into its arguments weights, biases, x, y" in part["detail"]
     assert not graded["records"]["ada.py"]["parts"][0]["notes"]
 
 

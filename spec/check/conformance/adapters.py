@@ -20,12 +20,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "INPUTS_KEPT",
     "ImplementationError",
     "adapt",
     "call_with_copies",
     "describe_call",
     "takes_keyword",
 ]
+
+#: What a gradient function that wrote into its arguments is told.
+INPUTS_KEPT = "a gradient function must leave its inputs as they came"
 
 LAYOUTS = ("rows", "columns")
 REDUCTIONS = ("mean", "sum")
@@ -128,8 +132,7 @@ def call_with_copies(
         raise ImplementationError(
             describe_call(*kept),
             f"wrote into its argument{'s' if len(written) > 1 else ''} "
-            f"{', '.join(written)}: a gradient function must leave its inputs as "
-            "they came",
+            f"{', '.join(written)}: {INPUTS_KEPT}",
         )
     return result
 

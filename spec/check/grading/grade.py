@@ -20,6 +20,7 @@ import ctypes
 import dataclasses
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import secrets
@@ -146,6 +147,20 @@ def _classify(
     return "wrong", _first_line(outcome.detail, 600), line
 
 
+def _json_ready(value: Any, depth: int = 0) -> Any:
+    """``value`` with each infinite or NaN float written as ``None`` (a record is
+    strict JSON; an error of ``inf`` is a rule that diverged)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if depth > 50:
+        return value
+    if isinstance(value, dict):
+        return {k: _json_ready(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v, depth + 1) for v in value]
+    return value
+
+
 def _file(submission: Submission) -> Path:
     """The submission's file to import, here."""
     assert submission.module is not None
@@ -209,7 +224,7 @@ def grade_part(
     verdict, detail, line = _classify(part, box, outcome)
     notes = list(box.limit_problems)
     if box.mutated:
-        notes.append("changes its array arguments in place (it got copies: no effect)")
+        notes.append("changes its array arguments in place")
     if box.output_truncated:
         notes.append(f"printed more than {limits.output} bytes; the rest was cut")
     found = outcome if isinstance(outcome, Outcome) else None
@@ -225,7 +240,7 @@ def grade_part(
         network=box.network or None,
         processes=box.processes or None,
         notes=notes,
-        report=found.report if found is not None else None,
+        report=_json_ready(found.report) if found is not None else None,
         seconds=round(time.perf_counter() - start, 3),
     )
     return record

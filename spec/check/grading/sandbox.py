@@ -31,6 +31,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+
 from spec.check.grading.limits import (
     CHILD,
     FORBIDDEN,
@@ -57,6 +59,22 @@ from spec.check.grading.wire import (
 __all__ = [
     "Sandbox",
 ]
+
+
+def write_back(given: Any, after: Any) -> None:
+    """Make the caller's argument ``given`` what the child's copy became:
+    ``after``. A dict takes its items; an array (or a list or tuple of them) its
+    values, where shape and dtype kind still agree; anything else is left."""
+    if type(given) is dict and isinstance(after, dict):
+        given.clear()
+        given.update(after)
+    elif isinstance(given, np.ndarray) and isinstance(after, np.ndarray):
+        if given.shape == after.shape and given.flags.writeable:
+            with contextlib.suppress(TypeError, ValueError):
+                np.copyto(given, after, casting="same_kind")
+    elif isinstance(given, list | tuple) and isinstance(after, list | tuple):
+        for g, a in zip(given, after):  # noqa: B905
+            write_back(g, a)
 
 
 class Sandbox:
@@ -317,12 +335,13 @@ class Sandbox:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        result, dicts = self._exchange(
+        result, changed = self._exchange(
             "call", header, {**value, "args": args, "kwargs": kwargs}
         )
-        # The dicts it was given, as the call left them (a layer's bn_param, an
-        # optimizer's config): put back into the caller's own.
-        for position, after in dicts if isinstance(dicts, list) else []:
+        # The arguments as the call left them (arrays written in place, a layer's
+        # bn_param, an optimizer's config): put into the caller's own, so that a
+        # check sees what it would see in-process.
+        for position, after in changed if isinstance(changed, list) else []:
             given = (
                 args[position]
                 if type(position) is int and 0 <= position < len(args)
@@ -330,9 +349,7 @@ class Sandbox:
                 if isinstance(position, str)
                 else None
             )
-            if type(given) is dict and isinstance(after, dict):
-                given.clear()
-                given.update(after)
+            write_back(given, after)
         if not finite(result):
             self.nonfinite = True
         return result
