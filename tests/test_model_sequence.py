@@ -109,9 +109,13 @@ def test_model_is_the_blocks_composed(name):
     h0 = np.zeros((N, H))
     if isinstance(layer, LSTM):
         h, h_cache = blocks.lstm_forward(
-            e, h0, recurrent["wx"], recurrent["wh"], recurrent["b"],
+            e,
+            h0,
+            recurrent["wx"],
+            recurrent["wh"],
+            recurrent["b"],
             gate_order=layer.gate_order,
-        )  # fmt: skip
+        )
     else:
         h, h_cache = blocks.rnn_forward(
             e, h0, recurrent["wx"], recurrent["wh"], recurrent["b"]
@@ -255,7 +259,7 @@ def test_bad_stacks_name_the_layer():
     with pytest.raises(ValueError, match="vocabulary must be >= 1"):
         Embedding(0, D)
     with pytest.raises(TypeError, match="hidden must be an integer"):
-        RNN(2.5)  # type: ignore[arg-type]
+        RNN(2.5)
     # A whole sequence classified at once: the steps flattened into a Dense layer.
     whole = Model([Embedding(V, D), RNN(H), Dense(2)], (T,))
     assert whole.scores(sequence_data()[0]).shape == (N, 2)
