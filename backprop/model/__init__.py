@@ -1,5 +1,10 @@
 r"""A model that stacks layers of :mod:`backprop.blocks` under a classification loss.
 
+The layers of images and vectors are in :mod:`backprop.model.layers`, the
+recurrent ones (embeddings, RNN, LSTM, the affine layer of every step) in
+:mod:`backprop.model.sequence`; a sequence model is trained under the loss
+``"temporal_softmax"``, which scores every step.
+
 The parameters are a tree of dicts, one entry per layer that has any
 (``{"conv1": {"w": ..., "b": ...}, "dense1": {...}}``), so a tree check
 (:func:`spec.check_vjp`, :func:`spec.gradcheck`) reads the gradient of
@@ -18,7 +23,6 @@ loss over a minibatch.
 from __future__ import annotations
 
 from backprop.model.layers import (
-    LAYER_KINDS,
     Activation,
     AveragePool,
     BatchNorm,
@@ -41,9 +45,12 @@ from backprop.model.presets import (
     descent_preset,
     mlp,
 )
+from backprop.model.sequence import LSTM, RNN, Embedding, TemporalDense
 from backprop.model.stack import (
     FILE_FORMAT,
+    LAYER_KINDS,
     LOSSES,
+    SEQUENCE_LOSSES,
     EpochCallback,
     Model,
 )
@@ -54,6 +61,9 @@ __all__ = [
     "FILE_FORMAT",
     "LAYER_KINDS",
     "LOSSES",
+    "LSTM",
+    "RNN",
+    "SEQUENCE_LOSSES",
     "Activation",
     "AveragePool",
     "BatchNorm",
@@ -61,6 +71,7 @@ __all__ = [
     "Dense",
     "DescentSettings",
     "Dropout",
+    "Embedding",
     "EpochCallback",
     "FitSettings",
     "Layer",
@@ -69,6 +80,7 @@ __all__ = [
     "Model",
     "Params",
     "Shape",
+    "TemporalDense",
     "cnn_preset",
     "descent_preset",
     "execution_order",

@@ -42,7 +42,6 @@ from backprop.layers import get_activation
 from backprop.validation import validate_positive_int
 
 __all__ = [
-    "LAYER_KINDS",
     "Activation",
     "AveragePool",
     "BatchNorm",
@@ -71,9 +70,13 @@ class Layer:
 
     Subclasses are frozen dataclasses of their hyper-parameters; ``kind`` names
     them in saved files and in the automatic layer names (``conv1``, ...).
+    ``takes_indices`` is True for a layer that reads integer indices rather than
+    floats (:class:`~backprop.model.sequence.Embedding`): the model then passes
+    its input unconverted, and the layer must come first.
     """
 
     kind: ClassVar[str] = ""
+    takes_indices: ClassVar[bool] = False
 
     def init(
         self, in_shape: Shape, rng: np.random.Generator, dtype: np.dtype[Any]
@@ -426,21 +429,6 @@ class Dropout(Layer):
         self, dout: NDArray[Any], cache: Any, *, need_dx: bool
     ) -> tuple[NDArray[Any] | None, Leaves]:
         return dropout_backward(dout, cache), {}
-
-
-#: The layers a saved model may hold, by ``kind``.
-LAYER_KINDS: dict[str, type[Layer]] = {
-    cls.kind: cls
-    for cls in (
-        Convolution,
-        MaxPool,
-        AveragePool,
-        Dense,
-        Activation,
-        BatchNorm,
-        Dropout,
-    )
-}
 
 
 def execution_order(layers: Sequence[Layer]) -> tuple[int, ...]:

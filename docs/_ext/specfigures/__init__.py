@@ -1,7 +1,8 @@
 """Figures for the documentation, drawn from the code while the pages are built.
 
 The diagrams of the derivation (the network, the forward and backward passes,
-the worked example's numbers) are SVG written by :mod:`specfigures.svg`; the two
+the worked example's numbers, the RNN unrolled through time) are SVG written by
+:mod:`specfigures.svg`; the two
 plots (one weight nudged, the learning curve of ``backprop train``) are drawn by
 matplotlib, the learning curve by the same :mod:`backprop.plotting` code as
 ``backprop train --plot``. See :mod:`specfigures.directive` for the directive.

@@ -9,10 +9,13 @@
 
 Kinds: ``network``, ``passes`` and ``worked-example`` (diagrams of the worked
 example's network, written by :mod:`specfigures.svg`), ``nudge`` (one weight of it
-nudged, a matplotlib plot) and ``learning-curve`` (option ``:preset:``, trained on
-MNIST while the page is built). The example is :func:`spec.worked_example.worked_example`
-with the arguments of ``:example:``, the same string the page's
-``worked-example`` directive takes, so the figure and the tables show one network.
+nudged, a matplotlib plot), ``learning-curve`` (option ``:preset:``, trained on
+MNIST while the page is built), ``optimizer-paths`` and ``kernel-window``
+(matplotlib plots computed by :mod:`backprop`) and ``bptt-unrolled`` (the RNN
+unrolled through time, a diagram checked against :mod:`backprop.blocks`). The
+example is :func:`spec.worked_example.worked_example` with the arguments of
+``:example:``, the same string the page's ``worked-example`` directive takes, so
+the figure and the tables show one network.
 
 The SVG is placed inline in the page, so that its ``currentColor`` follows the
 theme, and written to ``_images/specfigures/<page>-<kind>.svg`` in the build; the
@@ -46,6 +49,7 @@ KINDS = (
     "learning-curve",
     "optimizer-paths",
     "kernel-window",
+    "bptt-unrolled",
 )
 #: Largest relative difference allowed between backprop's slope and the oracle's.
 SLOPE_RTOL = 1e-10
@@ -81,6 +85,10 @@ def draw(kind: str, options: dict[str, Any], ident: str) -> str:
         from specfigures.kernel_window import kernel_window_figure
 
         return kernel_window_figure(ident)
+    if kind == "bptt-unrolled":
+        from specfigures.bptt_unrolled import bptt_unrolled_figure
+
+        return bptt_unrolled_figure(ident)
     if kind == "optimizer-paths":
         from specfigures.optimizer_paths import optimizer_paths_figure
 
