@@ -110,8 +110,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--assignment",
         type=Path,
         metavar="FILE.toml",
-        help="the parts, their points and functions, forbidden and allowed "
-        "modules, limits (default: one function `gradients`, one point)",
+        help="the parts (gradient functions, whole programs, layers, update "
+        "rules), their points, forbidden and allowed modules, limits (default: "
+        "one function `gradients`, one point)",
     )
     parser.add_argument("--csv", type=Path, metavar="FILE", help="write a grade sheet")
     parser.add_argument(
@@ -201,7 +202,7 @@ def run_grade(args: argparse.Namespace) -> int:
     how = "resuming the run of" if resumed else "cases drawn from"
     print(
         f"backprop grade: {len(submissions)} submissions, {how} seed {seed} "
-        f"(reproduce with --seed {seed}), {args.jobs} jobs",
+        f"(reproduce with --seed {seed}), {args.jobs} job{'s' if args.jobs > 1 else ''}",
         flush=True,
     )
     run = grade_folder(
