@@ -28,9 +28,17 @@ from spec.check.grading.wire import Handle, HandleType
 
 __all__ = ["Remote", "RemoteClass", "remote_module", "signature_of"]
 
-#: The default of a parameter, in a stand-in's signature (the child's own default
-#: stays there).
-DEFAULT = inspect.Parameter.empty
+#: The kinds of parameters, by their number (as the child sends them).
+KINDS = {
+    int(kind): kind
+    for kind in (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.VAR_POSITIONAL,
+        inspect.Parameter.KEYWORD_ONLY,
+        inspect.Parameter.VAR_KEYWORD,
+    )
+}
 
 
 class _Default:
@@ -48,13 +56,14 @@ def signature_of(parameters: Any) -> inspect.Signature | None:
             [
                 inspect.Parameter(
                     str(name),
-                    inspect._ParameterKind(kind),
-                    default=_Default() if has_default else DEFAULT,
+                    KINDS[kind],
+                    # The child's default stays there; here, a placeholder.
+                    default=_Default() if has_default else inspect.Parameter.empty,
                 )
                 for name, kind, has_default in parameters
             ]
         )
-    except (TypeError, ValueError):  # a description no signature follows
+    except (TypeError, ValueError, KeyError):  # a description no signature follows
         return None
 
 
