@@ -243,3 +243,105 @@ def test_grade_part_kinds_refuse_keys_of_another_kind():
     )
     program = parse_assignment({"parts": [{"kind": "program"}]}).parts[0]
     assert (program.name, program.functions) == ("program", ())
+
+
+#: Programs and layers that fight the grader through the objects it holds: each
+#: gets its verdict, the correct program beside them its full marks.
+HOSTILE_PROGRAMS = {
+    "init_sleeps.py": (
+        """
+import time
+class Network:
+    def __init__(self, sizes):
+        time.sleep(60)
+    def backprop(self, x, y): pass
+    def update_mini_batch(self, batch, eta): pass
+""",
+        "timeout",
+    ),
+    "backprop_exits.py": (
+        """
+import os
+class Network:
+    def __init__(self, sizes):
+        self.sizes = sizes
+    def backprop(self, x, y):
+        os._exit(0)
+    def update_mini_batch(self, batch, eta): pass
+""",
+        "exit",
+    ),
+    "attributes_lie.py": (
+        """
+class Meta(type):
+    def __dir__(cls):
+        raise RuntimeError('no')
+class Network(metaclass=Meta):
+    def __getattr__(self, name):
+        raise KeyError(name)
+    def backprop(self, x, y): return object(), (lambda: 0)
+    def update_mini_batch(self, batch, eta): pass
+""",
+        "missing function",
+    ),
+    "returns_objects.py": (
+        """
+import numpy as np
+def sigmoid(z):
+    return (x for x in [z])
+class Network:
+    def __init__(self, sizes):
+        self.sizes = sizes
+        self.weights = [np.zeros((b, a)) for a, b in zip(sizes, sizes[1:])]
+        self.biases = [np.zeros((b, 1)) for b in sizes[1:]]
+    def backprop(self, x, y):
+        return object(), (lambda: 0)
+    def update_mini_batch(self, batch, eta): pass
+""",
+        "wrong",
+    ),
+}
+
+
+def test_grade_hostile_programs_get_their_verdicts(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(NIELSEN, folder / "nielsen_ok.py")
+    for name, (source, _) in HOSTILE_PROGRAMS.items():
+        (folder / name).write_text(source)
+    run = grade_folder(
+        folder,
+        results=tmp_path / "results",
+        assignment=parse_assignment(
+            {"limits": {"timeout": 5}, "parts": [{"kind": "program"}]}
+        ),
+        seed=SEED,
+    )
+    records = {r["submission"]: r for r in run.records}
+    assert records["nielsen_ok.py"]["score"] == 1.0
+    for name, (_, verdict) in HOSTILE_PROGRAMS.items():
+        (part,) = records[name]["parts"]
+        assert part["verdict"] == verdict, (name, part["detail"])
+
+
+def test_grade_layer_cache_of_any_object_goes_back_to_the_child(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    # A cache that cannot travel (a generator, a lambda, its own class) stays in
+    # the child; the backward gets it back by its handle.
+    (folder / "relu.py").write_text(
+        "import numpy as np\n"
+        "class Box:\n"
+        "    pass\n"
+        "def relu_forward(x):\n"
+        "    box = Box()\n"
+        "    box.mask = x > 0\n"
+        "    return np.maximum(x, 0), (box, (i for i in []), lambda: box)\n"
+        "def relu_backward(dout, cache):\n"
+        "    box, _, again = cache\n"
+        "    assert again() is box\n"
+        "    return dout * box.mask\n"
+    )
+    assignment = parse_assignment({"parts": [{"kind": "layer", "layer": "relu"}]})
+    (record,) = _grade(folder, tmp_path, assignment).values()
+    assert record["verdict"] == "passed", record["parts"][0]["detail"]

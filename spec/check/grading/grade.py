@@ -471,6 +471,7 @@ def grade_folder(
         The seed of the battery's cases, the same for every submission of the run.
         Default: the seed of the run recorded in ``results``, or a fresh one.
     limits : Limits, optional
+        Default: the assignment's ``[limits]``, the defaults where it is silent.
     jobs : int
         Submissions graded at once, each in a worker process of its own.
     force : bool
@@ -487,7 +488,13 @@ def grade_folder(
         On Ctrl-C, what finished, with ``interrupted`` set.
     """
     assignment = Assignment() if assignment is None else assignment
-    limits = Limits() if limits is None else limits
+    if limits is None:  # the assignment's [limits], else the defaults
+        given = {
+            k: getattr(assignment, k)
+            for k in ("timeout", "memory", "output")
+            if getattr(assignment, k) is not None
+        }
+        limits = Limits(**given)
     value: Any = jobs  # any object may come; the hint is what is expected
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
