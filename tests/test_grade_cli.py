@@ -345,6 +345,10 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_grade_cli_ctrl_c_keeps_what_finished(tmp_path, jobs):
     submissions = tmp_path / "submissions"
@@ -375,6 +379,9 @@ def test_grade_cli_ctrl_c_keeps_what_finished(tmp_path, jobs):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        # As from a terminal: a run started in the background (nohup, `&`) has
+        # SIGINT ignored, and its children inherit that.
+        preexec_fn=_interruptible,
     )
     deadline = time.monotonic() + 60
     while not (results / "a_quick.py.json").exists() and time.monotonic() < deadline:
