@@ -71,14 +71,16 @@ def test_grade_programs_as_check_program_finds_them(tmp_path):
 
 
 def test_grade_layer_pairs_as_check_layer_finds_them(tmp_path):
+    correct = tmp_path / "correct"
+    correct.mkdir()
+    shutil.copy(HERE / "cs231n_layers.py", correct / "layers_ok.py")
     folder = tmp_path / "class"
     folder.mkdir()
-    shutil.copy(HERE / "cs231n_layers.py", folder / "layers_ok.py")
     for seeded in SEEDED_PAIRS:
         (folder / f"{seeded.label}.py").write_text(seeded.source())
     kinds = sorted({s.kind for s in SEEDED_PAIRS})
     ok = _grade(
-        folder,
+        correct,
         tmp_path,
         parse_assignment(
             {"parts": [{"kind": "layer", "layer": k, "points": 2} for k in kinds]}
