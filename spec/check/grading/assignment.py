@@ -61,7 +61,7 @@ from spec.check.conformance.layers.files import PAIRS
 from spec.check.conformance.optimizers.mistakes import KINDS as OPTIMIZER_KINDS
 from spec.check.conformance.recurrent.run import CS231N_NAMES
 from spec.check.conformance.suites import SUITES
-from spec.check.grading.limits import FORBIDDEN
+from spec.check.grading.limits import FORBIDDEN, Limits
 
 __all__ = [
     "KEYS",
@@ -159,6 +159,16 @@ class Assignment:
     def max_score(self) -> float:
         """The points of every part."""
         return float(sum(p.points for p in self.parts))
+
+    def limits(self, timeout: float | None = None, memory: int | None = None) -> Limits:
+        """The limits of a run: ``timeout`` and ``memory`` where given (the
+        command line's), else the ``[limits]`` table's, else the defaults."""
+        values: dict[str, Any] = {
+            "timeout": self.timeout if timeout is None else timeout,
+            "memory": self.memory if memory is None else memory,
+            "output": self.output,
+        }
+        return Limits(**{k: v for k, v in values.items() if v is not None})
 
     def fingerprint(self) -> str:
         """A digest of the whole assignment: a result graded under another one is

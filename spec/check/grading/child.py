@@ -488,9 +488,8 @@ def main(argv: list[str]) -> int:
                 setattr(call.get("target"), str(call.get("name")), call.get("value"))
                 result = None
             else:
-                target = call.get("target", module)
                 fn = (
-                    target
+                    call["target"]
                     if "target" in call
                     else _resolve(module, str(request.get("name")))
                 )

@@ -27,7 +27,6 @@ from spec.check.grading.grade import (
     summary_table,
     write_atomically,
 )
-from spec.check.grading.limits import Limits
 from spec.check.grading.sheets import to_csv, to_gradescope, to_junit
 
 __all__ = ["DEFAULT_RESULTS", "add_arguments", "main", "register_grade", "run_grade"]
@@ -159,17 +158,6 @@ def _writable(path: Path | None, option: str) -> None:
         raise ValueError(f"{option} {path}: directory {path.parent} does not exist")
 
 
-def _limits(args: argparse.Namespace, assignment: Assignment) -> Limits:
-    """The command line's limits, else the assignment's, else the defaults."""
-    values: dict[str, Any] = {}
-    for name in ("timeout", "memory"):
-        given = getattr(args, name)
-        values[name] = given if given is not None else getattr(assignment, name)
-    if assignment.output is not None:
-        values["output"] = assignment.output
-    return Limits(**{k: v for k, v in values.items() if v is not None})
-
-
 def run_grade(args: argparse.Namespace) -> int:
     """Execute ``backprop grade``; the exit status."""
     assignment = (
@@ -196,7 +184,7 @@ def run_grade(args: argparse.Namespace) -> int:
             f"--gradescope writes one submission's results.json; {args.folder} holds "
             f"{len(submissions)}"
         )
-    limits = _limits(args, assignment)
+    limits = assignment.limits(args.timeout, args.memory)
     results = args.json_dir if args.json_dir is not None else DEFAULT_RESULTS
     seed, resumed = run_seed(results, args.seed, args.force)
     how = "resuming the run of" if resumed else "cases drawn from"

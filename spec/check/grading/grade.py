@@ -98,6 +98,12 @@ def _first_line(text: str, width: int = 300) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
+def _missing(part: Part, box: Sandbox) -> list[str]:
+    """The part's functions the submission does not define (``Class.method``
+    by its class)."""
+    return [f for f in part.functions if f.partition(".")[0] not in box.callables]
+
+
 def _classify(
     part: Part, box: Sandbox, outcome: Outcome | str | None
 ) -> tuple[str, str, dict[str, Any] | None]:
@@ -118,12 +124,10 @@ def _classify(
         return "missing function", _first_line(outcome), None
     if outcome is None:
         defined = ", ".join(box.callables[:12]) or "none"
-        missing = [
-            f for f in part.functions if f.partition(".")[0] not in box.callables
-        ]
+        missing = ", ".join(_missing(part, box))
         return (
             "missing function",
-            f"defines no function {', '.join(missing)} (its callables: {defined})",
+            f"defines no function {missing} (its callables: {defined})",
             None,
         )
     if outcome.passed:
@@ -214,7 +218,7 @@ def grade_part(
             box.stop is None
             and box.import_error is None
             and not box.forbidden_used
-            and all(f.partition(".")[0] in box.callables for f in part.functions)
+            and not _missing(part, box)
         )
         if usable:
             try:
@@ -488,13 +492,7 @@ def grade_folder(
         On Ctrl-C, what finished, with ``interrupted`` set.
     """
     assignment = Assignment() if assignment is None else assignment
-    if limits is None:  # the assignment's [limits], else the defaults
-        given = {
-            k: getattr(assignment, k)
-            for k in ("timeout", "memory", "output")
-            if getattr(assignment, k) is not None
-        }
-        limits = Limits(**given)
+    limits = assignment.limits() if limits is None else limits
     value: Any = jobs  # any object may come; the hint is what is expected
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")

@@ -132,8 +132,7 @@ class RemoteClass(HandleType):
     box: Sandbox
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        kept = Handle(cls.__name__, cls.number)
-        return wrap(cls.box, cls.box.call_kept(kept, *args, **kwargs))
+        return wrap(cls.box, cls.box.call_kept(cls, *args, **kwargs))
 
 
 class _Member:
@@ -148,9 +147,8 @@ class _Member:
         self.__signature__ = signature_of(description.get("parameters"))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        owner = self.owner
-        member = owner.box.get(Handle(owner.__name__, owner.number), self.__name__)
-        return wrap(owner.box, member)(*args, **kwargs)
+        member = self.owner.box.get(self.owner, self.__name__)
+        return wrap(self.owner.box, member)(*args, **kwargs)
 
 
 def _stand_in_class(

@@ -50,6 +50,7 @@ from spec.check.grading.limits import (
 from spec.check.grading.wire import (
     PREFIX,
     Handle,
+    HandleType,
     WireError,
     decode,
     encode,
@@ -307,12 +308,12 @@ class Sandbox:
         """Call the submission's ``name`` with the arguments; see :meth:`function`."""
         return self._call({"name": name}, {}, args, kwargs)
 
-    def call_kept(self, target: Handle, *args: Any, **kwargs: Any) -> Any:
+    def call_kept(self, target: Handle | HandleType, *args: Any, **kwargs: Any) -> Any:
         """Call a value the child kept (a method, a class, an object returned
         earlier) with the arguments; see :meth:`function`."""
         return self._call({}, {"target": target}, args, kwargs)
 
-    def get(self, target: Handle, name: str) -> Any:
+    def get(self, target: Handle | HandleType, name: str) -> Any:
         """The attribute ``name`` of a value the child kept."""
         result, _ = self._exchange("getattr", {}, {"target": target, "name": name})
         return result
@@ -358,7 +359,7 @@ class Sandbox:
         self, op: str, header: dict[str, Any], value: dict[str, Any]
     ) -> tuple[Any, Any]:
         """Send one request, and read its reply's value: a pair (what it
-        returned, the dict arguments as the call left them)."""
+        returned, the arguments it changed, as the call left them)."""
         if self.stop is not None:
             raise SubmissionStopped(self.stop)
         if self._process is None or self.import_error is not None:
@@ -380,7 +381,7 @@ class Sandbox:
             raise error
         if not (isinstance(returned, tuple) and len(returned) == 2):
             self._halt(
-                Stop("protocol", "sent a reply that is not a (value, dicts) pair")
+                Stop("protocol", "sent a reply that is not a (value, arguments) pair")
             )
             raise SubmissionStopped(self.stop)  # type: ignore[arg-type]
         return returned
